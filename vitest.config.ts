@@ -1,0 +1,47 @@
+import { defineConfig } from "vitest/config";
+
+// Three projects by what a test needs: nothing (unit), RabbitMQ/Postgres (integration), QEMU (vm).
+// File names say which: *.test.ts, *.int.test.ts, *.vm.test.ts. All run under `pnpm test`;
+// none is skipped when its service is missing: it fails and says how to start it.
+const resolve = { conditions: ["@solstice/source"] };
+const exclude = ["**/node_modules/**", "**/dist/**"];
+
+export default defineConfig({
+  test: {
+    reporters: ["default", "./scripts/summary-reporter.ts"],
+    projects: [
+      {
+        resolve,
+        test: {
+          name: "unit",
+          include: ["packages/*/test/**/*.test.ts", "packages/*/src/**/*.test.ts"],
+          exclude: [...exclude, "**/*.int.test.ts", "**/*.vm.test.ts"],
+        },
+      },
+      {
+        resolve,
+        test: {
+          name: "integration",
+          include: ["packages/*/test/**/*.int.test.ts"],
+          exclude,
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          // Tests share one broker (one of them restarts it) and one database.
+          fileParallelism: false,
+        },
+      },
+      {
+        resolve,
+        test: {
+          name: "vm",
+          include: ["packages/*/test/**/*.vm.test.ts"],
+          exclude,
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+          // TCG guests are CPU-bound; the machines have two cores.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
