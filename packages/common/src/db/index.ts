@@ -1,0 +1,1 @@
+export { createPostgresDb, type PostgresOptions } from "./postgres.ts";
