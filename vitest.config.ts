@@ -4,6 +4,9 @@ import { defineConfig } from "vitest/config";
 // File names say which: *.test.ts, *.int.test.ts, *.vm.test.ts. All run under `pnpm test`;
 // none is skipped when its service is missing: it fails and says how to start it.
 const resolve = { conditions: ["@solstice/source"] };
+// Tests run in Vite's SSR environment, which reads its own conditions: without this, a package
+// import (`@solstice/common`) falls back to `dist/` and fails before any build.
+const ssr = { resolve: { conditions: ["@solstice/source"] } };
 const exclude = ["**/node_modules/**", "**/dist/**"];
 
 export default defineConfig({
@@ -12,6 +15,7 @@ export default defineConfig({
     projects: [
       {
         resolve,
+        ssr,
         test: {
           name: "unit",
           include: ["packages/*/test/**/*.test.ts", "packages/*/src/**/*.test.ts"],
@@ -20,6 +24,7 @@ export default defineConfig({
       },
       {
         resolve,
+        ssr,
         test: {
           name: "integration",
           include: ["packages/*/test/**/*.int.test.ts"],
@@ -32,6 +37,7 @@ export default defineConfig({
       },
       {
         resolve,
+        ssr,
         test: {
           name: "vm",
           include: ["packages/*/test/**/*.vm.test.ts"],

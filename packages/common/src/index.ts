@@ -1,2 +1,5 @@
-export * from "./errors.ts";
 export * from "./db/index.ts";
+export * from "./errors.ts";
+export * from "./messages/index.ts";
+export * from "./mq/index.ts";
+export * from "./workflow/index.ts";

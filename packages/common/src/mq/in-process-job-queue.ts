@@ -1,0 +1,30 @@
+import { BrokerJobQueue } from "./broker-job-queue.ts";
+import { MemoryBroker } from "./memory/memory-broker.ts";
+import { MQ_DEFAULTS, type MqConfig } from "./mq-config.ts";
+import type { MqLogger } from "./mq-logger.ts";
+import { baseTopology } from "./topology.ts";
+
+/** Settings of an in-process queue: the same names as RabbitMQ's (mostly irrelevant in memory). */
+export interface InProcessJobQueueOptions {
+  readonly config?: Partial<MqConfig>;
+  readonly logger?: MqLogger;
+}
+
+/**
+ * `JobQueue` in memory, for the embedded single-node mode (`cidev run`): the same topology,
+ * routing, prefetch, ack-after-handler, retries and dead-lettering with reasons as RabbitMQ,
+ * for the life of the process.
+ */
+export class InProcessJobQueue extends BrokerJobQueue<MemoryBroker> {
+  constructor(options: InProcessJobQueueOptions = {}) {
+    const config: MqConfig = { ...MQ_DEFAULTS, ...options.config };
+    const broker = new MemoryBroker({
+      maxAttempts: config.maxAttempts,
+      retryDelayMs: config.retryDelayMs,
+      deadLetterExchange: config.dlx,
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
+    });
+    broker.declareNow(baseTopology(config));
+    super(broker, config);
+  }
+}

@@ -1,0 +1,61 @@
+import type { CancelRequest, JobEvent, JobOwner, JobRequest } from "../messages/index.ts";
+import type { DeadLetterQueue, Subscription } from "./broker.ts";
+import type { MessageHandler } from "./json-codec.ts";
+
+/** Consumer settings a service may set per subscription. */
+export interface QueueConsumeOptions {
+  /** Handlers running at once (unacked messages); default `AMQP_PREFETCH`. */
+  readonly prefetch?: number;
+  /** Handler attempts before dead-lettering; default `AMQP_MAX_ATTEMPTS`. */
+  readonly maxAttempts?: number;
+  /** First requeue delay after a failure; default `AMQP_RETRY_DELAY_MS`. */
+  readonly retryDelayMs?: number;
+}
+
+/** The owner fields that select an event queue. */
+export type EventOwner = Pick<JobOwner, "kind" | "instance">;
+
+/**
+ * The queue as the services use it: job requests to orchestrators, job events back to their
+ * owner, cancel requests to every orchestrator. Two implementations with the same semantics:
+ * `AmqpJobQueue` (RabbitMQ, the fleet) and `InProcessJobQueue` (one process, embedded mode).
+ *
+ * Delivery is at least once: a handler may see a message again (after a reconnection, a
+ * retry, a replay) and must be idempotent (jobs are keyed by `request_id`, events by `seq`).
+ *
+ * @example
+ *   const queue = await AmqpJobQueue.connect({ config: mqConfigFromEnv() });
+ *   await queue.consumeJobs(async (req, ctx) => runJob(req), { prefetch: capacity });
+ *   await queue.publishJob(newJobRequest({ source: "manual", repo_url, commit_sha }));
+ */
+export interface JobQueue {
+  /**
+   * Publishes a job request (message id = `request_id`), confirmed by the broker.
+   * @throws UnroutableError, PublishNackedError, BrokerUnavailableError, QueueClosedError
+   */
+  publishJob(request: JobRequest): Promise<void>;
+  /** Consumes job requests; invalid ones are dead-lettered with the reason. */
+  consumeJobs(handler: MessageHandler<JobRequest>, options?: QueueConsumeOptions): Promise<Subscription>;
+  /**
+   * Publishes a job event to its owner's queue (routing key from `owner`); events of owners
+   * nobody listens for go to the bounded unrouted queue rather than failing.
+   */
+  publishEvent(event: JobEvent, owner: JobOwner | undefined): Promise<void>;
+  /** Consumes one owner's events from its durable queue (declared here). */
+  consumeEvents(owner: EventOwner, handler: MessageHandler<JobEvent>, options?: QueueConsumeOptions): Promise<Subscription>;
+  /**
+   * Sends a cancel request to every cancel consumer (each orchestrator).
+   * @throws UnroutableError when no consumer has ever declared its cancel queue.
+   */
+  publishCancel(cancel: CancelRequest): Promise<void>;
+  /** Consumes cancel requests on this consumer's own queue (e.g. per orchestrator host id). */
+  consumeCancels(
+    consumerId: string,
+    handler: MessageHandler<CancelRequest>,
+    options?: QueueConsumeOptions,
+  ): Promise<Subscription>;
+  /** The dead-letter queue, for `ciadm dlq list|replay|purge`. */
+  readonly deadLetters: DeadLetterQueue;
+  /** Stops consumers, lets handlers and publishes finish (up to `timeoutMs`), disconnects. */
+  close(options?: { timeoutMs?: number }): Promise<void>;
+}

@@ -1,0 +1,145 @@
+/** One setting of the orchestrator service: its flag, its environment variable, its default. */
+export interface ServiceSetting {
+  /** Key in the raw settings (and commander's attribute name of the flag). */
+  readonly key: ServiceSettingKey;
+  /** Long flag, e.g. `--max-concurrency`. */
+  readonly flag: string;
+  /** Placeholder in `--help`. */
+  readonly arg: string;
+  /** Environment variable it falls back to (the original's name where it had one). */
+  readonly env: string;
+  /** The default, as shown in `--help` and docs/orchestrator.md; undefined when there is none. */
+  readonly defaultText?: string | undefined;
+  readonly description: string;
+  /** Never echoed in errors or logs. */
+  readonly secret?: boolean | undefined;
+}
+
+/** The keys of the service's own settings (the queue's come from `@solstice/common`'s MQ_SETTINGS). */
+export type ServiceSettingKey =
+  | "config"
+  | "maxConcurrency"
+  | "capacityMap"
+  | "databaseUrl"
+  | "dbPoolMax"
+  | "otlpEndpoint"
+  | "httpAddr"
+  | "httpToken"
+  | "hostId"
+  | "stateDir"
+  | "drainTimeoutSecs"
+  | "debugSshTtlSecs"
+  | "runMigrations";
+
+/** The default HTTP address: loopback only (the API can cancel jobs); put a proxy in front to expose it. */
+export const DEFAULT_HTTP_ADDR = "127.0.0.1:8081";
+/** Debug SSH keeps a failed job's VM at most this long (ADR-003: 30 minutes, non-renewable). */
+export const MAX_DEBUG_SSH_TTL_SECS = 1800;
+
+/** Every setting of the service, in the order `--help` lists them. */
+export const SERVICE_SETTINGS: readonly ServiceSetting[] = [
+  {
+    key: "config",
+    flag: "--config",
+    arg: "<path>",
+    env: "ORCH_CONFIG",
+    defaultText: "examples/orchestrator-image-map.yaml",
+    description: "image map (YAML): default label, aliases, images",
+  },
+  {
+    key: "maxConcurrency",
+    flag: "--max-concurrency",
+    arg: "<n>",
+    env: "MAX_CONCURRENCY",
+    defaultText: "2",
+    description: "jobs (VMs) at once on this host, all labels together; also the AMQP prefetch",
+  },
+  {
+    key: "capacityMap",
+    flag: "--capacity-map",
+    arg: "<label=n,...>",
+    env: "CAPACITY_MAP",
+    defaultText: "each label 1",
+    description: "jobs at once per label, e.g. illumos-latest=2,ubuntu-22.04=4; unlisted labels get 1",
+  },
+  {
+    key: "databaseUrl",
+    flag: "--database-url",
+    arg: "<url>",
+    env: "DATABASE_URL",
+    defaultText: "none: embedded PGlite under STATE_DIR",
+    description: "Postgres URL (postgres://user:pass@host:5432/db)",
+    secret: true,
+  },
+  {
+    key: "dbPoolMax",
+    flag: "--db-pool-max",
+    arg: "<n>",
+    env: "DB_POOL_MAX_SIZE",
+    defaultText: "10",
+    description: "most Postgres connections this service opens",
+  },
+  {
+    key: "otlpEndpoint",
+    flag: "--otlp",
+    arg: "<url>",
+    env: "OTEL_EXPORTER_OTLP_ENDPOINT",
+    description: "OpenTelemetry OTLP endpoint (e.g. http://localhost:4318); no export when unset",
+  },
+  {
+    key: "httpAddr",
+    flag: "--http-addr",
+    arg: "<host:port>",
+    env: "HTTP_ADDR",
+    defaultText: DEFAULT_HTTP_ADDR,
+    description: "HTTP API, health and metrics address",
+  },
+  {
+    key: "httpToken",
+    flag: "--http-token",
+    arg: "<token>",
+    env: "HTTP_TOKEN",
+    description: "bearer token the HTTP API requires (not /healthz); none when unset",
+    secret: true,
+  },
+  {
+    key: "hostId",
+    flag: "--host-id",
+    arg: "<id>",
+    env: "HOST_ID",
+    defaultText: "the hostname",
+    description: "this orchestrator's id: its jobs and VMs are recorded under it, recovery reclaims them",
+  },
+  {
+    key: "stateDir",
+    flag: "--state-dir",
+    arg: "<dir>",
+    env: "STATE_DIR",
+    defaultText: "/var/lib/solstice-ci as root, else $XDG_STATE_HOME/solstice-ci",
+    description: "VM work directories and the embedded database",
+  },
+  {
+    key: "drainTimeoutSecs",
+    flag: "--drain-timeout-secs",
+    arg: "<s>",
+    env: "DRAIN_TIMEOUT_SECS",
+    defaultText: "300",
+    description: "on SIGTERM/SIGINT, how long running jobs may finish before they are cancelled",
+  },
+  {
+    key: "debugSshTtlSecs",
+    flag: "--debug-ssh-ttl-secs",
+    arg: "<s>",
+    env: "DEBUG_SSH_TTL_SECS",
+    defaultText: String(MAX_DEBUG_SSH_TTL_SECS),
+    description: `how long a failed opted-in job's VM is kept for debug SSH (at most ${MAX_DEBUG_SSH_TTL_SECS})`,
+  },
+  {
+    key: "runMigrations",
+    flag: "--run-migrations",
+    arg: "<bool>",
+    env: "RUN_MIGRATIONS",
+    defaultText: "true",
+    description: "apply database migrations at start (the embedded database always does)",
+  },
+];

@@ -1,0 +1,48 @@
+import { posix } from "node:path";
+
+// Where the engine puts things in the guest. Paths are absolute, under the SSH user's home
+// (read once after connecting): the workspace as the original runner's `/root/work`, and a run
+// directory for the step scripts the engine uploads. The VM is thrown away after the job, so
+// nothing here is ever cleaned up in the guest.
+
+/** Absolute paths in the guest for one job. */
+export interface GuestLayout {
+  /** The SSH user's home directory. */
+  readonly home: string;
+  /** The checked-out repository; steps start here. */
+  readonly workspace: string;
+  /** Step scripts, launchers, pid files. */
+  readonly runDir: string;
+}
+
+/** The layout for a home directory (absolute). */
+export function guestLayout(home: string): GuestLayout {
+  if (!home.startsWith("/")) throw new TypeError(`guest home must be an absolute path, got ${JSON.stringify(home)}`);
+  const normalised = posix.normalize(home);
+  return {
+    home: normalised,
+    workspace: posix.join(normalised, "work"),
+    runDir: posix.join(normalised, ".solstice-run"),
+  };
+}
+
+/** A step's working directory: absolute as given, else relative to the workspace. */
+export function resolveWorkingDirectory(layout: GuestLayout, workingDirectory: string | undefined): string {
+  if (workingDirectory === undefined || workingDirectory === "") return layout.workspace;
+  if (workingDirectory.startsWith("/")) return posix.normalize(workingDirectory);
+  return posix.join(layout.workspace, workingDirectory);
+}
+
+/** The files of step `index` in the run directory. */
+export function stepFiles(layout: GuestLayout, index: number): { script: string; launcher: string; pidFile: string } {
+  return {
+    script: posix.join(layout.runDir, `step-${index}.sh`),
+    launcher: posix.join(layout.runDir, `step-${index}.launch.sh`),
+    pidFile: posix.join(layout.runDir, `step-${index}.pid`),
+  };
+}
+
+/** The wrapper that starts a launcher in its own process group (see `step-script.ts`). */
+export function runnerScriptPath(layout: GuestLayout): string {
+  return posix.join(layout.runDir, "run-step.sh");
+}

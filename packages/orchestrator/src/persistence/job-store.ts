@@ -1,0 +1,434 @@
+import type { JobConclusion, JobRequest } from "@solstice/common";
+import { type Kysely, sql } from "kysely";
+import { JobNotFoundError, JobStateError, VmNotFoundError } from "../errors.ts";
+import type { JobRow, OrchestratorDatabase, VmRowUpdate } from "./database-schema.ts";
+import {
+  JOB_STATES,
+  type JobRecord,
+  type JobState,
+  type LogLine,
+  type NewVm,
+  UNFINISHED_JOB_STATES,
+  VM_STATES,
+  type VmRecord,
+  type VmState,
+  type VmUpdate,
+} from "./job-records.ts";
+import { KEY_FILTER_START, type KeyFilterState, redactKeyMaterial } from "./key-material-filter.ts";
+import { redactJobRequest } from "./redact-request.ts";
+import { acceptedJobRow, logLineRow, newVmRow, rowToJob, rowToLogLine, rowToVm } from "./row-mapping.ts";
+
+/** How many lines of each job `job_logs` keeps by default (older ones are pruned). */
+export const DEFAULT_LOG_RETENTION = 10_000;
+/** `listJobs` page size when none is asked, and the most it returns. */
+export const DEFAULT_LIST_LIMIT = 50;
+export const MAX_LIST_LIMIT = 1_000;
+/** `getLogs` page size when none is asked, and the most it returns. */
+export const DEFAULT_LOG_PAGE = 1_000;
+export const MAX_LOG_PAGE = 10_000;
+
+// Rows per INSERT: 6 parameters per log line stays far below Postgres' 65,535-parameter limit.
+const INSERT_CHUNK = 1_000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Settings of a JobStore. */
+export interface JobStoreOptions {
+  /** The clock (tests pass a fixed one). */
+  readonly now?: (() => Date) | undefined;
+  /** Lines kept per job in `job_logs`; default 10,000. */
+  readonly logRetention?: number | undefined;
+}
+
+/** What `recordAccepted` did. */
+export interface AcceptOutcome {
+  /** The job as recorded: the new row, or the existing one when the request id was known. */
+  readonly job: JobRecord;
+  /** False when a job with this request id already existed (a redelivery): do not run it again. */
+  readonly created: boolean;
+}
+
+/** What `finish` did. */
+export interface FinishOutcome {
+  readonly job: JobRecord;
+  /** False when the job had already finished (its first conclusion stands). */
+  readonly applied: boolean;
+}
+
+/** Filters for `listJobs`. */
+export interface ListJobsQuery {
+  readonly state?: JobState | undefined;
+  /** The resolved label. */
+  readonly label?: string | undefined;
+  readonly hostId?: string | undefined;
+  /** Only jobs received before this instant (for paging: pass the last job's `receivedAt`). */
+  readonly before?: Date | undefined;
+  /** Default 50, at most 1,000. */
+  readonly limit?: number | undefined;
+}
+
+/** Paging for `getLogs`. */
+export interface LogQuery {
+  /** Only lines with a greater `seq` (default: from the first kept line). */
+  readonly afterSeq?: number | undefined;
+  /** Default 1,000, at most 10,000. */
+  readonly limit?: number | undefined;
+}
+
+/**
+ * The orchestrator's repository: jobs, their VMs and their recent log lines, on Postgres or PGlite
+ * alike. State changes are conditional updates (`... where state in (...)`), so two writers racing
+ * (a cancel and the job's own end) cannot both win: see the state machine in `job-records.ts`.
+ *
+ * @example
+ *   const store = new JobStore(db);
+ *   const { job, created } = await store.recordAccepted(request, { hostId: "host-a", label: "ubuntu-24.04" });
+ *   if (created) { await store.markRunning(job.requestId); ... }
+ */
+export class JobStore {
+  readonly #db: Kysely<OrchestratorDatabase>;
+  readonly #now: () => Date;
+  readonly #logRetention: number;
+  // Per job: whether the last stored line left a private key block open (see key-material-filter.ts).
+  readonly #keyFilter = new Map<string, KeyFilterState>();
+
+  constructor(db: Kysely<OrchestratorDatabase>, options: JobStoreOptions = {}) {
+    this.#db = db;
+    this.#now = options.now ?? (() => new Date());
+    this.#logRetention = Math.max(1, Math.floor(options.logRetention ?? DEFAULT_LOG_RETENTION));
+  }
+
+  /** Checks that the database answers (for `/readyz`). */
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.#db);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Jobs
+  // ------------------------------------------------------------------------------------------
+
+  /**
+   * Records a request as `accepted`, once per request id: when the id is already known (the broker
+   * redelivered it), nothing is written and the existing job is returned with `created: false`.
+   * Secrets (`mask` values) are replaced by `***` in the stored copy of the request.
+   */
+  async recordAccepted(
+    request: JobRequest,
+    fields: { readonly hostId: string; readonly label: string | null },
+  ): Promise<AcceptOutcome> {
+    const row = acceptedJobRow(request, redactJobRequest(request), { ...fields, now: this.#now() });
+    const inserted = await this.#db
+      .insertInto("jobs")
+      .values(row)
+      .onConflict((oc) => oc.column("request_id").doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (inserted !== undefined) return { job: rowToJob(inserted), created: true };
+    const existing = await this.getJob(request.request_id);
+    if (existing === undefined) throw new JobNotFoundError(request.request_id);
+    return { job: existing, created: false };
+  }
+
+  /** `accepted` → `running` (capacity taken, VM provisioning starts); sets `startedAt`. */
+  async markRunning(requestId: string): Promise<JobRecord> {
+    const now = this.#now();
+    return this.#transition(requestId, "markRunning", ["accepted"], {
+      state: "running",
+      started_at: now,
+      updated_at: now,
+    });
+  }
+
+  /** Notes that the first step began (idempotent); from then on a restart fails the job. */
+  async markStepsStarted(requestId: string): Promise<JobRecord> {
+    return this.#transition(requestId, "markStepsStarted", ["running"], {
+      steps_started: true,
+      updated_at: this.#now(),
+    });
+  }
+
+  /**
+   * `accepted`/`running` → `finished` with a conclusion and a reason for people. When the job has
+   * already finished, nothing changes and `applied` is false (the first conclusion stands).
+   */
+  async finish(requestId: string, conclusion: JobConclusion, reason?: string | null): Promise<FinishOutcome> {
+    const now = this.#now();
+    const row = await this.#db
+      .updateTable("jobs")
+      .set({ state: "finished", conclusion, reason: reason ?? null, finished_at: now, updated_at: now })
+      .where("request_id", "=", requestId)
+      .where("state", "in", UNFINISHED_JOB_STATES)
+      .returningAll()
+      .executeTakeFirst();
+    this.#keyFilter.delete(requestId);
+    if (row !== undefined) return { job: rowToJob(row), applied: true };
+    const current = await this.getJob(requestId);
+    if (current === undefined) throw new JobNotFoundError(requestId);
+    return { job: current, applied: false };
+  }
+
+  /**
+   * `running`/`accepted` → `accepted` again, for crash recovery: only while no step has started.
+   * Counts the attempt and clears `startedAt`.
+   */
+  async requeue(requestId: string): Promise<JobRecord> {
+    const row = await this.#db
+      .updateTable("jobs")
+      .set((eb) => ({
+        state: "accepted",
+        started_at: null,
+        attempt: eb("attempt", "+", 1),
+        updated_at: this.#now(),
+      }))
+      .where("request_id", "=", requestId)
+      .where("state", "in", UNFINISHED_JOB_STATES)
+      .where("steps_started", "=", false)
+      .returningAll()
+      .executeTakeFirst();
+    if (row !== undefined) return rowToJob(row);
+    const current = await this.getJob(requestId);
+    if (current === undefined) throw new JobNotFoundError(requestId);
+    throw new JobStateError(
+      requestId,
+      current.state,
+      "requeue",
+      current.stepsStarted ? "its steps have started" : undefined,
+    );
+  }
+
+  /** The job with this request id, or undefined (also for a string that is not a UUID). */
+  async getJob(requestId: string): Promise<JobRecord | undefined> {
+    if (!UUID.test(requestId)) return undefined;
+    const row = await this.#db
+      .selectFrom("jobs")
+      .selectAll()
+      .where("request_id", "=", requestId)
+      .executeTakeFirst();
+    return row === undefined ? undefined : rowToJob(row);
+  }
+
+  /** Jobs, newest first, filtered by state, resolved label and host. */
+  async listJobs(query: ListJobsQuery = {}): Promise<JobRecord[]> {
+    let q = this.#db.selectFrom("jobs").selectAll();
+    if (query.state !== undefined) q = q.where("state", "=", query.state);
+    if (query.label !== undefined) q = q.where("resolved_label", "=", query.label);
+    if (query.hostId !== undefined) q = q.where("host_id", "=", query.hostId);
+    if (query.before !== undefined) q = q.where("received_at", "<", query.before);
+    const rows = await q
+      .orderBy("received_at", "desc")
+      .orderBy("request_id", "desc")
+      .limit(clampLimit(query.limit, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT))
+      .execute();
+    return rows.map(rowToJob);
+  }
+
+  /** This host's jobs that are not finished (`accepted` or `running`), oldest first: what a restart must settle. */
+  async unfinishedForHost(hostId: string): Promise<JobRecord[]> {
+    const rows: JobRow[] = await this.#db
+      .selectFrom("jobs")
+      .selectAll()
+      .where("host_id", "=", hostId)
+      .where("state", "in", UNFINISHED_JOB_STATES)
+      .orderBy("received_at", "asc")
+      .execute();
+    return rows.map(rowToJob);
+  }
+
+  /** How many jobs are in each state (every state present, 0 when none); for one host when given. */
+  async countJobsByState(hostId?: string): Promise<Record<JobState, number>> {
+    let q = this.#db
+      .selectFrom("jobs")
+      .select(["state", sql<number>`count(*)::int`.as("n")])
+      .groupBy("state");
+    if (hostId !== undefined) q = q.where("host_id", "=", hostId);
+    const counts = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobState, number>;
+    for (const row of await q.execute()) {
+      if (isOneOf(JOB_STATES, row.state)) counts[row.state] = Number(row.n);
+    }
+    return counts;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // VMs
+  // ------------------------------------------------------------------------------------------
+
+  /** Records a VM the engine prepared (state `preparing` unless given). */
+  async recordVm(vm: NewVm): Promise<VmRecord> {
+    const row = await this.#db.insertInto("vms").values(newVmRow(vm, this.#now())).returningAll().executeTakeFirstOrThrow();
+    return rowToVm(row);
+  }
+
+  /** Updates a live VM's fields (pid once QEMU runs, `debug_hold` and `debugUntil` for debug SSH...). */
+  async updateVm(vmName: string, update: VmUpdate): Promise<VmRecord> {
+    const set: VmRowUpdate = { updated_at: this.#now() };
+    if (update.state !== undefined) set.state = update.state;
+    if (update.sshPort !== undefined) set.ssh_port = update.sshPort;
+    if (update.pid !== undefined) set.pid = update.pid;
+    if (update.overlayPath !== undefined) set.overlay_path = update.overlayPath;
+    if (update.seedPath !== undefined) set.seed_path = update.seedPath;
+    if (update.debugUntil !== undefined) set.debug_until = update.debugUntil;
+    const row = await this.#db
+      .updateTable("vms")
+      .set(set)
+      .where("vm_name", "=", vmName)
+      .where("state", "!=", "destroyed")
+      .returningAll()
+      .executeTakeFirst();
+    if (row !== undefined) return rowToVm(row);
+    const current = await this.#vm(vmName);
+    if (current === undefined) throw new VmNotFoundError(vmName);
+    return current;
+  }
+
+  /** The VM is gone (process stopped, files removed). Idempotent. */
+  async markVmDestroyed(vmName: string): Promise<VmRecord> {
+    const now = this.#now();
+    const row = await this.#db
+      .updateTable("vms")
+      .set({ state: "destroyed", pid: null, debug_until: null, destroyed_at: now, updated_at: now })
+      .where("vm_name", "=", vmName)
+      .where("state", "!=", "destroyed")
+      .returningAll()
+      .executeTakeFirst();
+    if (row !== undefined) return rowToVm(row);
+    const current = await this.#vm(vmName);
+    if (current === undefined) throw new VmNotFoundError(vmName);
+    return current;
+  }
+
+  /** This host's VMs that are not destroyed (all of them with `includeDestroyed`), oldest first. */
+  async vmsForHost(hostId: string, options: { includeDestroyed?: boolean } = {}): Promise<VmRecord[]> {
+    let q = this.#db.selectFrom("vms").selectAll().where("host_id", "=", hostId);
+    if (options.includeDestroyed !== true) q = q.where("state", "!=", "destroyed");
+    const rows = await q.orderBy("created_at", "asc").orderBy("vm_name", "asc").execute();
+    return rows.map(rowToVm);
+  }
+
+  /** Every VM a job has had, oldest first. */
+  async vmsForJob(requestId: string): Promise<VmRecord[]> {
+    if (!UUID.test(requestId)) return [];
+    const rows = await this.#db
+      .selectFrom("vms")
+      .selectAll()
+      .where("request_id", "=", requestId)
+      .orderBy("created_at", "asc")
+      .orderBy("vm_name", "asc")
+      .execute();
+    return rows.map(rowToVm);
+  }
+
+  /** How many of this host's VMs are in each state (every state present). */
+  async countVmsByState(hostId: string): Promise<Record<VmState, number>> {
+    const rows = await this.#db
+      .selectFrom("vms")
+      .select(["state", sql<number>`count(*)::int`.as("n")])
+      .where("host_id", "=", hostId)
+      .groupBy("state")
+      .execute();
+    const counts = Object.fromEntries(VM_STATES.map((s) => [s, 0])) as Record<VmState, number>;
+    for (const row of rows) if (isOneOf(VM_STATES, row.state)) counts[row.state] = Number(row.n);
+    return counts;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Logs
+  // ------------------------------------------------------------------------------------------
+
+  /**
+   * Stores log lines (any number, of any jobs) in batched inserts, then prunes each job to its
+   * newest `logRetention` lines. A line whose (request id, seq) is already stored is ignored, so a
+   * replay is harmless. Key material in the text is redacted (see key-material-filter.ts).
+   * Returns how many lines were inserted.
+   */
+  async appendLogs(lines: readonly LogLine[]): Promise<number> {
+    if (lines.length === 0) return 0;
+    const byJob = new Map<string, LogLine[]>();
+    for (const line of lines) {
+      const list = byJob.get(line.requestId);
+      if (list === undefined) byJob.set(line.requestId, [line]);
+      else list.push(line);
+    }
+    let inserted = 0;
+    for (const [requestId, jobLines] of byJob) {
+      jobLines.sort((a, b) => a.seq - b.seq);
+      const filtered = redactKeyMaterial(
+        jobLines.map((l) => l.text),
+        this.#keyFilter.get(requestId) ?? KEY_FILTER_START,
+      );
+      this.#keyFilter.set(requestId, filtered.state);
+      const rows = jobLines.map((line, i) => logLineRow(line, filtered.lines[i] ?? ""));
+      for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
+        const result = await this.#db
+          .insertInto("job_logs")
+          .values(rows.slice(start, start + INSERT_CHUNK))
+          .onConflict((oc) => oc.columns(["request_id", "seq"]).doNothing())
+          .executeTakeFirst();
+        inserted += Number(result.numInsertedOrUpdatedRows ?? 0n);
+      }
+      const maxSeq = jobLines[jobLines.length - 1]?.seq ?? 0;
+      // seq starts at 0, so a job whose newest seq is below the retention cannot have too many lines.
+      if (maxSeq >= this.#logRetention) await this.#prune(requestId);
+    }
+    return inserted;
+  }
+
+  /** A job's stored lines in `seq` order, after `afterSeq`. */
+  async getLogs(requestId: string, query: LogQuery = {}): Promise<LogLine[]> {
+    if (!UUID.test(requestId)) return [];
+    let q = this.#db.selectFrom("job_logs").selectAll().where("request_id", "=", requestId);
+    if (query.afterSeq !== undefined) q = q.where("seq", ">", query.afterSeq);
+    const rows = await q.orderBy("seq", "asc").limit(clampLimit(query.limit, DEFAULT_LOG_PAGE, MAX_LOG_PAGE)).execute();
+    return rows.map(rowToLogLine);
+  }
+
+  // ------------------------------------------------------------------------------------------
+
+  async #transition(
+    requestId: string,
+    transition: string,
+    from: readonly JobState[],
+    set: { state?: JobState; started_at?: Date; steps_started?: boolean; updated_at: Date },
+  ): Promise<JobRecord> {
+    const row = await this.#db
+      .updateTable("jobs")
+      .set(set)
+      .where("request_id", "=", requestId)
+      .where("state", "in", from)
+      .returningAll()
+      .executeTakeFirst();
+    if (row !== undefined) return rowToJob(row);
+    const current = await this.getJob(requestId);
+    if (current === undefined) throw new JobNotFoundError(requestId);
+    throw new JobStateError(requestId, current.state, transition);
+  }
+
+  async #vm(vmName: string): Promise<VmRecord | undefined> {
+    const row = await this.#db.selectFrom("vms").selectAll().where("vm_name", "=", vmName).executeTakeFirst();
+    return row === undefined ? undefined : rowToVm(row);
+  }
+
+  async #prune(requestId: string): Promise<void> {
+    // Delete below the seq of the N-th newest line; nothing when the job has N lines or fewer.
+    await this.#db
+      .deleteFrom("job_logs")
+      .where("request_id", "=", requestId)
+      .where("seq", "<", (eb) =>
+        eb
+          .selectFrom("job_logs")
+          .select("seq")
+          .where("request_id", "=", requestId)
+          .orderBy("seq", "desc")
+          .offset(this.#logRetention - 1)
+          .limit(1),
+      )
+      .execute();
+  }
+}
+
+function clampLimit(limit: number | undefined, fallback: number, max: number): number {
+  if (limit === undefined || !Number.isFinite(limit)) return fallback;
+  return Math.min(max, Math.max(1, Math.floor(limit)));
+}
+
+function isOneOf<T extends string>(values: readonly T[], value: string): value is T {
+  return (values as readonly string[]).includes(value);
+}

@@ -1,0 +1,14 @@
+import type { Migration } from "kysely/migration";
+import { createJobs } from "./0001-jobs.ts";
+import { createVms } from "./0002-vms.ts";
+import { createJobLogs } from "./0003-job-logs.ts";
+
+/**
+ * Every migration, by name. Names sort in the order they must run (kysely's Migrator orders by
+ * name); a new migration takes the next number. Never rename or edit one that has shipped.
+ */
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
+  "0001-jobs": createJobs,
+  "0002-vms": createVms,
+  "0003-job-logs": createJobLogs,
+};

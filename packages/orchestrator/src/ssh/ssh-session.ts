@@ -1,0 +1,292 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { Client, type ClientChannel, type SFTPWrapper } from "ssh2";
+import { SshCommandError, SshConnectError } from "../errors.ts";
+
+// An SSH connection to a guest (ssh2), with what the engine needs: exec with streamed output,
+// buffered exec for small commands, uploads by SFTP that keep the file mode (ADR-002: SFTP writes
+// need an explicit chmod), and connecting with retries while the guest boots.
+// The guest's host key is not verified: the guest is made for this job, reached only through a
+// loopback port forward, and its host key is generated at its first boot.
+
+/** Where and as whom to connect. */
+export interface SshConnectOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly username: string;
+  /** OpenSSH private key text (kept in memory; never logged). */
+  readonly privateKey: string;
+  /** Budget for one connection attempt, TCP to authenticated. Default 20 s. */
+  readonly readyTimeoutMs?: number;
+  /** SSH keepalive interval, so a dead guest is noticed during a long step. Default 15 s. */
+  readonly keepaliveIntervalMs?: number;
+}
+
+/** Options of {@link SshSession.connectWithRetry}. */
+export interface SshRetryOptions extends SshConnectOptions {
+  /** Total budget. */
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal | undefined;
+  /** First pause between attempts (doubling up to `maxDelayMs`). Default 250 ms. */
+  readonly initialDelayMs?: number;
+  /** Default 2000 ms. */
+  readonly maxDelayMs?: number;
+  /** Asked before each attempt: a reason to stop trying now (e.g. QEMU exited), or undefined. */
+  readonly giveUp?: () => string | undefined;
+  /** Called after each failed attempt. */
+  readonly onAttemptFailed?: (attempt: number, error: Error) => void;
+}
+
+/** How a remote command ended: its exit code, or the signal that killed it. */
+export interface ExecResult {
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+}
+
+/** Options of {@link SshSession.exec}. */
+export interface ExecOptions {
+  readonly onStdout?: (chunk: Buffer) => void;
+  readonly onStderr?: (chunk: Buffer) => void;
+  /** Sent, then end-of-file. Without it the command's stdin is closed at once. */
+  readonly stdin?: string | Uint8Array;
+  /** Aborting closes the channel (the remote process is not killed by that alone). */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** A buffered command's result. */
+export interface RunResult extends ExecResult {
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * An authenticated SSH connection.
+ *
+ * @example
+ *   const ssh = await SshSession.connectWithRetry({ host: "127.0.0.1", port, username: "root",
+ *     privateKey, timeoutMs: 120_000 });
+ *   const { stdout } = await ssh.run("uname -a");
+ *   await ssh.upload("/root/step.sh", "echo hi\n", 0o755);
+ *   await ssh.close();
+ */
+export class SshSession {
+  readonly host: string;
+  readonly port: number;
+  readonly username: string;
+  readonly #client: Client;
+  #sftp: Promise<SFTPWrapper | undefined> | undefined;
+  #closed = false;
+  #closeError: Error | undefined;
+  readonly #closedPromise: Promise<void>;
+
+  private constructor(options: SshConnectOptions, client: Client) {
+    this.host = options.host;
+    this.port = options.port;
+    this.username = options.username;
+    this.#client = client;
+    client.on("error", (error) => {
+      this.#closeError = error;
+    });
+    this.#closedPromise = new Promise((resolve) => {
+      client.once("close", () => {
+        this.#closed = true;
+        resolve();
+      });
+    });
+  }
+
+  /** One connection attempt. Rejects with {@link SshConnectError}. */
+  static connect(options: SshConnectOptions): Promise<SshSession> {
+    return new Promise((resolve, reject) => {
+      const client = new Client();
+      let settled = false;
+      const fail = (error: Error): void => {
+        if (settled) return;
+        settled = true;
+        client.end();
+        client.destroy();
+        reject(new SshConnectError(options.host, options.port, error.message, { cause: error }));
+      };
+      client.once("ready", () => {
+        if (settled) return;
+        settled = true;
+        client.off("error", fail);
+        resolve(new SshSession(options, client));
+      });
+      client.on("error", fail);
+      client.once("close", () => fail(new Error("connection closed before authentication")));
+      client.connect({
+        host: options.host,
+        port: options.port,
+        username: options.username,
+        privateKey: options.privateKey,
+        readyTimeout: options.readyTimeoutMs ?? 20_000,
+        keepaliveInterval: options.keepaliveIntervalMs ?? 15_000,
+        keepaliveCountMax: 4,
+        hostVerifier: () => true,
+      });
+    });
+  }
+
+  /**
+   * Connect, retrying with backoff until `timeoutMs`: a booting guest refuses, resets or stalls
+   * connections until its SSH server runs. Rejects with {@link SshConnectError} carrying the last
+   * attempt's error (`aborted` set when `giveUp` or `signal` stopped it).
+   */
+  static async connectWithRetry(options: SshRetryOptions): Promise<SshSession> {
+    const started = Date.now();
+    const deadline = started + options.timeoutMs;
+    let delay = options.initialDelayMs ?? 250;
+    const maxDelay = options.maxDelayMs ?? 2000;
+    let lastError: Error | undefined;
+    for (let attempt = 1; ; attempt++) {
+      if (options.signal?.aborted) {
+        throw new SshConnectError(options.host, options.port, "connection attempts cancelled", { aborted: true });
+      }
+      const reason = options.giveUp?.();
+      if (reason !== undefined) throw new SshConnectError(options.host, options.port, reason, { aborted: true });
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) break;
+      try {
+        return await SshSession.connect({
+          ...options,
+          readyTimeoutMs: Math.min(options.readyTimeoutMs ?? 20_000, Math.max(remaining, 1000)),
+        });
+      } catch (error) {
+        lastError = error instanceof Error ? error : new Error(String(error));
+        options.onAttemptFailed?.(attempt, lastError);
+      }
+      const pause = Math.min(delay, deadline - Date.now());
+      if (pause > 0) {
+        try {
+          await sleep(pause, undefined, options.signal === undefined ? undefined : { signal: options.signal });
+        } catch {
+          // aborted: reported at the top of the loop
+        }
+      }
+      delay = Math.min(delay * 2, maxDelay);
+    }
+    const cause = lastError?.cause instanceof Error ? lastError.cause : lastError;
+    throw new SshConnectError(
+      options.host,
+      options.port,
+      `no SSH session within ${options.timeoutMs} ms${cause === undefined ? "" : ` (last attempt: ${cause.message})`}`,
+      { cause: lastError },
+    );
+  }
+
+  /** Whether the connection has closed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Resolves when the connection closes. */
+  whenClosed(): Promise<void> {
+    return this.#closedPromise;
+  }
+
+  /**
+   * Run `command` (interpreted by the user's login shell), streaming its output. Resolves when
+   * the channel closes, with the exit code (or the signal) the server reported; `exitCode` and
+   * `signal` are both null when the channel closed without a status (aborted, connection lost).
+   * Rejects with {@link SshCommandError} when the channel cannot be opened.
+   */
+  exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    return new Promise((resolve, reject) => {
+      if (this.#closed) {
+        reject(new SshCommandError("exec", `the SSH connection is closed`, { cause: this.#closeError }));
+        return;
+      }
+      this.#client.exec(command, (error, channel: ClientChannel) => {
+        if (error) {
+          reject(new SshCommandError("exec", `cannot open a channel: ${error.message}`, { cause: error }));
+          return;
+        }
+        let exitCode: number | null = null;
+        let signal: string | null = null;
+        const onAbort = (): void => {
+          channel.close();
+        };
+        options.signal?.addEventListener("abort", onAbort, { once: true });
+        if (options.signal?.aborted) onAbort();
+        channel.on("exit", (code: number | null, signalName?: string) => {
+          if (typeof code === "number") exitCode = code;
+          if (typeof signalName === "string") signal = signalName;
+        });
+        channel.on("data", (chunk: Buffer) => options.onStdout?.(chunk));
+        channel.stderr.on("data", (chunk: Buffer) => options.onStderr?.(chunk));
+        channel.once("close", () => {
+          options.signal?.removeEventListener("abort", onAbort);
+          resolve({ exitCode, signal });
+        });
+        if (options.stdin === undefined) channel.end();
+        else channel.end(typeof options.stdin === "string" ? options.stdin : Buffer.from(options.stdin));
+      });
+    });
+  }
+
+  /** Run a small command and collect its output (for probes and setup commands, not for steps). */
+  async run(command: string, options: { stdin?: string | Uint8Array; signal?: AbortSignal } = {}): Promise<RunResult> {
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    const result = await this.exec(command, {
+      ...options,
+      onStdout: (chunk) => stdout.push(chunk),
+      onStderr: (chunk) => stderr.push(chunk),
+    });
+    return { ...result, stdout: Buffer.concat(stdout).toString("utf8"), stderr: Buffer.concat(stderr).toString("utf8") };
+  }
+
+  /**
+   * Write `content` to `remotePath` with `mode` (e.g. 0o755), by SFTP, then chmod it explicitly
+   * (the server's umask applies at creation). Guests without an SFTP server (a bare dropbear) get
+   * the file through `cat` over an exec channel instead. The parent directory must exist.
+   */
+  async upload(remotePath: string, content: string | Uint8Array, mode: number): Promise<void> {
+    const data = typeof content === "string" ? Buffer.from(content, "utf8") : Buffer.from(content);
+    const sftp = await this.#sftpChannel();
+    const operation = `upload ${remotePath}`;
+    if (sftp !== undefined) {
+      await new Promise<void>((resolve, reject) => {
+        sftp.writeFile(remotePath, data, { mode }, (error) => {
+          if (error) reject(new SshCommandError(operation, `SFTP write failed: ${error.message}`, { cause: error }));
+          else resolve();
+        });
+      });
+      await new Promise<void>((resolve, reject) => {
+        sftp.chmod(remotePath, mode, (error) => {
+          if (error) reject(new SshCommandError(operation, `SFTP chmod failed: ${error.message}`, { cause: error }));
+          else resolve();
+        });
+      });
+      return;
+    }
+    const quoted = `'${remotePath.replaceAll("'", `'\\''`)}'`;
+    const result = await this.run(`cat > ${quoted} && chmod ${mode.toString(8)} ${quoted}`, { stdin: data });
+    if (result.exitCode !== 0) {
+      throw new SshCommandError(operation, `writing through cat failed (exit ${result.exitCode}): ${result.stderr.trim()}`);
+    }
+  }
+
+  /** Whether uploads go by SFTP (false: the guest has no SFTP server; `cat` is used). */
+  async hasSftp(): Promise<boolean> {
+    return (await this.#sftpChannel()) !== undefined;
+  }
+
+  /** Close the connection (idempotent). */
+  async close(): Promise<void> {
+    if (!this.#closed) {
+      this.#client.end();
+      // A peer that never answers the disconnect must not hold us.
+      const timer = setTimeout(() => this.#client.destroy(), 2000);
+      await this.#closedPromise;
+      clearTimeout(timer);
+    }
+  }
+
+  #sftpChannel(): Promise<SFTPWrapper | undefined> {
+    this.#sftp ??= new Promise((resolve) => {
+      this.#client.sftp((error, sftp) => resolve(error ? undefined : sftp));
+    });
+    return this.#sftp;
+  }
+}
