@@ -155,6 +155,7 @@ describe("the ISO 9660 structures", () => {
           { name: "b", data: new Uint8Array(16).fill(0x5a) },
         ],
         date,
+        padSectors: 0,
       }),
     );
     // a takes two sectors, then b starts on the next sector boundary; the tail is zero padding.
@@ -164,6 +165,14 @@ describe("the ISO 9660 structures", () => {
     expect(bStart - aStart).toBe(2 * SECTOR_SIZE);
     expect(big[aStart + SECTOR_SIZE + 1]).toBe(0);
     expect(big.length).toBe(bStart + SECTOR_SIZE);
+  });
+
+  it("pads the image with 150 zero sectors by default, as mkisofs does (small-device probes need it)", () => {
+    const unpadded = buildIso9660({ volumeId: "cidata", files: [], date, padSectors: 0 });
+    const padded = buildIso9660({ volumeId: "cidata", files: [], date });
+    expect(padded.length - unpadded.length).toBe(150 * SECTOR_SIZE);
+    expect(padded.subarray(unpadded.length).every((b) => b === 0)).toBe(true);
+    expect(Buffer.from(padded).readUInt32LE(16 * SECTOR_SIZE + 80)).toBe(padded.length / SECTOR_SIZE);
   });
 
   it("derives unique level-1 names", () => {

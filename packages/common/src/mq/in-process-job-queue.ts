@@ -1,12 +1,17 @@
 import { BrokerJobQueue } from "./broker-job-queue.ts";
 import { MemoryBroker } from "./memory/memory-broker.ts";
-import { MQ_DEFAULTS, type MqConfig } from "./mq-config.ts";
+import { MQ_DEFAULTS, type MqConfig, type MqConfigInput, parseMqConfig } from "./mq-config.ts";
 import type { MqLogger } from "./mq-logger.ts";
 import { baseTopology } from "./topology.ts";
 
+function definedOnly(input: MqConfigInput): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined));
+}
+
 /** Settings of an in-process queue: the same names as RabbitMQ's (mostly irrelevant in memory). */
 export interface InProcessJobQueueOptions {
-  readonly config?: Partial<MqConfig>;
+  /** Overrides of the defaults (validated like the environment). */
+  readonly config?: MqConfigInput;
   readonly logger?: MqLogger;
 }
 
@@ -17,7 +22,7 @@ export interface InProcessJobQueueOptions {
  */
 export class InProcessJobQueue extends BrokerJobQueue<MemoryBroker> {
   constructor(options: InProcessJobQueueOptions = {}) {
-    const config: MqConfig = { ...MQ_DEFAULTS, ...options.config };
+    const config: MqConfig = parseMqConfig({ ...MQ_DEFAULTS, ...definedOnly(options.config ?? {}) });
     const broker = new MemoryBroker({
       maxAttempts: config.maxAttempts,
       retryDelayMs: config.retryDelayMs,

@@ -33,6 +33,10 @@ export type ServiceSettingKey =
 
 /** The default HTTP address: loopback only (the API can cancel jobs); put a proxy in front to expose it. */
 export const DEFAULT_HTTP_ADDR = "127.0.0.1:8081";
+/** MAX_CONCURRENCY when not given (the original's default). */
+export const DEFAULT_MAX_CONCURRENCY = 2;
+/** DRAIN_TIMEOUT_SECS when not given. */
+export const DEFAULT_DRAIN_TIMEOUT_SECS = 300;
 /** Debug SSH keeps a failed job's VM at most this long (ADR-003: 30 minutes, non-renewable). */
 export const MAX_DEBUG_SSH_TTL_SECS = 1800;
 
@@ -51,7 +55,7 @@ export const SERVICE_SETTINGS: readonly ServiceSetting[] = [
     flag: "--max-concurrency",
     arg: "<n>",
     env: "MAX_CONCURRENCY",
-    defaultText: "2",
+    defaultText: String(DEFAULT_MAX_CONCURRENCY),
     description: "jobs (VMs) at once on this host, all labels together; also the AMQP prefetch",
   },
   {
@@ -123,7 +127,7 @@ export const SERVICE_SETTINGS: readonly ServiceSetting[] = [
     flag: "--drain-timeout-secs",
     arg: "<s>",
     env: "DRAIN_TIMEOUT_SECS",
-    defaultText: "300",
+    defaultText: String(DEFAULT_DRAIN_TIMEOUT_SECS),
     description: "on SIGTERM/SIGINT, how long running jobs may finish before they are cancelled",
   },
   {

@@ -13,6 +13,7 @@ import { SeedIsoError } from "../errors.ts";
 //   0-15 system area | 16 PVD | 17 Joliet SVD | 18 terminator | 19/20 primary L/M path tables
 //   | 21/22 Joliet L/M path tables | 23 primary root dir | 24 Joliet root dir
 //   | 25 Rock Ridge continuation area (the ER entry) | 26.. file extents (shared by both trees)
+//   | 150 sectors of padding
 
 /** One file of the root directory. */
 export interface IsoFile {
@@ -29,6 +30,12 @@ export interface IsoOptions {
   /** Timestamp for every date field (default: now); fixed dates give byte-identical images. */
   readonly date?: Date;
   readonly applicationId?: string;
+  /**
+   * Zero sectors appended to the image (default 150, i.e. 300 KiB, as mkisofs does). Linux CD-ROM
+   * read-ahead can fail on the last sectors of a disc, and some probes refuse tiny devices
+   * (busybox's volume_id, behind `findfs LABEL=cidata`, gives up below ~68 KiB).
+   */
+  readonly padSectors?: number;
 }
 
 export const SECTOR_SIZE = 2048;
@@ -57,6 +64,7 @@ const DIR_MODE = S_IFDIR | 0o555;
 const FILE_MODE = S_IFREG | 0o444;
 
 const MAX_JOLIET_NAME_CHARS = 64;
+const DEFAULT_PAD_SECTORS = 150;
 
 interface PlacedFile {
   readonly name: string;
@@ -82,7 +90,7 @@ export function buildIso9660(options: IsoOptions): Uint8Array {
     next += sectorsFor(file.data.length);
     return entry;
   });
-  const totalSectors = next;
+  const totalSectors = next + (options.padSectors ?? DEFAULT_PAD_SECTORS);
   const image = new Uint8Array(totalSectors * SECTOR_SIZE);
   const at = (sector: number): DataView =>
     new DataView(image.buffer, image.byteOffset + sector * SECTOR_SIZE, SECTOR_SIZE);

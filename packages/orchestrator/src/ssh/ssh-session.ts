@@ -1,3 +1,4 @@
+import { createConnection, type Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Client, type ClientChannel, type SFTPWrapper } from "ssh2";
 import { SshCommandError, SshConnectError } from "../errors.ts";
@@ -19,10 +20,16 @@ export interface SshConnectOptions {
   readonly readyTimeoutMs?: number;
   /** SSH keepalive interval, so a dead guest is noticed during a long step. Default 15 s. */
   readonly keepaliveIntervalMs?: number;
+  /**
+   * When set, the server's banner must arrive within this time after the TCP connect, else the
+   * attempt fails at once. QEMU's user-mode network accepts a forwarded connection before the
+   * guest can answer and may then hold it silently; a short banner wait turns that into a retry.
+   */
+  readonly bannerTimeoutMs?: number;
 }
 
 /** Options of {@link SshSession.connectWithRetry}. */
-export interface SshRetryOptions extends SshConnectOptions {
+export interface SshRetryOptions extends Omit<SshConnectOptions, "bannerTimeoutMs"> {
   /** Total budget. */
   readonly timeoutMs: number;
   readonly signal?: AbortSignal | undefined;
@@ -30,6 +37,11 @@ export interface SshRetryOptions extends SshConnectOptions {
   readonly initialDelayMs?: number;
   /** Default 2000 ms. */
   readonly maxDelayMs?: number;
+  /**
+   * First attempt's banner wait (see {@link SshConnectOptions.bannerTimeoutMs}); it grows by half
+   * with each attempt, up to 15 s. Default 2000 ms.
+   */
+  readonly bannerTimeoutMs?: number;
   /** Asked before each attempt: a reason to stop trying now (e.g. QEMU exited), or undefined. */
   readonly giveUp?: () => string | undefined;
   /** Called after each failed attempt. */
@@ -95,7 +107,8 @@ export class SshSession {
   }
 
   /** One connection attempt. Rejects with {@link SshConnectError}. */
-  static connect(options: SshConnectOptions): Promise<SshSession> {
+  static async connect(options: SshConnectOptions): Promise<SshSession> {
+    const sock = options.bannerTimeoutMs === undefined ? undefined : await awaitBanner(options, options.bannerTimeoutMs);
     return new Promise((resolve, reject) => {
       const client = new Client();
       let settled = false;
@@ -115,6 +128,7 @@ export class SshSession {
       client.on("error", fail);
       client.once("close", () => fail(new Error("connection closed before authentication")));
       client.connect({
+        ...(sock === undefined ? {} : { sock }),
         host: options.host,
         port: options.port,
         username: options.username,
@@ -137,6 +151,7 @@ export class SshSession {
     const deadline = started + options.timeoutMs;
     let delay = options.initialDelayMs ?? 250;
     const maxDelay = options.maxDelayMs ?? 2000;
+    let bannerTimeout = options.bannerTimeoutMs ?? 2000;
     let lastError: Error | undefined;
     for (let attempt = 1; ; attempt++) {
       if (options.signal?.aborted) {
@@ -150,6 +165,8 @@ export class SshSession {
         return await SshSession.connect({
           ...options,
           readyTimeoutMs: Math.min(options.readyTimeoutMs ?? 20_000, Math.max(remaining, 1000)),
+          // Grows with each attempt, so a slow but live server is not cut off for ever.
+          bannerTimeoutMs: Math.min(bannerTimeout, Math.max(remaining, 500)),
         });
       } catch (error) {
         lastError = error instanceof Error ? error : new Error(String(error));
@@ -164,6 +181,7 @@ export class SshSession {
         }
       }
       delay = Math.min(delay * 2, maxDelay);
+      bannerTimeout = Math.min(bannerTimeout * 1.5, 15_000);
     }
     const cause = lastError?.cause instanceof Error ? lastError.cause : lastError;
     throw new SshConnectError(
@@ -289,4 +307,35 @@ export class SshSession {
     });
     return this.#sftp;
   }
+}
+
+/**
+ * Connect TCP and wait until the server has sent something (its banner) without reading it, so
+ * ssh2 can take the socket over with the banner still buffered.
+ */
+function awaitBanner(options: SshConnectOptions, timeoutMs: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: options.host, port: options.port });
+    const fail = (message: string, cause?: Error): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(new SshConnectError(options.host, options.port, message, { cause: cause ?? new Error(message) }));
+    };
+    const timer = setTimeout(() => fail(`no SSH banner within ${timeoutMs} ms`), timeoutMs);
+    socket.once("error", (error) => fail(error.message, error));
+    socket.once("end", () => fail("connection closed before the SSH banner"));
+    socket.once("readable", () => {
+      // "readable" also signals end-of-stream; only buffered bytes mean a banner.
+      if (socket.readableLength === 0) {
+        fail("connection closed before the SSH banner");
+        return;
+      }
+      clearTimeout(timer);
+      socket.removeAllListeners("error");
+      socket.removeAllListeners("end");
+      // ssh2 adds its own listener; until then an error must not go unhandled.
+      socket.on("error", () => undefined);
+      resolve(socket);
+    });
+  });
 }

@@ -14,6 +14,8 @@ import { KVM_PROBE_KERNEL_BASE64, KVM_PROBE_SUCCESS_STATUS, kvmProbeArgs } from 
 /** What the operator asks for: `auto` probes, `kvm` and `tcg` are taken as given. */
 export type AccelMode = "auto" | Accel;
 
+const DEFAULT_PROBE_TIMEOUT_MS = 3000;
+
 /** The outcome of a probe. `reason` says why KVM is not used (for the warning). */
 export interface AccelDecision {
   readonly accel: Accel;
@@ -28,7 +30,7 @@ export interface AccelProbeLogger {
 /** Options of {@link probeKvm}. */
 export interface KvmProbeOptions {
   readonly qemuBinary?: string;
-  /** How long the probe guest may take under KVM. Default 5000 ms. */
+  /** How long the probe guest may take under KVM. Default 3000 ms (real KVM needs a few ms). */
   readonly timeoutMs?: number;
   /** The KVM device (tests point it elsewhere). Default `/dev/kvm`. */
   readonly kvmDevice?: string;
@@ -52,13 +54,13 @@ export async function probeKvm(options: KvmProbeOptions = {}): Promise<AccelDeci
     const result = await runWithDeadline(
       options.qemuBinary ?? "qemu-system-x86_64",
       kvmProbeArgs(kernel),
-      options.timeoutMs ?? 5000,
+      options.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS,
     );
     if (result.status === KVM_PROBE_SUCCESS_STATUS) return { accel: "kvm" };
     if (result.timedOut) {
       return {
         accel: "tcg",
-        reason: `${device} opens but a KVM guest did not run at usable speed (probe guest unfinished after ${options.timeoutMs ?? 5000} ms)`,
+        reason: `${device} opens but a KVM guest did not run at usable speed (probe guest unfinished after ${options.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS} ms)`,
       };
     }
     const stderr = result.stderr.trim().split("\n").slice(-3).join(" / ");

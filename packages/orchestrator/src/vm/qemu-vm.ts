@@ -48,7 +48,7 @@ export interface QemuHypervisorOptions {
   readonly startTimeoutMs?: number;
   /** Console lines kept for error messages. Default 50. */
   readonly consoleLines?: number;
-  /** Deadline of the KVM probe guest (see accel-probe.ts). Default 5 s. */
+  /** Deadline of the KVM probe guest (see accel-probe.ts). Default 3 s. */
   readonly kvmProbeTimeoutMs?: number;
 }
 

@@ -1,0 +1,11 @@
+export { initTelemetry, type Telemetry, type TelemetryOptions } from "./init-telemetry.ts";
+export {
+  createLogger,
+  LOG_LEVELS,
+  type LoggerOptions,
+  type LogLevel,
+  logLevelFromEnv,
+  REDACTED_PATHS,
+} from "./logger.ts";
+export { MASK, SecretMasker } from "./secret-masker.ts";
+export { startTracing, type Tracing, type TracingOptions } from "./tracing.ts";

@@ -1,0 +1,127 @@
+import {
+  EventSequencer,
+  type JobConclusion,
+  type JobEvent,
+  type LogStream,
+  type StepConclusion,
+  type UnsequencedJobEvent,
+} from "@solstice/common";
+import type { EngineLogger } from "../vm/vm-logger.ts";
+import { silentLogger } from "../vm/vm-logger.ts";
+import { createLogMasker } from "./log-masker.ts";
+
+/**
+ * Where a job's events go (the orchestrator publishes them to the job's owner; tests collect
+ * them). Called once per event, in `seq` order, never concurrently: the next call waits for the
+ * previous one's promise. A sink that throws loses that event (logged), not the job.
+ */
+export type JobEventSink = (event: JobEvent) => void | Promise<void>;
+
+/**
+ * Turns what happens during a job into sequenced {@link JobEvent}s (common's EventSequencer) and
+ * hands them to the sink in order. Log text is masked (JobRequest `mask`) before it leaves.
+ *
+ * @example
+ *   const events = new JobEventEmitter(request.request_id, sink, { mask: request.mask });
+ *   events.stepStarted(0, "Build");
+ *   events.log(0, "stdout", "compiling...");
+ *   await events.flush();
+ */
+export class JobEventEmitter {
+  readonly requestId: string;
+  readonly #sequencer: EventSequencer;
+  readonly #sink: JobEventSink;
+  readonly #mask: (line: string) => string;
+  readonly #logger: EngineLogger;
+  #chain: Promise<void> = Promise.resolve();
+  #failures = 0;
+  #finished = false;
+
+  constructor(
+    requestId: string,
+    sink: JobEventSink,
+    options: { mask?: readonly string[] | undefined; logger?: EngineLogger; startAt?: number } = {},
+  ) {
+    this.requestId = requestId;
+    this.#sequencer = new EventSequencer(
+      requestId,
+      options.startAt === undefined ? {} : { startAt: options.startAt },
+    );
+    this.#sink = sink;
+    this.#mask = createLogMasker(options.mask);
+    this.#logger = options.logger ?? silentLogger;
+  }
+
+  /** How many sink calls failed. */
+  get sinkFailures(): number {
+    return this.#failures;
+  }
+
+  /** The `seq` the next event gets. */
+  get nextSeq(): number {
+    return this.#sequencer.nextSeq;
+  }
+
+  /** A line of output; `step` null for job-level lines (boot console, checkout, notices). */
+  log(step: number | null, stream: LogStream, text: string): void {
+    this.#emit({ type: "log", step, stream, text: this.#mask(text) });
+  }
+
+  /** A job-level `system` line. */
+  system(text: string): void {
+    this.log(null, "system", text);
+  }
+
+  jobStarted(fields: { host?: string | undefined; label?: string | undefined } = {}): void {
+    this.#emit({
+      type: "job_started",
+      ...(fields.host === undefined ? {} : { host: fields.host }),
+      ...(fields.label === undefined ? {} : { label: fields.label }),
+    });
+  }
+
+  stepStarted(step: number, name: string): void {
+    this.#emit({ type: "step_started", step, name: this.#mask(name) });
+  }
+
+  stepFinished(step: number, result: { exitCode: number | null; durationMs: number; conclusion: StepConclusion }): void {
+    this.#emit({
+      type: "step_finished",
+      step,
+      exit_code: result.exitCode,
+      duration_ms: Math.max(0, Math.round(result.durationMs)),
+      conclusion: result.conclusion,
+    });
+  }
+
+  /** The job's last event; later events are refused (a programming error). */
+  jobFinished(conclusion: JobConclusion, reason?: string): void {
+    this.#emit({
+      type: "job_finished",
+      conclusion,
+      ...(reason === undefined ? {} : { reason: this.#mask(reason) }),
+    });
+    this.#finished = true;
+  }
+
+  /** Resolves when the sink has been called for every event so far. */
+  flush(): Promise<void> {
+    return this.#chain;
+  }
+
+  #emit(event: UnsequencedJobEvent): void {
+    if (this.#finished) throw new Error(`job ${this.requestId}: event ${event.type} after job_finished`);
+    const stamped = this.#sequencer.next(event);
+    this.#chain = this.#chain.then(async () => {
+      try {
+        await this.#sink(stamped);
+      } catch (error) {
+        this.#failures += 1;
+        this.#logger.error(
+          { requestId: this.requestId, seq: stamped.seq, type: stamped.type, err: error },
+          "job event sink failed; event lost",
+        );
+      }
+    });
+  }
+}

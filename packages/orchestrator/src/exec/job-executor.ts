@@ -1,0 +1,248 @@
+import type { JobConclusion, JobRequest, JobStep } from "@solstice/common";
+import { JobDefinitionError, SshCommandError, WorkspaceCheckoutError } from "../errors.ts";
+import { LineSplitter } from "../io/line-splitter.ts";
+import type { SshSession } from "../ssh/ssh-session.ts";
+import type { EngineLogger } from "../vm/vm-logger.ts";
+import { silentLogger } from "../vm/vm-logger.ts";
+import { type GuestLayout, guestLayout, runnerScriptPath } from "./guest-layout.ts";
+import {
+  JOB_SCRIPT_PATH,
+  type JobPlan,
+  planFromJobScript,
+  planFromRequest,
+  planFromWorkflowKdl,
+  renderFallbackProbe,
+  WORKFLOW_KDL_PATH,
+} from "./job-plan.ts";
+import type { JobEventEmitter } from "./job-events.ts";
+import { shQuote } from "./shell-quote.ts";
+import { evaluateStepCondition, type JobStatus } from "./step-condition.ts";
+import { runStep } from "./step-runner.ts";
+import { RUNNER_SCRIPT } from "./step-script.ts";
+import { CHECKOUT_DONE_MARKER, renderCheckoutScript } from "./workspace-script.ts";
+
+// A job in a guest reached over SSH: prepare the run directory, check the workspace out at the
+// exact commit, decide the steps (request, or the repository's fallback), then run them in order.
+// After a failing step (without continue_on_error) the job is failing: later steps run only when
+// their `if` says so (failure(), always()); the others are reported skipped.
+
+/** Options of {@link executeJob}. */
+export interface ExecuteJobOptions {
+  readonly events: JobEventEmitter;
+  /** Cancels the job; its `reason` (an Error) says why (cancelled, job timeout). */
+  readonly signal?: AbortSignal | undefined;
+  readonly logger?: EngineLogger;
+  /** History depth of the checkout (0: all). Default 1. */
+  readonly checkoutDepth?: number;
+  /** See StepRunInput.killGraceMs. */
+  readonly killGraceMs?: number;
+}
+
+/** One step's result. */
+export interface StepResult {
+  readonly index: number;
+  readonly name: string;
+  readonly conclusion: "success" | "failure" | "skipped" | "cancelled";
+  readonly exitCode: number | null;
+  readonly durationMs: number;
+}
+
+/** How the job went. */
+export interface JobExecution {
+  readonly conclusion: JobConclusion;
+  readonly reason: string | undefined;
+  readonly steps: readonly StepResult[];
+  /** Where the steps came from (`request`, `.solstice/job.sh`, `.solstice/workflow.kdl#job`). */
+  readonly source: string;
+}
+
+/** The name shown for a step: its own, else the first line of its command. */
+export function stepDisplayName(step: JobStep): string {
+  if (step.name !== undefined && step.name.trim() !== "") return step.name;
+  const first = step.run.split("\n").find((line) => line.trim() !== "")?.trim() ?? "(empty step)";
+  return first.length > 60 ? `${first.slice(0, 57)}...` : first;
+}
+
+/** Why the signal fired, for people. */
+export function abortReason(signal: AbortSignal | undefined): string {
+  const reason: unknown = signal?.reason;
+  if (reason instanceof Error && reason.name !== "AbortError") return reason.message;
+  if (typeof reason === "string" && reason !== "") return reason;
+  return "cancelled";
+}
+
+/**
+ * Check out the workspace and run the job's steps. Job failures (a failing step, a bad
+ * definition) are results; rejects only when the guest cannot be used at all (SSH lost during
+ * setup, checkout failed: {@link WorkspaceCheckoutError}).
+ */
+export async function executeJob(session: SshSession, request: JobRequest, options: ExecuteJobOptions): Promise<JobExecution> {
+  const { events } = options;
+  const logger = options.logger ?? silentLogger;
+  const layout = await prepareGuest(session);
+  await checkoutWorkspace(session, request, layout, options);
+  if (options.signal?.aborted) {
+    return { conclusion: "cancelled", reason: abortReason(options.signal), steps: [], source: "request" };
+  }
+
+  const plan = await planJob(session, request, layout);
+  if (plan.source !== "request") events.system(`Running the steps of ${plan.source}`);
+
+  // A workflow job's own timeout applies when the request has none.
+  const jobTimeout = request.timeout_seconds === undefined ? plan.timeoutSeconds : undefined;
+  const local = new AbortController();
+  const timer =
+    jobTimeout === undefined
+      ? undefined
+      : setTimeout(
+          () => local.abort(new Error(`the job exceeded its timeout of ${jobTimeout} s`)),
+          Math.round(jobTimeout * 1000),
+        );
+  const signal = options.signal === undefined ? local.signal : AbortSignal.any([options.signal, local.signal]);
+
+  const baseEnv: Record<string, string> = {
+    CI: "true",
+    SOLSTICE: "true",
+    SOLSTICE_REQUEST_ID: request.request_id,
+    SOLSTICE_COMMIT_SHA: request.commit_sha,
+    SOLSTICE_WORKDIR: layout.workspace,
+    ...plan.env,
+    ...(request.env ?? {}),
+  };
+
+  const results: StepResult[] = [];
+  let status: JobStatus = "success";
+  let reason: string | undefined;
+  try {
+    for (const [index, step] of plan.steps.entries()) {
+      const name = stepDisplayName(step);
+      if (signal.aborted && status !== "cancelled") {
+        status = "cancelled";
+        reason = abortReason(signal);
+      }
+      const condition = evaluateStepCondition(step.if, status);
+      // After a cancel nothing more runs, whatever its condition: the VM is going away.
+      if (status === "cancelled" || ("run" in condition && !condition.run)) {
+        events.stepFinished(index, { exitCode: null, durationMs: 0, conclusion: "skipped" });
+        results.push({ index, name, conclusion: "skipped", exitCode: null, durationMs: 0 });
+        continue;
+      }
+      events.stepStarted(index, name);
+      const outcome =
+        "error" in condition
+          ? failCondition(events, index, condition.error)
+          : await runStep(session, events, {
+              index,
+              step,
+              env: { ...baseEnv, ...(step.env ?? {}), SOLSTICE_STEP: String(index) },
+              layout,
+              signal,
+              ...(options.killGraceMs === undefined ? {} : { killGraceMs: options.killGraceMs }),
+            });
+      events.stepFinished(index, {
+        exitCode: outcome.exitCode,
+        durationMs: outcome.durationMs,
+        conclusion: outcome.conclusion,
+      });
+      results.push({ index, name, ...outcome });
+      logger.debug({ requestId: request.request_id, step: index, ...outcome }, "step finished");
+      if (outcome.conclusion === "cancelled") {
+        status = "cancelled";
+        reason = abortReason(signal);
+      } else if (outcome.conclusion === "failure" && !step.continue_on_error && status === "success") {
+        status = "failure";
+        reason = `step "${name}" ${outcome.reason ?? "failed"}`;
+      } else if (outcome.conclusion === "failure" && step.continue_on_error) {
+        events.log(index, "system", `the step failed (${outcome.reason ?? "failure"}); continue_on_error lets the job go on`);
+      }
+    }
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+  return { conclusion: status, reason, steps: results, source: plan.source };
+}
+
+function failCondition(events: JobEventEmitter, index: number, message: string) {
+  const reason = `if: ${message}`;
+  events.log(index, "system", reason);
+  return { conclusion: "failure" as const, exitCode: null, durationMs: 0, reason };
+}
+
+/** Find the user's home, make the run directory, upload the step runner. */
+async function prepareGuest(session: SshSession): Promise<GuestLayout> {
+  const probe = await session.run(
+    `sh -c ${shQuote('h=${HOME:-$(pwd)}; mkdir -p "$h/.solstice-run" && chmod 700 "$h/.solstice-run" && printf "%s\\n" "$h"')}`,
+  );
+  const home = probe.stdout.trim().split("\n").pop() ?? "";
+  if (probe.exitCode !== 0 || !home.startsWith("/")) {
+    throw new SshCommandError(
+      "prepare the guest",
+      `cannot create the run directory under the home directory (exit ${probe.exitCode}): ${probe.stderr.trim() || probe.stdout.trim()}`,
+      { hint: "the SSH user needs a writable home directory and /bin/sh" },
+    );
+  }
+  const layout = guestLayout(home);
+  await session.upload(runnerScriptPath(layout), RUNNER_SCRIPT, 0o755);
+  return layout;
+}
+
+async function checkoutWorkspace(
+  session: SshSession,
+  request: JobRequest,
+  layout: GuestLayout,
+  options: ExecuteJobOptions,
+): Promise<void> {
+  const { events } = options;
+  const script = renderCheckoutScript({
+    workspace: layout.workspace,
+    repoUrl: request.repo_url,
+    commitSha: request.commit_sha,
+    ...(options.checkoutDepth === undefined ? {} : { depth: options.checkoutDepth }),
+  });
+  const output: string[] = [];
+  const splitter = new LineSplitter();
+  const accept = (line: string): void => {
+    output.push(line);
+    if (output.length > 20) output.shift();
+    events.system(line);
+  };
+  const result = await session.exec(`sh -c ${shQuote(script)}`, {
+    signal: options.signal,
+    onStdout: (chunk) => splitter.push(chunk).forEach(accept),
+    onStderr: (chunk) => splitter.push(chunk).forEach(accept),
+  });
+  splitter.flush().forEach(accept);
+  if (options.signal?.aborted) return;
+  const head = output
+    .find((line) => line.startsWith(CHECKOUT_DONE_MARKER))
+    ?.slice(CHECKOUT_DONE_MARKER.length)
+    .trim();
+  if (result.exitCode !== 0 || head === undefined || !head.startsWith(request.commit_sha.toLowerCase())) {
+    throw new WorkspaceCheckoutError({
+      repoUrl: request.repo_url,
+      commitSha: request.commit_sha,
+      exitCode: result.exitCode,
+      output,
+    });
+  }
+}
+
+async function planJob(session: SshSession, request: JobRequest, layout: GuestLayout): Promise<JobPlan> {
+  if (request.steps !== undefined) return planFromRequest(request.steps);
+  const probe = await session.run(renderFallbackProbe(layout.workspace));
+  const found = probe.stdout.trim();
+  if (probe.exitCode === 0 && found === "job.sh") return planFromJobScript();
+  if (probe.exitCode === 0 && found === "workflow.kdl") {
+    const file = await session.run(`cat ${shQuote(`${layout.workspace}/${WORKFLOW_KDL_PATH}`)}`);
+    if (file.exitCode !== 0) {
+      throw new SshCommandError(`read ${WORKFLOW_KDL_PATH}`, `cat failed (exit ${file.exitCode}): ${file.stderr.trim()}`);
+    }
+    return planFromWorkflowKdl(file.stdout, request.workflow_job_id);
+  }
+  if (probe.exitCode !== 0) {
+    throw new SshCommandError("look for .solstice/job.sh", `exit ${probe.exitCode}: ${probe.stderr.trim()}`);
+  }
+  throw new JobDefinitionError(
+    `the request has no steps and the repository has neither ${JOB_SCRIPT_PATH} nor ${WORKFLOW_KDL_PATH} at ${request.commit_sha}`,
+  );
+}

@@ -1,0 +1,132 @@
+import type { JobStep } from "@solstice/common";
+import { setTimeout as sleep } from "node:timers/promises";
+import { LineSplitter } from "../io/line-splitter.ts";
+import type { SshSession } from "../ssh/ssh-session.ts";
+import type { GuestLayout } from "./guest-layout.ts";
+import type { JobEventEmitter } from "./job-events.ts";
+import { renderKillCommand, renderStepFiles, shellTemplate } from "./step-script.ts";
+
+// Runs one step over SSH: uploads its script and launcher (SFTP, mode 0755), runs it through the
+// runner wrapper, streams stdout/stderr line by line as log events with the step index, and
+// enforces its timeout and the job's cancellation by killing the step's process group over a
+// second channel (TERM, then KILL after a grace, then closing the channel).
+
+/** What {@link runStep} needs. */
+export interface StepRunInput {
+  readonly index: number;
+  readonly step: JobStep;
+  /** The merged environment for the step. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly layout: GuestLayout;
+  /** Cancels the step (job cancelled, or job timeout). */
+  readonly signal?: AbortSignal | undefined;
+  /** Between TERM and KILL, and between KILL and giving up on the channel. Default 5000 ms. */
+  readonly killGraceMs?: number;
+}
+
+/** How a step ended. */
+export interface StepOutcome {
+  readonly conclusion: "success" | "failure" | "cancelled";
+  /** Null when the step has no exit status of its own (not started, killed, connection lost). */
+  readonly exitCode: number | null;
+  readonly durationMs: number;
+  /** Why it failed, for people (also logged as a system line of the step). */
+  readonly reason: string | undefined;
+}
+
+/**
+ * Run one step and report its output through `events` (the caller emits step_started and
+ * step_finished). Never rejects for a failure of the step itself; rejects only when the SSH
+ * connection fails while setting the step up.
+ */
+export async function runStep(session: SshSession, events: JobEventEmitter, input: StepRunInput): Promise<StepOutcome> {
+  const started = Date.now();
+  const { index, step } = input;
+  const fail = (reason: string): StepOutcome => {
+    events.log(index, "system", reason);
+    return { conclusion: "failure", exitCode: null, durationMs: Date.now() - started, reason };
+  };
+
+  const shell = shellTemplate(step.shell);
+  if ("error" in shell) return fail(`shell: ${shell.error}`);
+  let files: ReturnType<typeof renderStepFiles>;
+  try {
+    files = renderStepFiles(input.layout, {
+      index,
+      run: step.run,
+      env: input.env,
+      shellTemplate: shell.template,
+      workingDirectory: step.working_directory,
+    });
+  } catch (error) {
+    return fail(`env: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (input.signal?.aborted) {
+    return { conclusion: "cancelled", exitCode: null, durationMs: 0, reason: "cancelled before it started" };
+  }
+  await session.upload(files.scriptPath, files.scriptContent, 0o755);
+  await session.upload(files.launcherPath, files.launcherContent, 0o755);
+
+  const stdout = new LineSplitter();
+  const stderr = new LineSplitter();
+  const channel = new AbortController();
+  let killedFor: "timeout" | "cancel" | undefined;
+  let finished = false;
+  const grace = input.killGraceMs ?? 5000;
+
+  const kill = async (why: "timeout" | "cancel"): Promise<void> => {
+    if (killedFor !== undefined) return;
+    killedFor = why;
+    for (const signal of ["TERM", "KILL"] as const) {
+      await session.run(renderKillCommand(files.pidFile, signal)).catch(() => undefined);
+      if (await finishedWithin(grace)) return;
+    }
+    // Something still holds the channel open (a process outside the group): stop listening.
+    channel.abort();
+  };
+  const finishedWithin = async (ms: number): Promise<boolean> => {
+    const until = Date.now() + ms;
+    while (!finished && Date.now() < until) await sleep(50);
+    return finished;
+  };
+
+  const timeoutSeconds = step.timeout_seconds;
+  const timer =
+    timeoutSeconds === undefined ? undefined : setTimeout(() => void kill("timeout"), Math.round(timeoutSeconds * 1000));
+  const onAbort = (): void => void kill("cancel");
+  input.signal?.addEventListener("abort", onAbort, { once: true });
+
+  let result: { exitCode: number | null; signal: string | null };
+  try {
+    result = await session.exec(files.command, {
+      signal: channel.signal,
+      onStdout: (chunk) => {
+        for (const line of stdout.push(chunk)) events.log(index, "stdout", line);
+      },
+      onStderr: (chunk) => {
+        for (const line of stderr.push(chunk)) events.log(index, "stderr", line);
+      },
+    });
+  } finally {
+    finished = true;
+    if (timer !== undefined) clearTimeout(timer);
+    input.signal?.removeEventListener("abort", onAbort);
+  }
+  for (const line of stdout.flush()) events.log(index, "stdout", line);
+  for (const line of stderr.flush()) events.log(index, "stderr", line);
+  const durationMs = Date.now() - started;
+
+  if (killedFor === "timeout") {
+    return fail(`timed out after ${timeoutSeconds} s and was killed`);
+  }
+  if (killedFor === "cancel") {
+    events.log(index, "system", "cancelled: the step was killed");
+    return { conclusion: "cancelled", exitCode: null, durationMs, reason: "cancelled" };
+  }
+  if (result.exitCode === 0) return { conclusion: "success", exitCode: 0, durationMs, reason: undefined };
+  if (result.exitCode !== null) {
+    return { conclusion: "failure", exitCode: result.exitCode, durationMs, reason: `exited with ${result.exitCode}` };
+  }
+  if (session.closed) return fail("the SSH connection to the VM was lost");
+  return fail(`ended without an exit status${result.signal ? ` (signal ${result.signal})` : ""}`);
+}

@@ -1,0 +1,240 @@
+import type { JobConclusion, JobRequest } from "@solstice/common";
+import { SolsticeError } from "@solstice/common";
+import { hostname } from "node:os";
+import type { ImageEntry } from "./images/image-map.ts";
+import { abortReason, executeJob, type StepResult } from "./exec/job-executor.ts";
+import { JobEventEmitter, type JobEventSink } from "./exec/job-events.ts";
+import type { SshSession } from "./ssh/ssh-session.ts";
+import type { ConsoleTailer } from "./vm/console-tailer.ts";
+import { QemuHypervisor, type QemuHypervisorOptions } from "./vm/qemu-vm.ts";
+import type { EngineLogger } from "./vm/vm-logger.ts";
+import { silentLogger } from "./vm/vm-logger.ts";
+import { type VmResources, vmSpecFor } from "./vm/vm-spec.ts";
+import type { VmHandle } from "./vm/vm-types.ts";
+
+// The VM engine's front door: one call runs one job in a fresh VM, from prepare to destroy, and
+// reports everything as job events. The orchestrator service (scheduling, persistence, the queue)
+// and `cidev run` sit on top of this; nothing here knows about them.
+
+/** Options of {@link VmEngine}. */
+export interface VmEngineOptions extends QemuHypervisorOptions {
+  /** Use this hypervisor instead of making one from the options. */
+  readonly hypervisor?: QemuHypervisor;
+  /** This host's name in `job_started`. Default: the OS host name. */
+  readonly host?: string;
+  /** How long a guest may take to answer on SSH. Default 300 s (slow guests under TCG). */
+  readonly sshTimeoutMs?: number;
+  /** Graceful shutdown budget after the job (ACPI power-off), before QMP quit and SIGKILL. Default 10 s. */
+  readonly stopGraceMs?: number;
+  /** History depth of the workspace checkout (0: all). Default 1. */
+  readonly checkoutDepth?: number;
+  /** Between TERM and KILL of a step that timed out or was cancelled. Default 5 s. */
+  readonly killGraceMs?: number;
+}
+
+/** What {@link RunJobOptions.keepVm} is asked with. */
+export interface KeepVmContext {
+  readonly request: JobRequest;
+  readonly vm: VmHandle;
+  readonly conclusion: JobConclusion;
+  readonly reason: string | undefined;
+  /** Write a `system` line into the job's log (before `job_finished`), e.g. the SSH connection line. */
+  readonly log: (line: string) => void;
+}
+
+/** Options of {@link VmEngine.runJob}. */
+export interface RunJobOptions {
+  /** Receives every job event, in order. */
+  readonly sink: JobEventSink;
+  /** Cancels the job: the running step is killed, the VM stopped, the job reported `cancelled`. */
+  readonly signal?: AbortSignal | undefined;
+  /** Override the image's resources. */
+  readonly resources?: VmResources;
+  /** Default `job-<request id>`. */
+  readonly vmName?: string;
+  /**
+   * Asked when a job failed and its VM still runs: true keeps the VM (not stopped, not destroyed;
+   * the caller destroys it later with {@link VmEngine.discard}). Debug SSH (ADR-003) hooks in here.
+   */
+  readonly keepVm?: (context: KeepVmContext) => boolean | Promise<boolean>;
+  /** Called with every new handle (prepared, running, stopped, destroyed), e.g. to record the VM. */
+  readonly onVm?: (vm: VmHandle) => void | Promise<void>;
+}
+
+/** How a job went, once its VM is gone (or kept). */
+export interface JobRunResult {
+  readonly conclusion: JobConclusion;
+  readonly reason: string | undefined;
+  readonly steps: readonly StepResult[];
+  /** The last handle: `destroyed`, or `running` when kept. Undefined when prepare failed. */
+  readonly vm: VmHandle | undefined;
+  readonly kept: boolean;
+  /** Milliseconds from the start of prepare to the first SSH session (undefined if never). */
+  readonly bootToSshMs: number | undefined;
+  /** The error that ended the job early, if any (also reported in the log). */
+  readonly error: Error | undefined;
+}
+
+/**
+ * Runs jobs in QEMU VMs.
+ *
+ * @example
+ *   const engine = new VmEngine({ logger });
+ *   const result = await engine.runJob(request, image, { sink: (event) => publish(event), signal });
+ *   result.conclusion; // "success" | "failure" | "cancelled"
+ */
+export class VmEngine {
+  readonly hypervisor: QemuHypervisor;
+  readonly #options: VmEngineOptions;
+  readonly #logger: EngineLogger;
+
+  constructor(options: VmEngineOptions = {}) {
+    this.#options = options;
+    this.#logger = options.logger ?? silentLogger;
+    this.hypervisor = options.hypervisor ?? new QemuHypervisor(options);
+  }
+
+  /**
+   * Run `request` on `image`: prepare, start, wait for SSH, check out, run the steps, stop,
+   * destroy — the VM is destroyed in every case unless `keepVm` keeps it. Never rejects for a
+   * job failure: errors (a missing image, a guest without SSH, a failed checkout) end the job as
+   * `failure` with the error in the log and in `reason`. `job_finished` is the last event and
+   * is sent after the VM is gone.
+   */
+  async runJob(request: JobRequest, image: ImageEntry, options: RunJobOptions): Promise<JobRunResult> {
+    const logger = this.#logger;
+    const hv = this.hypervisor;
+    const events = new JobEventEmitter(request.request_id, options.sink, { mask: request.mask, logger });
+    events.jobStarted({ host: this.#options.host ?? hostname(), label: image.label });
+
+    const controller = new AbortController();
+    const onAbort = (): void => controller.abort(options.signal?.reason ?? new Error("cancelled"));
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener("abort", onAbort, { once: true });
+    const jobTimer =
+      request.timeout_seconds === undefined
+        ? undefined
+        : setTimeout(
+            () => controller.abort(new Error(`the job exceeded its timeout of ${request.timeout_seconds} s`)),
+            Math.round(request.timeout_seconds * 1000),
+          );
+    const signal = controller.signal;
+
+    const notify = async (vm: VmHandle): Promise<void> => {
+      try {
+        await options.onVm?.(vm);
+      } catch (error) {
+        logger.warn({ vm: vm.name, err: error }, "onVm hook failed");
+      }
+    };
+
+    const started = Date.now();
+    let vm: VmHandle | undefined;
+    let tailer: ConsoleTailer | undefined;
+    let session: SshSession | undefined;
+    let conclusion: JobConclusion = "failure";
+    let reason: string | undefined;
+    let steps: readonly StepResult[] = [];
+    let bootToSshMs: number | undefined;
+    let failure: Error | undefined;
+    let kept = false;
+    try {
+      const spec = vmSpecFor(image, request, {
+        ...(options.vmName === undefined ? {} : { name: options.vmName }),
+        ...(options.resources === undefined ? {} : { resources: options.resources }),
+      });
+      events.system(
+        `Preparing VM ${spec.name} (${image.label}: ${spec.cpu} vCPU, ${spec.ramMb} MB RAM, ${spec.diskGb} GB disk)`,
+      );
+      vm = await hv.prepare(spec);
+      await notify(vm);
+      signal.throwIfAborted();
+      vm = await hv.start(vm);
+      await notify(vm);
+      events.system(`VM started (${vm.accel === "kvm" ? "KVM" : "TCG, no hardware acceleration"}); waiting for SSH`);
+      tailer = hv.console(vm);
+      tailer?.forwardTo((line) => events.system(line));
+      session = await hv.connectSsh(vm, {
+        timeoutMs: this.#options.sshTimeoutMs ?? 300_000,
+        signal,
+      });
+      // ADR-002: from here the job log carries the SSH output only; the console would repeat it.
+      tailer?.stopForwarding();
+      bootToSshMs = Date.now() - started;
+      events.system(`SSH is up after ${(bootToSshMs / 1000).toFixed(1)} s`);
+      const execution = await executeJob(session, request, {
+        events,
+        signal,
+        logger,
+        ...(this.#options.checkoutDepth === undefined ? {} : { checkoutDepth: this.#options.checkoutDepth }),
+        ...(this.#options.killGraceMs === undefined ? {} : { killGraceMs: this.#options.killGraceMs }),
+      });
+      ({ conclusion, reason, steps } = execution);
+    } catch (error) {
+      failure = error instanceof Error ? error : new Error(String(error));
+      if (signal.aborted) {
+        conclusion = "cancelled";
+        reason = abortReason(signal);
+      } else {
+        conclusion = "failure";
+        reason = failure.message.split("\n")[0];
+        for (const line of failure.message.split("\n")) events.system(line);
+        if (failure instanceof SolsticeError && failure.hint !== undefined) events.system(`hint: ${failure.hint}`);
+        logger.warn({ requestId: request.request_id, err: failure }, "job failed before its steps completed");
+      }
+    } finally {
+      tailer?.stopForwarding();
+      if (jobTimer !== undefined) clearTimeout(jobTimer);
+      options.signal?.removeEventListener("abort", onAbort);
+      await session?.close().catch(() => undefined);
+      if (vm !== undefined) {
+        kept = await this.#decideKeep(request, vm, conclusion, reason, events, options);
+        if (!kept) {
+          try {
+            vm = await hv.stop(vm, { gracefulTimeoutMs: this.#options.stopGraceMs ?? 10_000 });
+            await notify(vm);
+          } catch (error) {
+            logger.warn({ vm: vm.name, err: error }, "stopping the VM failed; destroying it anyway");
+          }
+          vm = await hv.destroy(vm);
+          await notify(vm);
+        }
+      }
+    }
+    if (conclusion === "cancelled") events.system(`Job cancelled: ${reason ?? "cancelled"}`);
+    events.jobFinished(conclusion, reason);
+    await events.flush();
+    logger.info({ requestId: request.request_id, conclusion, reason, kept }, "job finished");
+    return { conclusion, reason, steps, vm, kept, bootToSshMs, error: failure };
+  }
+
+  /** Stop and destroy a VM that `keepVm` kept (idempotent). */
+  async discard(vm: VmHandle, options: { gracefulTimeoutMs?: number } = {}): Promise<VmHandle> {
+    let handle = vm;
+    if (this.hypervisor.state(handle) === "running") {
+      handle = await this.hypervisor.stop(handle, {
+        gracefulTimeoutMs: options.gracefulTimeoutMs ?? this.#options.stopGraceMs ?? 10_000,
+      });
+    }
+    return this.hypervisor.destroy(handle);
+  }
+
+  async #decideKeep(
+    request: JobRequest,
+    vm: VmHandle,
+    conclusion: JobConclusion,
+    reason: string | undefined,
+    events: JobEventEmitter,
+    options: RunJobOptions,
+  ): Promise<boolean> {
+    if (options.keepVm === undefined || conclusion !== "failure" || this.hypervisor.state(vm) !== "running") {
+      return false;
+    }
+    try {
+      return await options.keepVm({ request, vm, conclusion, reason, log: (line) => events.system(line) });
+    } catch (error) {
+      this.#logger.warn({ vm: vm.name, err: error }, "keepVm hook failed; the VM is destroyed");
+      return false;
+    }
+  }
+}
