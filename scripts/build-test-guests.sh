@@ -60,9 +60,9 @@ host_kernel_version() {
 build_key() {
   local guest="$1" kver="$2"
   {
-    (cd "$REPO_ROOT" && find "scripts/test-guests/$guest" -type f -print0 |
+    (cd "$REPO_ROOT" && find "scripts/test-guests/$guest" scripts/test-guests/lib -type f -print0 |
       LC_ALL=C sort -z | xargs -0 sha256sum)
-    (cd "$REPO_ROOT" && find "scripts/test-guests/$guest" -type f -perm -u+x -print | LC_ALL=C sort)
+    (cd "$REPO_ROOT" && find "scripts/test-guests/$guest" scripts/test-guests/lib -type f -perm -u+x -print | LC_ALL=C sort)
     echo "kernel $kver"
     # shellcheck disable=SC2046
     (guest_conf "$guest" && dpkg-query -W -f='${Package} ${Version}\n' $GUEST_PACKAGES 2>/dev/null)
@@ -74,7 +74,7 @@ guest_dir() { echo "$GUESTS_DIR/$1"; }
 is_current() {
   local dir="$1" key="$2" f
   [ -f "$dir/build-key" ] && [ "$(cat "$dir/build-key")" = "$key" ] || return 1
-  for f in vmlinuz initrd.img disk.qcow2 guest.json guest.env; do [ -s "$dir/$f" ] || return 1; done
+  for f in vmlinuz vmlinux initrd.img disk.qcow2 guest.json guest.env; do [ -s "$dir/$f" ] || return 1; done
 }
 
 json_escape() { printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g'; }
@@ -95,7 +95,8 @@ write_manifest() {
   "guest": "$guest",
   "label": "$label",
   "dir": "$(json_escape "$dir")",
-  "kernel": "$(json_escape "$dir/vmlinuz")",
+  "kernel": "$(json_escape "$dir/vmlinux")",
+  "kernel_bzimage": "$(json_escape "$dir/vmlinuz")",
   "initrd": "$(json_escape "$dir/initrd.img")",
   "disk": "$(json_escape "$dir/disk.qcow2")",
   "format": "qcow2",
@@ -106,7 +107,8 @@ write_manifest() {
   "build_seconds": $seconds,
   "built_at": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
   "sizes": {
-    "kernel": $(stat -c %s "$dir/vmlinuz"),
+    "kernel": $(stat -c %s "$dir/vmlinux"),
+    "kernel_bzimage": $(stat -c %s "$dir/vmlinuz"),
     "initrd": $(stat -c %s "$dir/initrd.img"),
     "disk_file": $(stat -c %s "$dir/disk.qcow2"),
     "disk_virtual": $(qemu-img info --output=json "$dir/disk.qcow2" | sed -n 's/.*"virtual-size": *\([0-9]*\).*/\1/p' | head -n1)
@@ -115,7 +117,8 @@ write_manifest() {
 EOF
   {
     printf '%s_DIR=%q\n' "$prefix" "$dir"
-    printf '%s_KERNEL=%q\n' "$prefix" "$dir/vmlinuz"
+    printf '%s_KERNEL=%q\n' "$prefix" "$dir/vmlinux"
+    printf '%s_KERNEL_BZIMAGE=%q\n' "$prefix" "$dir/vmlinuz"
     printf '%s_INITRD=%q\n' "$prefix" "$dir/initrd.img"
     printf '%s_DISK=%q\n' "$prefix" "$dir/disk.qcow2"
     printf '%s_FORMAT=qcow2\n' "$prefix"
@@ -163,13 +166,13 @@ ensure_guest() {
   # Replace the artifacts one by one with rename: a running VM keeps the inode it opened.
   mkdir -p "$dir"
   rm -f "$dir/build-key"
-  for f in vmlinuz initrd.img disk.qcow2 kernel-version ssh-user; do mv -f "$tmp/out/$f" "$dir/$f"; done
+  for f in vmlinuz vmlinux initrd.img disk.qcow2 kernel-version ssh-user; do mv -f "$tmp/out/$f" "$dir/$f"; done
   write_manifest "$guest" "$dir" "$key" "$seconds"
   echo "$key" >"$dir/build-key"
   rm -rf "$tmp"
   trap - EXIT
   exec 9>&-
-  log "$guest guest: built in ${seconds}s: $(du -h "$dir/vmlinuz" "$dir/initrd.img" "$dir/disk.qcow2" | awk '{printf "%s %s  ", $2, $1}' | sed "s|$dir/||g")"
+  log "$guest guest: built in ${seconds}s: $(du -h "$dir/vmlinux" "$dir/vmlinuz" "$dir/initrd.img" "$dir/disk.qcow2" | awk '{printf "%s %s  ", $2, $1}' | sed "s|$dir/||g")"
 }
 
 status=0

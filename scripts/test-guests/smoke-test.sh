@@ -96,7 +96,7 @@ cmd=(qemu-system-x86_64 -machine "$machine" -accel tcg -m 512 -smp 1
   -display none -no-reboot
   -serial "file:$work/console.log"
   -qmp "unix:$work/qmp.sock,server=on,wait=off"
-  -kernel "$gdir/vmlinuz" -initrd "$gdir/initrd.img" -append "$GUEST_APPEND"
+  -kernel "${SMOKE_KERNEL:-$gdir/vmlinux}" -initrd "$gdir/initrd.img" -append "${SMOKE_APPEND:-$GUEST_APPEND}"
   -drive "file=$work/overlay.qcow2,format=qcow2,if=virtio"
   -drive "file=$work/seed.iso,format=raw,media=cdrom,if=ide,readonly=on"
   -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$ssh_port-:22" -device virtio-net-pci,netdev=n0)
@@ -110,14 +110,16 @@ ssh_opts=(-i "$work/id_ed25519" -p "$ssh_port" -o BatchMode=yes -o StrictHostKey
   -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=5)
 gssh() { ssh "${ssh_opts[@]}" "$user@127.0.0.1" "$@"; }
 deadline=$((SECONDS + ${SMOKE_SSH_TIMEOUT:-180}))
-ready=""
+# Host-side time of the console's "ssh ready" marker, noted in the background.
+(until grep -qa 'ssh ready' "$work/console.log" 2>/dev/null; do sleep 0.05; done; elapsed "$start" >"$work/ready") &
 until gssh true 2>/dev/null; do
-  [ -z "$ready" ] && grep -qa 'ssh ready' "$work/console.log" 2>/dev/null && ready="$(elapsed "$start")"
   kill -0 "$qemu_pid" 2>/dev/null || { tail -n 30 "$work/console.log" >&2; die "QEMU exited before SSH"; }
   [ $SECONDS -lt $deadline ] || { tail -n 30 "$work/console.log" >&2; die "no SSH within the timeout"; }
   sleep 0.2
 done
 boot="$(elapsed "$start")"
+sleep 0.1
+ready="$(cat "$work/ready" 2>/dev/null || true)"
 log "$guest: SSH as $user after ${boot}s (console 'ssh ready' seen after ${ready:-?}s)"
 
 gssh "set -e

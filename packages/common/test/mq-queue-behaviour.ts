@@ -62,15 +62,27 @@ export function describeJobQueueBehaviour(factory: QueueFactory): void {
 
   test("round trip: a confirmed JobRequest arrives unchanged, with its message id and schema", async () => {
     const { queue } = await open();
-    const received: { req: JobRequest; messageId: string | undefined; type: string | undefined; schema: unknown }[] =
-      [];
+    const received: {
+      req: JobRequest;
+      messageId: string | undefined;
+      type: string | undefined;
+      schema: unknown;
+    }[] = [];
     await queue.consumeJobs(async (req, ctx) => {
       received.push({ req, messageId: ctx.messageId, type: ctx.type, schema: ctx.headers["x-schema"] });
     });
-    const sent = job({ steps: [{ name: "build", run: "make" }], owner: { kind: "manual", instance: "alice" } });
+    const sent = job({
+      steps: [{ name: "build", run: "make" }],
+      owner: { kind: "manual", instance: "alice" },
+    });
     await queue.publishJob(sent);
     await eventually("the job is consumed", () => received.length === 1);
-    expect(received[0]).toEqual({ req: sent, messageId: sent.request_id, type: "jobrequest.v1", schema: "jobrequest.v1" });
+    expect(received[0]).toEqual({
+      req: sent,
+      messageId: sent.request_id,
+      type: "jobrequest.v1",
+      schema: "jobrequest.v1",
+    });
   });
 
   test("prefetch N: never more than N handlers at once, and N is reached", async () => {
@@ -96,19 +108,33 @@ export function describeJobQueueBehaviour(factory: QueueFactory): void {
   test("an unroutable publish rejects with UnroutableError, and publishing goes on after it", async () => {
     const { queue, config } = await open();
     const noRoute = await queue.broker
-      .publish({ exchange: config.exchange, routingKey: "nobody.listens", body: Buffer.from("{}"), messageId: "m-1" })
+      .publish({
+        exchange: config.exchange,
+        routingKey: "nobody.listens",
+        body: Buffer.from("{}"),
+        messageId: "m-1",
+      })
       .catch((e: unknown) => e);
     expect(noRoute).toBeInstanceOf(UnroutableError);
     expect(noRoute).toMatchObject({ code: "MQ_UNROUTABLE", replyCode: 312, routingKey: "nobody.listens" });
 
     const noExchange = await queue.broker
-      .publish({ exchange: `${config.exchange}.missing`, routingKey: "x", body: Buffer.from("{}"), messageId: "m-2" })
+      .publish({
+        exchange: `${config.exchange}.missing`,
+        routingKey: "x",
+        body: Buffer.from("{}"),
+        messageId: "m-2",
+      })
       .catch((e: unknown) => e);
     expect(noExchange).toBeInstanceOf(UnroutableError);
     expect(noExchange).toMatchObject({ replyCode: 404 });
 
     // A cancel nobody listens for is an error too: no orchestrator would see it.
-    const cancel = newCancelRequest({ request_id: job().request_id, reason: "test", requested_by: "ciadm:test" });
+    const cancel = newCancelRequest({
+      request_id: job().request_id,
+      reason: "test",
+      requested_by: "ciadm:test",
+    });
     await expect(queue.publishCancel(cancel)).rejects.toBeInstanceOf(UnroutableError);
 
     await queue.publishJob(job());
@@ -170,7 +196,11 @@ export function describeJobQueueBehaviour(factory: QueueFactory): void {
     await queue.publishJob(sent);
     await eventually("a dead letter", async () => (await queue.deadLetters.list()).length === 1);
     const [letter] = await queue.deadLetters.list();
-    expect(letter).toMatchObject({ messageId: sent.request_id, code: "UNKNOWN_LABEL", reason: "unknown label solaris-7" });
+    expect(letter).toMatchObject({
+      messageId: sent.request_id,
+      code: "UNKNOWN_LABEL",
+      reason: "unknown label solaris-7",
+    });
     expect(attempts).toEqual([1]);
   });
 
@@ -203,7 +233,11 @@ export function describeJobQueueBehaviour(factory: QueueFactory): void {
     await queue.publishJob(job());
     await eventually("a dead letter", async () => (await queue.deadLetters.list()).length === 1);
     const [letter] = await queue.deadLetters.list();
-    expect(letter).toMatchObject({ code: "HANDLER_FAILED", reason: "gave up after 2 attempts: database down", attempts: 2 });
+    expect(letter).toMatchObject({
+      code: "HANDLER_FAILED",
+      reason: "gave up after 2 attempts: database down",
+      attempts: 2,
+    });
   });
 
   test("replay sends a dead letter back to its queue; purge empties the DLQ", async () => {
@@ -249,7 +283,9 @@ export function describeJobQueueBehaviour(factory: QueueFactory): void {
     await eventually("all events", () => seenA.length === 20 && seenB.length === 1);
     expect(seenA.map((e) => e.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i));
     expect(new Set(seenA.map((e) => e.request_id))).toEqual(new Set([idA]));
-    expect(seenB.map((e) => [e.request_id, e.type === "log" ? e.text : e.type])).toEqual([[idB, "only for b"]]);
+    expect(seenB.map((e) => [e.request_id, e.type === "log" ? e.text : e.type])).toEqual([
+      [idB, "only for b"],
+    ]);
   });
 
   test("a cancel request reaches every cancel consumer", async () => {
@@ -257,7 +293,11 @@ export function describeJobQueueBehaviour(factory: QueueFactory): void {
     const got: string[] = [];
     await queue.consumeCancels("host-a", async (c) => void got.push(`a:${c.request_id}`));
     await queue.consumeCancels("host-b", async (c) => void got.push(`b:${c.request_id}`));
-    const cancel = newCancelRequest({ request_id: job().request_id, reason: "user asked", requested_by: "ciadm:alice" });
+    const cancel = newCancelRequest({
+      request_id: job().request_id,
+      reason: "user asked",
+      requested_by: "ciadm:alice",
+    });
     await queue.publishCancel(cancel);
     await eventually("both consumers", () => got.length === 2);
     expect(got.sort()).toEqual([`a:${cancel.request_id}`, `b:${cancel.request_id}`]);

@@ -64,7 +64,11 @@ export async function rabbitmqctl(...args: string[]): Promise<void> {
 }
 
 /** Resolves once `check` holds (polled every 20 ms); rejects with `what` after `timeoutMs`. */
-export async function eventually(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+export async function eventually(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 20_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
@@ -73,7 +77,9 @@ export async function eventually(what: string, check: () => boolean | Promise<bo
 }
 
 /** A logger that keeps what it is told, for assertions on log messages. */
-export function recordingLogger(): MqLogger & { readonly messages: { level: string; message: string; fields: object }[] } {
+export function recordingLogger(): MqLogger & {
+  readonly messages: { level: string; message: string; fields: object }[];
+} {
   const messages: { level: string; message: string; fields: object }[] = [];
   const at = (level: string) => (fields: object, message?: string) => {
     messages.push({ level, message: message ?? "", fields });

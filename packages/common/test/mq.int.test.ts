@@ -7,7 +7,7 @@ import { AmqpBroker } from "../src/mq/amqp/amqp-broker.ts";
 import { AmqpJobQueue } from "../src/mq/amqp-job-queue.ts";
 import { mqConfigFromEnv } from "../src/mq/mq-config.ts";
 import { describeJobQueueBehaviour } from "./mq-queue-behaviour.ts";
-import { deleteByPrefix, eventually, runPrefix, uniqueMqConfig } from "./mq-test-support.ts";
+import { deleteByPrefix, eventually, recordingLogger, runPrefix, uniqueMqConfig } from "./mq-test-support.ts";
 
 const prefix = runPrefix("mq");
 
@@ -33,7 +33,13 @@ describe("AmqpJobQueue on the wire", () => {
     try {
       const channel = await model.createChannel();
       // A passive check fails (and closes the channel) when something is missing.
-      for (const exchange of [config.exchange, config.dlx, config.eventsExchange, config.eventsUnrouted, config.cancelExchange]) {
+      for (const exchange of [
+        config.exchange,
+        config.dlx,
+        config.eventsExchange,
+        config.eventsUnrouted,
+        config.cancelExchange,
+      ]) {
         await channel.checkExchange(exchange);
       }
       for (const name of [config.queue, config.dlq, config.eventsUnrouted]) await channel.checkQueue(name);
@@ -41,12 +47,18 @@ describe("AmqpJobQueue on the wire", () => {
       const confirm = await model.createConfirmChannel();
       confirm.publish(config.exchange, config.routingKey, Buffer.from("{}"), { mandatory: true });
       await confirm.waitForConfirms();
-      await eventually("the raw message is queued", async () => (await channel.checkQueue(config.queue)).messageCount === 1);
+      await eventually(
+        "the raw message is queued",
+        async () => (await channel.checkQueue(config.queue)).messageCount === 1,
+      );
       // x-dead-letter-exchange on the jobs queue: a reject lands in the DLQ through the DLX.
       const message = await channel.get(config.queue, { noAck: false });
       expect(message).not.toBe(false);
       if (message !== false) channel.nack(message, false, false);
-      await eventually("the rejected message is in the DLQ", async () => (await channel.checkQueue(config.dlq)).messageCount === 1);
+      await eventually(
+        "the rejected message is in the DLQ",
+        async () => (await channel.checkQueue(config.dlq)).messageCount === 1,
+      );
       await confirm.close();
       await channel.close();
     } finally {
@@ -57,7 +69,11 @@ describe("AmqpJobQueue on the wire", () => {
   test("publishes persistent JSON with message id, type, schema header and confirms", async () => {
     const config = uniqueMqConfig(prefix);
     const queue = await AmqpJobQueue.connect({ config });
-    const req = newJobRequest({ source: "github", repo_url: "https://github.com/o/r.git", commit_sha: "abc123" });
+    const req = newJobRequest({
+      source: "github",
+      repo_url: "https://github.com/o/r.git",
+      commit_sha: "abc123",
+    });
     try {
       await queue.publishJob(req);
     } finally {
@@ -112,11 +128,40 @@ describe("AmqpJobQueue on the wire", () => {
       expect(headers["x-solstice-original-routing-key"]).toBe(config.routingKey);
       expect(headers["x-solstice-original-queue"]).toBe(config.queue);
       expect(headers["x-solstice-attempts"]).toBe(1);
-      expect(new Date(String(headers["x-solstice-failed-at"])).toISOString()).toBe(headers["x-solstice-failed-at"]);
+      expect(new Date(String(headers["x-solstice-failed-at"])).toISOString()).toBe(
+        headers["x-solstice-failed-at"],
+      );
       expect(message.properties.messageId).toBe("poison-raw");
       await channel.close();
     } finally {
       await model.close();
+    }
+  });
+
+  test("a consumer whose queue is deleted under it declares it again and resumes by itself", async () => {
+    const config = uniqueMqConfig(prefix);
+    const logger = recordingLogger();
+    const queue = await AmqpJobQueue.connect({ config, logger });
+    try {
+      const seen: string[] = [];
+      await queue.consumeJobs(async (req) => void seen.push(req.request_id));
+      const model = await connect(AMQP_URL);
+      try {
+        const channel = await model.createChannel();
+        await channel.deleteQueue(config.queue);
+        await channel.close();
+      } finally {
+        await model.close();
+      }
+      await eventually(
+        "subscribed again",
+        () => logger.messages.filter((m) => m.message === "consuming").length === 2,
+      );
+      const req = newJobRequest({ source: "manual", repo_url: "https://x/y.git", commit_sha: "abc" });
+      await queue.publishJob(req);
+      await eventually("the job is consumed", () => seen.includes(req.request_id));
+    } finally {
+      await queue.close();
     }
   });
 
@@ -151,10 +196,18 @@ describe("AmqpJobQueue on the wire", () => {
     const broker = AmqpBroker.start({ config });
     try {
       const publishing = await broker
-        .publish({ exchange: config.exchange, routingKey: config.routingKey, body: Buffer.from("{}"), messageId: "x" })
+        .publish({
+          exchange: config.exchange,
+          routingKey: config.routingKey,
+          body: Buffer.from("{}"),
+          messageId: "x",
+        })
         .catch((e: unknown) => e);
       expect(publishing).toBeInstanceOf(BrokerUnavailableError);
-      expect(publishing).toMatchObject({ code: "MQ_BROKER_UNAVAILABLE", url: "amqp://guest:***@127.0.0.1:1/%2f" });
+      expect(publishing).toMatchObject({
+        code: "MQ_BROKER_UNAVAILABLE",
+        url: "amqp://guest:***@127.0.0.1:1/%2f",
+      });
     } finally {
       await broker.close();
     }

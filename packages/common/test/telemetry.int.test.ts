@@ -40,8 +40,18 @@ describe("tracing across RabbitMQ", () => {
         span.end();
         return span.spanContext();
       });
-      await eventually("the consumer span ends", () => messageSpans(exporter, req.request_id).consumer !== undefined);
-      expectOneTrace({ exporter, messageId: req.request_id, root, inHandler, traceparent, serviceName: "solstice-test" });
+      await eventually(
+        "the consumer span ends",
+        () => messageSpans(exporter, req.request_id).consumer !== undefined,
+      );
+      expectOneTrace({
+        exporter,
+        messageId: req.request_id,
+        root,
+        inHandler,
+        traceparent,
+        serviceName: "solstice-test",
+      });
     } finally {
       await queue.close();
     }

@@ -68,10 +68,21 @@ describe("logger", () => {
     );
     log.error({ err: new Error('failed with line "quoted" secret') }, "boom");
     const text = out.raw.join("");
-    for (const leaked of ["hunter2", "abc", "Bearer xyz", "s3cr3t-token-value", "guest-password", '"quoted" secret']) {
+    for (const leaked of [
+      "hunter2",
+      "abc",
+      "Bearer xyz",
+      "s3cr3t-token-value",
+      "guest-password",
+      '"quoted" secret',
+    ]) {
       expect(text).not.toContain(leaked);
     }
-    expect(out.lines[0]).toMatchObject({ password: "***", auth: { token: "***" }, url: "amqp://guest:***@broker:5672/%2f" });
+    expect(out.lines[0]).toMatchObject({
+      password: "***",
+      auth: { token: "***" },
+      url: "amqp://guest:***@broker:5672/%2f",
+    });
     expect(out.lines[0]?.["msg"]).toBe("using ***");
     expect(JSON.stringify(out.lines[1])).toContain("***");
   });
@@ -107,8 +118,18 @@ describe("tracing across the in-process queue", () => {
         span.end();
         return span.spanContext();
       });
-      await eventually("the consumer span ends", () => messageSpans(exporter, req.request_id).consumer !== undefined);
-      expectOneTrace({ exporter, messageId: req.request_id, root, inHandler, traceparent, serviceName: "solstice-test" });
+      await eventually(
+        "the consumer span ends",
+        () => messageSpans(exporter, req.request_id).consumer !== undefined,
+      );
+      expectOneTrace({
+        exporter,
+        messageId: req.request_id,
+        root,
+        inHandler,
+        traceparent,
+        serviceName: "solstice-test",
+      });
     } finally {
       await queue.close();
     }

@@ -90,3 +90,133 @@ export {
   generateEphemeralKeyPair,
 } from "./ssh/ssh-keys.ts";
 // --- end VM engine building blocks ---
+
+// --- Service: persistence, scheduling, recovery, HTTP API, configuration ---
+export {
+  addServiceOptions,
+  currentHostFacts,
+  defaultStateDir,
+  type HostFacts,
+  type HttpSettings,
+  parseHttpAddr,
+  parseServiceConfig,
+  type QueueTarget,
+  type RawServiceSettings,
+  type ServiceConfig,
+  serviceConfigFromCommand,
+} from "./config/service-config.ts";
+export {
+  DEFAULT_DRAIN_TIMEOUT_SECS,
+  DEFAULT_HTTP_ADDR,
+  DEFAULT_MAX_CONCURRENCY,
+  MAX_DEBUG_SSH_TTL_SECS,
+  SERVICE_SETTINGS,
+  type ServiceSetting,
+  type ServiceSettingKey,
+} from "./config/service-settings.ts";
+export {
+  CapacityMapError,
+  DatabaseOpenError,
+  HttpApiError,
+  JobNotFoundError,
+  JobStateError,
+  MigrationError,
+  ServiceConfigError,
+  VmNotFoundError,
+} from "./errors.ts";
+export {
+  buildApp,
+  type ErrorBody,
+  type HttpApiDeps,
+  listenHttpApi,
+  type ReadinessProbe,
+} from "./http/build-app.ts";
+export { Histogram, type HistogramSeries } from "./http/histogram.ts";
+export type { JobView, LogLineView, VmView } from "./http/job-views.ts";
+export {
+  BOOT_DURATION_BUCKETS,
+  JOB_DURATION_BUCKETS,
+  type MetricsSnapshot,
+  OrchestratorMetrics,
+} from "./http/orchestrator-metrics.ts";
+export {
+  type MetricFamily,
+  PROMETHEUS_CONTENT_TYPE,
+  renderPrometheus,
+  type Sample,
+} from "./http/prometheus-text.ts";
+export type { OrchestratorDatabase } from "./persistence/database-schema.ts";
+export {
+  JOB_STATES,
+  type JobOwnerRecord,
+  type JobRecord,
+  type JobState,
+  type LogLine,
+  type NewVm,
+  UNFINISHED_JOB_STATES,
+  VM_STATES,
+  type VmRecord,
+  type VmState,
+  type VmUpdate,
+} from "./persistence/job-records.ts";
+export {
+  type AcceptOutcome,
+  DEFAULT_LOG_RETENTION,
+  type FinishOutcome,
+  JobStore,
+  type JobStoreOptions,
+  type ListJobsQuery,
+  type LogQuery,
+} from "./persistence/job-store.ts";
+export {
+  appliedMigrations,
+  knownMigrations,
+  MIGRATION_TABLE,
+  migrateToLatest,
+} from "./persistence/migrate.ts";
+export {
+  type DatabaseTarget,
+  databaseTarget,
+  describeDatabaseTarget,
+  openDatabase,
+} from "./persistence/open-database.ts";
+export { openPgliteDb } from "./persistence/pglite-db.ts";
+export { REDACTED, type RedactedRequest, redactJobRequest } from "./persistence/redact-request.ts";
+export {
+  findQemuProcesses,
+  isQemuCommand,
+  killAndWait,
+  probeVmProcess,
+  readCommandLine,
+} from "./recovery/process-probe.ts";
+export { type RecoveryDeps, type RecoveryReport, recoverHost } from "./recovery/recover-host.ts";
+export {
+  DEFAULT_MAX_ATTEMPTS,
+  type FailDecision,
+  type FoundProcess,
+  type KillDecision,
+  type ProcessStatus,
+  planRecovery,
+  RESTART_REASON,
+  type RecoveryInput,
+  type RecoveryPlan,
+} from "./recovery/recovery-plan.ts";
+export { formatCapacityMap, parseCapacityMap } from "./scheduling/capacity-map.ts";
+export {
+  type CapacityLimits,
+  CapacityScheduler,
+  type CapacitySnapshot,
+  DEFAULT_LABEL_CAPACITY,
+  type LabelCapacity,
+  type Schedulable,
+} from "./scheduling/capacity-scheduler.ts";
+export { DebugHolds } from "./service/debug-holds.ts";
+export {
+  type DebugHold,
+  type DebugHoldDecision,
+  debugSshLine,
+  decideDebugHold,
+  projectKey,
+} from "./service/debug-ssh-policy.ts";
+export { JobEventRecorder, type JobEventRecorderOptions } from "./service/job-event-recorder.ts";
+// --- end service ---

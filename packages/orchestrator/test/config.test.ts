@@ -2,11 +2,11 @@ import { MQ_SETTINGS } from "@solstice/common";
 import { Command } from "commander";
 import { afterEach, describe, expect, test } from "vitest";
 import {
+  addServiceOptions,
   defaultStateDir,
   type HostFacts,
   parseHttpAddr,
   type ServiceConfig,
-  addServiceOptions,
   serviceConfigFromCommand,
 } from "../src/config/service-config.ts";
 import { SERVICE_SETTINGS } from "../src/config/service-settings.ts";
@@ -31,7 +31,11 @@ afterEach(() => {
   saved.clear();
 });
 
-function configFrom(args: string[], env: Record<string, string> = {}, hostFacts: HostFacts = facts): ServiceConfig {
+function configFrom(
+  args: string[],
+  env: Record<string, string> = {},
+  hostFacts: HostFacts = facts,
+): ServiceConfig {
   // Start from a clean environment for every setting the service reads.
   setEnv(Object.fromEntries(ENV_NAMES.map((n) => [n, ""])));
   for (const n of ENV_NAMES) delete process.env[n];
@@ -86,7 +90,10 @@ describe("service config", () => {
       imageMapPath: "/etc/solstice/images.yaml",
       maxConcurrency: 4,
       database: { kind: "postgres", url: "postgres://solstice:pw@db:5432/solstice", poolMax: 5 },
-      queue: { kind: "amqp", mq: { url: "amqp://guest:guest@mq:5672/%2f", queue: "custom.jobs", prefetch: 4 } },
+      queue: {
+        kind: "amqp",
+        mq: { url: "amqp://guest:guest@mq:5672/%2f", queue: "custom.jobs", prefetch: 4 },
+      },
       embedded: false,
       otlpEndpoint: "http://otel:4318",
       http: { host: "0.0.0.0", port: 9000, token: "0123456789abcdef0123" },
@@ -130,14 +137,29 @@ describe("service config", () => {
   test.each([
     [{ MAX_CONCURRENCY: "two" }, '--max-concurrency / MAX_CONCURRENCY: expected a whole number (got "two")'],
     [{ MAX_CONCURRENCY: "0" }, '--max-concurrency / MAX_CONCURRENCY: must be at least 1 (got "0")'],
-    [{ DEBUG_SSH_TTL_SECS: "3600" }, '--debug-ssh-ttl-secs / DEBUG_SSH_TTL_SECS: must be at most 1800 (got "3600")'],
-    [{ RUN_MIGRATIONS: "maybe" }, "--run-migrations / RUN_MIGRATIONS: expected true/false (or 1/0, yes/no, on/off)"],
-    [{ HTTP_ADDR: "8081" }, '--http-addr / HTTP_ADDR: expected "host:port", e.g. 127.0.0.1:8081 or [::1]:8081 (got "8081")'],
+    [
+      { DEBUG_SSH_TTL_SECS: "3600" },
+      '--debug-ssh-ttl-secs / DEBUG_SSH_TTL_SECS: must be at most 1800 (got "3600")',
+    ],
+    [
+      { RUN_MIGRATIONS: "maybe" },
+      "--run-migrations / RUN_MIGRATIONS: expected true/false (or 1/0, yes/no, on/off)",
+    ],
+    [
+      { HTTP_ADDR: "8081" },
+      '--http-addr / HTTP_ADDR: expected "host:port", e.g. 127.0.0.1:8081 or [::1]:8081 (got "8081")',
+    ],
     [{ HOST_ID: "a b" }, "--host-id / HOST_ID: use letters, digits, '.', '_' and '-' only"],
     [{ OTEL_EXPORTER_OTLP_ENDPOINT: "not a url" }, "--otlp / OTEL_EXPORTER_OTLP_ENDPOINT: expected a URL"],
     // Secrets are never echoed.
-    [{ DATABASE_URL: "mysql://u:hunter2@db/x" }, "--database-url / DATABASE_URL: expected postgres://... or postgresql://..."],
-    [{ HTTP_TOKEN: "short-secret" }, "--http-token / HTTP_TOKEN: must be at least 16 characters (use a random token)"],
+    [
+      { DATABASE_URL: "mysql://u:hunter2@db/x" },
+      "--database-url / DATABASE_URL: expected postgres://... or postgresql://...",
+    ],
+    [
+      { HTTP_TOKEN: "short-secret" },
+      "--http-token / HTTP_TOKEN: must be at least 16 characters (use a random token)",
+    ],
   ])("%j is refused: %s", (env, message) => {
     let error: unknown;
     try {
@@ -153,7 +175,9 @@ describe("service config", () => {
 
   test("a bad CAPACITY_MAP names the entry", () => {
     expect(() => configFrom([], { CAPACITY_MAP: "a=1,b" })).toThrow(CapacityMapError);
-    expect(() => configFrom([], { CAPACITY_MAP: "a=1,b" })).toThrow('CAPACITY_MAP entry 2 "b": expected "label=n"');
+    expect(() => configFrom([], { CAPACITY_MAP: "a=1,b" })).toThrow(
+      'CAPACITY_MAP entry 2 "b": expected "label=n"',
+    );
   });
 
   test("a bad AMQP_URL does not echo its password", () => {
@@ -163,7 +187,9 @@ describe("service config", () => {
 
   test("--help lists every flag with its environment variable and default", () => {
     // Help text wraps: compare with whitespace collapsed.
-    const help = addServiceOptions(new Command("solstice-orchestrator")).helpInformation().replace(/\s+/g, " ");
+    const help = addServiceOptions(new Command("solstice-orchestrator"))
+      .helpInformation()
+      .replace(/\s+/g, " ");
     for (const s of SERVICE_SETTINGS) {
       expect(help).toContain(s.flag);
       expect(help).toContain(`env: ${s.env}`);

@@ -32,12 +32,18 @@ export function openTestDatabase(backend: BackendName): Promise<TestDatabase> {
 async function openPostgresSchema(): Promise<TestDatabase> {
   await requirePostgres();
   const schema = `orch_test_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
-  const admin = createPostgresDb<OrchestratorDatabase>({ url: DATABASE_URL, applicationName: "solstice-test" });
+  const admin = createPostgresDb<OrchestratorDatabase>({
+    url: DATABASE_URL,
+    applicationName: "solstice-test",
+  });
   await sql`create schema ${sql.id(schema)}`.execute(admin);
   // Every connection of the pool sees only the test's schema (tables and the migration table).
   const url = new URL(DATABASE_URL);
   url.searchParams.set("options", `-c search_path=${schema}`);
-  const db = createPostgresDb<OrchestratorDatabase>({ url: url.toString(), applicationName: "solstice-test" });
+  const db = createPostgresDb<OrchestratorDatabase>({
+    url: url.toString(),
+    applicationName: "solstice-test",
+  });
   return {
     db,
     backend: "postgres",

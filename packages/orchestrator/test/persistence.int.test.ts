@@ -1,4 +1,4 @@
-import { newJobRequest, type JobRequest } from "@solstice/common";
+import { type JobRequest, newJobRequest } from "@solstice/common";
 import { sql } from "kysely";
 import ssh2 from "ssh2";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -84,7 +84,9 @@ describe.each(BACKENDS)("persistence on %s", (backend) => {
 
     test("no column anywhere is meant for keys", async () => {
       const cols = await sql<{ column_name: string }>`
-        select column_name from information_schema.columns where table_schema = current_schema()`.execute(t.db);
+        select column_name from information_schema.columns where table_schema = current_schema()`.execute(
+        t.db,
+      );
       expect(cols.rows.map((r) => r.column_name).filter((c) => /key/i.test(c))).toEqual([]);
     });
   });
@@ -122,9 +124,15 @@ describe.each(BACKENDS)("persistence on %s", (backend) => {
         finishedAt: null,
       });
       expect(first.job.receivedAt).toBeInstanceOf(Date);
-      expect(first.job.request).toMatchObject({ request_id: req.request_id, steps: [{ name: "build", run: "make" }] });
+      expect(first.job.request).toMatchObject({
+        request_id: req.request_id,
+        steps: [{ name: "build", run: "make" }],
+      });
 
-      const again = await store.recordAccepted({ ...req, runs_on: "other" }, { hostId: "host-b", label: null });
+      const again = await store.recordAccepted(
+        { ...req, runs_on: "other" },
+        { hostId: "host-b", label: null },
+      );
       expect(again.created).toBe(false);
       expect(again.job).toEqual(first.job);
     });
@@ -143,7 +151,9 @@ describe.each(BACKENDS)("persistence on %s", (backend) => {
     test("secrets are replaced in the stored request and such a job is not requeueable", async () => {
       const req = request({
         env: { TOKEN: "tok-123", PLAIN: "visible" },
-        steps: [{ name: "deploy", run: "curl -H 'Authorization: tok-123' x", env: { K: "pre-tok-123-post" } }],
+        steps: [
+          { name: "deploy", run: "curl -H 'Authorization: tok-123' x", env: { K: "pre-tok-123-post" } },
+        ],
         mask: ["tok-123"],
       });
       const { job } = await store.recordAccepted(req, { hostId: "host-a", label: "ubuntu-24.04" });
@@ -166,7 +176,11 @@ describe.each(BACKENDS)("persistence on %s", (backend) => {
       expect((await store.markStepsStarted(id)).stepsStarted).toBe(true); // idempotent
       const done = await store.finish(id, "failure", "step 0 (build) exited with 2");
       expect(done.applied).toBe(true);
-      expect(done.job).toMatchObject({ state: "finished", conclusion: "failure", reason: "step 0 (build) exited with 2" });
+      expect(done.job).toMatchObject({
+        state: "finished",
+        conclusion: "failure",
+        reason: "step 0 (build) exited with 2",
+      });
       expect(done.job.finishedAt?.getTime()).toBeGreaterThan(running.startedAt?.getTime() ?? Infinity);
 
       // The first conclusion stands (a cancel racing the job's own end).
@@ -175,7 +189,10 @@ describe.each(BACKENDS)("persistence on %s", (backend) => {
       expect(late.job.conclusion).toBe("failure");
 
       await expect(store.markRunning(id)).rejects.toThrow(JobStateError);
-      await expect(store.markStepsStarted(id)).rejects.toMatchObject({ code: "ORCH_JOB_STATE", state: "finished" });
+      await expect(store.markStepsStarted(id)).rejects.toMatchObject({
+        code: "ORCH_JOB_STATE",
+        state: "finished",
+      });
       await expect(store.requeue(id)).rejects.toThrow(JobStateError);
     });
 
@@ -183,7 +200,12 @@ describe.each(BACKENDS)("persistence on %s", (backend) => {
       const req = request({ runs_on: "plan9" });
       await store.recordAccepted(req, { hostId: "host-a", label: null });
       const done = await store.finish(req.request_id, "failure", 'no image for label "plan9"');
-      expect(done.job).toMatchObject({ state: "finished", conclusion: "failure", label: null, startedAt: null });
+      expect(done.job).toMatchObject({
+        state: "finished",
+        conclusion: "failure",
+        label: null,
+        startedAt: null,
+      });
       await expect(store.markStepsStarted(req.request_id)).rejects.toThrow(JobStateError);
     });
 
@@ -217,7 +239,11 @@ describe.each(BACKENDS)("persistence on %s", (backend) => {
       const req = request();
       await store.recordAccepted(req, { hostId: "host-a", label: "ubuntu-24.04" });
       await expect(
-        t.db.updateTable("jobs").set({ conclusion: "success" }).where("request_id", "=", req.request_id).execute(),
+        t.db
+          .updateTable("jobs")
+          .set({ conclusion: "success" })
+          .where("request_id", "=", req.request_id)
+          .execute(),
       ).rejects.toThrow(/jobs_conclusion_check/);
     });
 
@@ -242,7 +268,12 @@ describe.each(BACKENDS)("persistence on %s", (backend) => {
         debugUntil: until,
       });
       expect((await store.vmsForHost(host)).map((v) => v.vmName)).toEqual([vm.vmName]);
-      expect(await store.countVmsByState(host)).toEqual({ preparing: 0, running: 0, debug_hold: 1, destroyed: 0 });
+      expect(await store.countVmsByState(host)).toEqual({
+        preparing: 0,
+        running: 0,
+        debug_hold: 1,
+        destroyed: 0,
+      });
 
       const destroyed = await store.markVmDestroyed(vm.vmName);
       expect(destroyed).toMatchObject({ state: "destroyed", pid: null, debugUntil: null });
@@ -284,7 +315,9 @@ describe.each(BACKENDS)("persistence on %s", (backend) => {
       await big.recordAccepted(a, { hostId: "host-a", label: "ubuntu-24.04" });
       await big.recordAccepted(b, { hostId: "host-a", label: "ubuntu-24.04" });
       const seqs = Array.from({ length: 2_500 }, (_, i) => i);
-      expect(await big.appendLogs([...lines(a.request_id, seqs), ...lines(b.request_id, seqs.slice(0, 10))])).toBe(2_510);
+      expect(
+        await big.appendLogs([...lines(a.request_id, seqs), ...lines(b.request_id, seqs.slice(0, 10))]),
+      ).toBe(2_510);
       const all = await big.getLogs(a.request_id, { limit: 10_000 });
       expect(all).toHaveLength(2_500);
       expect(all[2_499]?.text).toBe("line 2499");
@@ -309,13 +342,16 @@ describe.each(BACKENDS)("persistence on %s", (backend) => {
         ids[3],
         ids[2],
       ]);
-      expect((await store.listJobs({ hostId: host, state: "running" })).map((j) => j.requestId)).toEqual([ids[0]]);
-      expect((await store.listJobs({ hostId: host, label: "omnios-bloody" })).map((j) => j.requestId)).toEqual([
-        ids[3],
-        ids[1],
+      expect((await store.listJobs({ hostId: host, state: "running" })).map((j) => j.requestId)).toEqual([
+        ids[0],
       ]);
       expect(
-        (await store.listJobs({ hostId: host, label: "omnios-bloody", state: "finished" })).map((j) => j.requestId),
+        (await store.listJobs({ hostId: host, label: "omnios-bloody" })).map((j) => j.requestId),
+      ).toEqual([ids[3], ids[1]]);
+      expect(
+        (await store.listJobs({ hostId: host, label: "omnios-bloody", state: "finished" })).map(
+          (j) => j.requestId,
+        ),
       ).toEqual([ids[1]]);
       const first = await store.listJobs({ hostId: host, limit: 2 });
       expect(first.map((j) => j.requestId)).toEqual([ids[3], ids[2]]);
@@ -353,14 +389,30 @@ describe.each(BACKENDS)("persistence on %s", (backend) => {
       const id = req.request_id;
       await store.recordAccepted(req, { hostId: host, label: "ubuntu-24.04" });
       await store.markRunning(id);
-      const vm = await store.recordVm({ vmName: `job-${id}`, requestId: id, hostId: host, workDir: `/tmp/job-${id}` });
+      const vm = await store.recordVm({
+        vmName: `job-${id}`,
+        requestId: id,
+        hostId: host,
+        workDir: `/tmp/job-${id}`,
+      });
       await store.updateVm(vm.vmName, { state: "running", pid: 1234, sshPort: 10042 });
       await store.markStepsStarted(id);
       let seq = 0;
       const at = new Date();
-      const out = (text: string): LogLine => ({ requestId: id, seq: seq++, step: 0, stream: "stdout", text, ts: at });
+      const out = (text: string): LogLine => ({
+        requestId: id,
+        seq: seq++,
+        step: 0,
+        stream: "stdout",
+        text,
+        ts: at,
+      });
       // A step that prints its authorized_keys and a private key, split over two batches.
-      await store.appendLogs([out("hello"), out(`authorized: ${publicKey} solstice@job`), ...privateLines.slice(0, 3).map(out)]);
+      await store.appendLogs([
+        out("hello"),
+        out(`authorized: ${publicKey} solstice@job`),
+        ...privateLines.slice(0, 3).map(out),
+      ]);
       await store.appendLogs([...privateLines.slice(3).map(out), out("after the key")]);
       // The debug SSH connection line, as it reaches the log.
       await store.appendLogs([out(`debug ssh: ssh -p 10042 root@127.0.0.1 (key ${publicKey})`)]);

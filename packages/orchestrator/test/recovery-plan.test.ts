@@ -1,8 +1,8 @@
 import { describe, expect, test } from "vitest";
 import type { JobRecord, VmRecord } from "../src/persistence/job-records.ts";
 import {
-  planRecovery,
   type ProcessStatus,
+  planRecovery,
   RESTART_REASON,
   type RecoveryInput,
 } from "../src/recovery/recovery-plan.ts";
@@ -62,8 +62,18 @@ describe("planRecovery: jobs", () => {
     ["running, steps started", { stepsStarted: true }, "fail", "its steps had started"],
     ["running, before any step", {}, "requeue", undefined],
     ["accepted, never ran", { state: "accepted", startedAt: null }, "requeue", undefined],
-    ["request had secrets", { requeueable: false }, "fail", "its request carried secrets, which are not stored"],
-    ["accepted with secrets", { state: "accepted", requeueable: false }, "fail", "its request carried secrets, which are not stored"],
+    [
+      "request had secrets",
+      { requeueable: false },
+      "fail",
+      "its request carried secrets, which are not stored",
+    ],
+    [
+      "accepted with secrets",
+      { state: "accepted", requeueable: false },
+      "fail",
+      "its request carried secrets, which are not stored",
+    ],
     ["third attempt", { attempt: 3 }, "fail", "it was already started 3 times"],
     ["second attempt", { attempt: 2 }, "requeue", undefined],
   ] as const)("%s → %s", (_name, fields, decision, why) => {
@@ -82,7 +92,9 @@ describe("planRecovery: jobs", () => {
   });
 
   test("maxAttempts is configurable", () => {
-    expect(planRecovery(input({ jobs: [job("j", { attempt: 4 })], maxAttempts: 5 })).requeueJobs).toEqual(["j"]);
+    expect(planRecovery(input({ jobs: [job("j", { attempt: 4 })], maxAttempts: 5 })).requeueJobs).toEqual([
+      "j",
+    ]);
     expect(planRecovery(input({ jobs: [job("j", { attempt: 1 })], maxAttempts: 1 })).requeueJobs).toEqual([]);
   });
 

@@ -29,7 +29,8 @@ async function startIdleQemu(workDir: string): Promise<number> {
   const pid = child.pid;
   if (pid === undefined) throw new Error("qemu-system-x86_64 did not start: is QEMU installed?");
   // Ready once its pidfile exists (QEMU writes it after parsing the command line).
-  for (let i = 0; i < 500 && !existsSync(join(workDir, "qemu.pid")); i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 500 && !existsSync(join(workDir, "qemu.pid")); i++)
+    await new Promise((r) => setTimeout(r, 10));
   return pid;
 }
 
@@ -71,7 +72,11 @@ describe("crash recovery with real QEMU processes", () => {
 
   test("kills left-over QEMUs, removes work dirs, fails or requeues every unfinished job", async () => {
     const vmRoot = join(root, "vms");
-    const accept = async (steps: boolean, state: "accepted" | "running", secrets = false): Promise<JobRecord> => {
+    const accept = async (
+      steps: boolean,
+      state: "accepted" | "running",
+      secrets = false,
+    ): Promise<JobRecord> => {
       const req = newJobRequest({
         source: "manual",
         repo_url: "https://example.org/r.git",
@@ -97,14 +102,42 @@ describe("crash recovery with real QEMU processes", () => {
     const pidA = await startIdleQemu(join(vmRoot, "vm-a"));
     const pidB = await startIdleQemu(join(vmRoot, "vm-b"));
     const stray = await startIdleQemu(join(vmRoot, "vm-stray")); // started, crashed before recordVm
-    await store.recordVm({ vmName: "vm-a", requestId: a.requestId, hostId: host, workDir: join(vmRoot, "vm-a"), pid: pidA, state: "running" });
-    await store.recordVm({ vmName: "vm-b", requestId: b.requestId, hostId: host, workDir: join(vmRoot, "vm-b"), pid: pidB, state: "running" });
+    await store.recordVm({
+      vmName: "vm-a",
+      requestId: a.requestId,
+      hostId: host,
+      workDir: join(vmRoot, "vm-a"),
+      pid: pidA,
+      state: "running",
+    });
+    await store.recordVm({
+      vmName: "vm-b",
+      requestId: b.requestId,
+      hostId: host,
+      workDir: join(vmRoot, "vm-b"),
+      pid: pidB,
+      state: "running",
+    });
     await mkdir(join(vmRoot, "vm-c"), { recursive: true });
     await writeFile(join(vmRoot, "vm-c", "overlay.qcow2"), "x");
-    await store.recordVm({ vmName: "vm-c", requestId: c.requestId, hostId: host, workDir: join(vmRoot, "vm-c"), pid: await deadPid(), state: "running" });
+    await store.recordVm({
+      vmName: "vm-c",
+      requestId: c.requestId,
+      hostId: host,
+      workDir: join(vmRoot, "vm-c"),
+      pid: await deadPid(),
+      state: "running",
+    });
     // A recorded pid now used by another program (this test runner): must survive.
     await mkdir(join(vmRoot, "vm-e"), { recursive: true });
-    await store.recordVm({ vmName: "vm-e", requestId: e.requestId, hostId: host, workDir: join(vmRoot, "vm-e"), pid: process.pid, state: "running" });
+    await store.recordVm({
+      vmName: "vm-e",
+      requestId: e.requestId,
+      hostId: host,
+      workDir: join(vmRoot, "vm-e"),
+      pid: process.pid,
+      state: "running",
+    });
 
     const reported: [string, string][] = [];
     const requeued: [string, number][] = [];
@@ -122,10 +155,13 @@ describe("crash recovery with real QEMU processes", () => {
 
     expect(report.errors).toEqual([]);
     expect(report.plan.kill.map((k) => k.pid).sort()).toEqual([pidA, pidB, stray].sort());
-    expect(report.plan.notes).toEqual([`VM vm-e: pid ${process.pid} now belongs to another program; not killed`]);
+    expect(report.plan.notes).toEqual([
+      `VM vm-e: pid ${process.pid} now belongs to another program; not killed`,
+    ]);
     for (const pid of [pidA, pidB, stray]) expect(await readCommandLine(pid)).toBeUndefined();
     expect(await findQemuProcesses(vmRoot)).toEqual([]);
-    for (const dir of ["vm-a", "vm-b", "vm-c", "vm-e", "vm-stray"]) expect(existsSync(join(vmRoot, dir))).toBe(false);
+    for (const dir of ["vm-a", "vm-b", "vm-c", "vm-e", "vm-stray"])
+      expect(existsSync(join(vmRoot, dir))).toBe(false);
     expect(await store.vmsForHost(host)).toEqual([]);
 
     expect(reported.sort()).toEqual(
@@ -141,7 +177,11 @@ describe("crash recovery with real QEMU processes", () => {
         [d.requestId, 2],
       ].sort(),
     );
-    expect(await store.getJob(a.requestId)).toMatchObject({ state: "finished", conclusion: "failure", reason: RESTART_REASON });
+    expect(await store.getJob(a.requestId)).toMatchObject({
+      state: "finished",
+      conclusion: "failure",
+      reason: RESTART_REASON,
+    });
     // Nothing is left running; requeued jobs wait in `accepted`; the other host's job is untouched.
     expect((await store.listJobs({ hostId: host, state: "running" })).length).toBe(0);
     expect((await store.unfinishedForHost(host)).map((j) => j.requestId).sort()).toEqual(

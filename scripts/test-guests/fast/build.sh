@@ -117,6 +117,8 @@ ldconfig -r "$ST"
 say "initramfs (cpio.gz)"
 (cd "$ST" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -9 >"$OUT_DIR/initrd.img"
 cp "/boot/vmlinuz-$KVER" "$OUT_DIR/vmlinuz"
+say "vmlinux (uncompressed, PVH entry) from vmlinuz"
+bash "$HERE/../lib/extract-vmlinux.sh" "$OUT_DIR/vmlinuz" "$OUT_DIR/vmlinux"
 printf '%s\n' "$KVER" >"$OUT_DIR/kernel-version"
 printf 'root\n' >"$OUT_DIR/ssh-user"
 

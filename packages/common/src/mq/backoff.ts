@@ -22,7 +22,11 @@ export function reconnectBackoff(maxMs: number): BackoffPolicy {
  * @example
  *   backoffDelay({ initialMs: 100, maxMs: 1000, factor: 2, jitter: 0 }, 3) // 400
  */
-export function backoffDelay(policy: BackoffPolicy, attempt: number, random: () => number = Math.random): number {
+export function backoffDelay(
+  policy: BackoffPolicy,
+  attempt: number,
+  random: () => number = Math.random,
+): number {
   const exponent = Math.max(0, attempt - 1);
   const base = Math.min(policy.maxMs, policy.initialMs * policy.factor ** exponent);
   const jitter = Math.min(1, Math.max(0, policy.jitter));
@@ -31,5 +35,9 @@ export function backoffDelay(policy: BackoffPolicy, attempt: number, random: () 
 
 /** The delay before requeueing a message whose handler failed for the `attempt`-th time. */
 export function retryDelay(baseMs: number, attempt: number, random: () => number = Math.random): number {
-  return backoffDelay({ initialMs: baseMs, maxMs: Math.max(baseMs, 30_000), factor: 2, jitter: 0.2 }, attempt, random);
+  return backoffDelay(
+    { initialMs: baseMs, maxMs: Math.max(baseMs, 30_000), factor: 2, jitter: 0.2 },
+    attempt,
+    random,
+  );
 }

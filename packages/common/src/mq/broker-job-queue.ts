@@ -9,10 +9,10 @@ import {
   JobRequestSchema,
 } from "../messages/index.ts";
 import type { DeadLetterQueue, MessageBroker, Subscription } from "./broker.ts";
-import { jsonHandler, jsonMessage, type MessageHandler } from "./json-codec.ts";
 import type { EventOwner, JobQueue, QueueConsumeOptions } from "./job-queue.ts";
+import { jsonHandler, jsonMessage, type MessageHandler } from "./json-codec.ts";
 import type { MqConfig } from "./mq-config.ts";
-import { cancelTopology, eventRoutingKey, ownerEventsTopology } from "./topology.ts";
+import { baseTopology, cancelTopology, eventRoutingKey, ownerEventsTopology } from "./topology.ts";
 
 /**
  * `JobQueue` over any `MessageBroker`: the message names, schemas, topology and routing live
@@ -42,7 +42,11 @@ export class BrokerJobQueue<B extends MessageBroker = MessageBroker> implements 
   }
 
   consumeJobs(handler: MessageHandler<JobRequest>, options: QueueConsumeOptions = {}): Promise<Subscription> {
-    return this.broker.consume(this.config.queue, jsonHandler(JobRequestSchema, handler), this.#consume(options));
+    return this.broker.consume(this.config.queue, jsonHandler(JobRequestSchema, handler), {
+      ...this.#consume(options),
+      // Declared again by the consumer itself, should the queue be deleted under it.
+      topology: baseTopology(this.config),
+    });
   }
 
   publishEvent(event: JobEvent, owner: JobOwner | undefined): Promise<void> {

@@ -41,7 +41,12 @@ export function deadLetterHeaders(delivery: Delivery, cause: DeadLetterCause, no
 }
 
 /** The message that dead-letters `delivery` through exchange `dlx`. */
-export function deadLetterMessage(delivery: Delivery, dlx: string, cause: DeadLetterCause, now: Date): OutgoingMessage {
+export function deadLetterMessage(
+  delivery: Delivery,
+  dlx: string,
+  cause: DeadLetterCause,
+  now: Date,
+): OutgoingMessage {
   return {
     exchange: dlx,
     routingKey: delivery.routingKey,
@@ -110,7 +115,12 @@ export function readDeadLetter(delivery: Delivery): DeadLetter {
   };
 }
 
-const BROKER_DEATH_HEADERS = ["x-death", "x-first-death-exchange", "x-first-death-queue", "x-first-death-reason"];
+const BROKER_DEATH_HEADERS = [
+  "x-death",
+  "x-first-death-exchange",
+  "x-first-death-queue",
+  "x-first-death-reason",
+];
 
 /**
  * The message that replays a dead letter to its original exchange and routing key: the reason

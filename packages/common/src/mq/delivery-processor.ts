@@ -58,10 +58,18 @@ export class DeliveryProcessor {
   /** Handles one delivery; never throws (failures are settled and logged). */
   process(delivery: Omit<Delivery, "attempt">, settle: Settlement): void {
     this.#active++;
-    void this.#run(delivery, settle).finally(() => {
-      this.#active--;
-      if (this.#active === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
-    });
+    this.#run(delivery, settle)
+      .catch((error: unknown) => {
+        // #run settles every outcome itself; this is only a last guard against a lost promise.
+        this.#options.logger.error(
+          { queue: this.#options.queue, ...errorFields(error) },
+          "delivery processing failed",
+        );
+      })
+      .finally(() => {
+        this.#active--;
+        if (this.#active === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
+      });
   }
 
   /** Resolves true once no delivery is in progress, false if `timeoutMs` passes first. */
@@ -82,24 +90,26 @@ export class DeliveryProcessor {
   }
 
   #key(delivery: Omit<Delivery, "attempt">): string {
-    return delivery.messageId ?? createHash("sha1").update(delivery.routingKey).update(delivery.body).digest("hex");
+    return (
+      delivery.messageId ?? createHash("sha1").update(delivery.routingKey).update(delivery.body).digest("hex")
+    );
   }
 
-  #nextAttempt(key: string): number {
-    const attempt = (this.#attempts.get(key) ?? 0) + 1;
+  // Only failed messages are remembered: the happy path costs one lookup.
+  #rememberFailure(key: string, attempt: number): void {
     this.#attempts.delete(key);
     this.#attempts.set(key, attempt);
     if (this.#attempts.size > MAX_TRACKED_MESSAGES) {
       const oldest = this.#attempts.keys().next();
       if (!oldest.done) this.#attempts.delete(oldest.value);
     }
-    return attempt;
   }
 
   async #run(incoming: Omit<Delivery, "attempt">, settle: Settlement): Promise<void> {
-    const { handler, logger, queue } = this.#options;
+    const { handler } = this.#options;
     const key = this.#key(incoming);
-    const delivery: Delivery = { ...incoming, attempt: this.#nextAttempt(key) };
+    const previous = this.#attempts.size === 0 ? undefined : this.#attempts.get(key);
+    const delivery: Delivery = { ...incoming, attempt: (previous ?? 0) + 1 };
     const { span, context: spanContext } = startProcessSpan(delivery);
     try {
       await context.with(spanContext, () => handler(delivery));
@@ -109,9 +119,8 @@ export class DeliveryProcessor {
       return;
     }
     span.end();
-    this.#attempts.delete(key);
+    if (previous !== undefined) this.#attempts.delete(key);
     settle.ack();
-    logger.debug({ queue, messageId: delivery.messageId }, "message handled");
   }
 
   async #failed(delivery: Delivery, key: string, error: unknown, settle: Settlement): Promise<void> {
@@ -119,6 +128,7 @@ export class DeliveryProcessor {
     const decision = decideFailure(error, delivery.attempt, retry);
     const fields = { queue, messageId: delivery.messageId, attempt: delivery.attempt, ...errorFields(error) };
     if (decision.action === "retry") {
+      this.#rememberFailure(key, delivery.attempt);
       logger.warn({ ...fields, retryInMs: decision.delayMs }, "handler failed; message will be retried");
       await this.#wait(decision.delayMs);
       settle.requeue();
@@ -126,7 +136,11 @@ export class DeliveryProcessor {
     }
     this.#attempts.delete(key);
     logger.error({ ...fields, reason: decision.reason, code: decision.code }, "message dead-lettered");
-    await this.#deadLetter(delivery, { reason: decision.reason, code: decision.code, attempts: delivery.attempt }, settle);
+    await this.#deadLetter(
+      delivery,
+      { reason: decision.reason, code: decision.code, attempts: delivery.attempt },
+      settle,
+    );
   }
 
   async #deadLetter(

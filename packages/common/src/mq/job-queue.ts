@@ -42,7 +42,11 @@ export interface JobQueue {
    */
   publishEvent(event: JobEvent, owner: JobOwner | undefined): Promise<void>;
   /** Consumes one owner's events from its durable queue (declared here). */
-  consumeEvents(owner: EventOwner, handler: MessageHandler<JobEvent>, options?: QueueConsumeOptions): Promise<Subscription>;
+  consumeEvents(
+    owner: EventOwner,
+    handler: MessageHandler<JobEvent>,
+    options?: QueueConsumeOptions,
+  ): Promise<Subscription>;
   /**
    * Sends a cancel request to every cancel consumer (each orchestrator).
    * @throws UnroutableError when no consumer has ever declared its cancel queue.

@@ -49,9 +49,12 @@ export function jsonMessage(value: unknown, fields: JsonMessageFields): Outgoing
  * `handler`. A body that is not JSON or does not match throws `MessageValidationError`, which
  * the consumer dead-letters with the path of each bad field as the reason.
  */
-export function jsonHandler<S extends z.ZodType>(schema: S, handler: MessageHandler<z.output<S>>): DeliveryHandler {
+export function jsonHandler<S extends z.ZodType>(
+  schema: S,
+  handler: MessageHandler<z.output<S>>,
+): DeliveryHandler {
   return async (delivery) => {
-    const { body, ...context } = delivery;
-    await handler(parseMessageText(schema, body), context);
+    // The delivery is the context (its body is there too, but typed away).
+    await handler(parseMessageText(schema, delivery.body.toString("utf8")), delivery);
   };
 }

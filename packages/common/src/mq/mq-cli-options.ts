@@ -1,5 +1,5 @@
 import { type Command, Option } from "commander";
-import { type MqConfig, type MqConfigInput, MQ_SETTINGS, parseMqConfig } from "./mq-config.ts";
+import { MQ_SETTINGS, type MqConfig, type MqConfigInput, parseMqConfig } from "./mq-config.ts";
 
 /**
  * Adds the queue flags (`--amqp-url`, `--amqp-exchange`, ... `--amqp-prefetch`, ...) to a
@@ -13,7 +13,8 @@ import { type MqConfig, type MqConfigInput, MQ_SETTINGS, parseMqConfig } from ".
  */
 export function addMqOptions(command: Command, options: { prefetchDefault?: number } = {}): Command {
   for (const s of MQ_SETTINGS) {
-    const fallback = s.key === "prefetch" && options.prefetchDefault !== undefined ? options.prefetchDefault : s.default;
+    const fallback =
+      s.key === "prefetch" && options.prefetchDefault !== undefined ? options.prefetchDefault : s.default;
     command.addOption(
       new Option(`${s.flag} ${s.arg}`, s.description).env(s.env).default(String(fallback), String(fallback)),
     );

@@ -186,7 +186,10 @@ export function parseMqConfig(raw: Record<string, unknown>): MqConfig {
   const issue = result.error.issues[0];
   const setting = settingFor(issue?.path[0]);
   const key = setting?.key ?? String(issue?.path[0] ?? "?");
-  throw new MqConfigError(setting?.env ?? key, raw[key], issue?.message ?? "invalid");
+  const value = raw[key];
+  // Never quote a password back, even from a malformed URL.
+  const shown = typeof value === "string" ? value.replace(/(\/\/[^:/@]*):[^@]*@/, "$1:***@") : value;
+  throw new MqConfigError(setting?.env ?? key, shown, issue?.message ?? "invalid");
 }
 
 /**
@@ -212,5 +215,5 @@ export function mqConfigFromEnv(
 
 /** `amqp://user:secret@host/` → `amqp://user:***@host/`: for logs and error messages. */
 export function redactAmqpUrl(url: string): string {
-  return url.replace(/^(amqps?:\/\/[^:/@]*):[^@/]*@/, "$1:***@");
+  return url.replace(/^(amqps?:\/\/[^:/@]*):[^@]*@/, "$1:***@");
 }

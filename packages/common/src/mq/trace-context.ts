@@ -54,21 +54,18 @@ export function extractTraceContext(headers: MessageHeaders): Context {
  */
 export function startPublishSpan(message: OutgoingMessage): { span: Span; headers: MessageHeaders } {
   const parent = context.active();
-  const span = tracer.startSpan(
-    `publish ${message.exchange}`,
-    {
-      kind: SpanKind.PRODUCER,
-      attributes: {
-        "messaging.system": "rabbitmq",
-        "messaging.operation.type": "send",
-        "messaging.destination.name": message.exchange,
-        "messaging.rabbitmq.destination.routing_key": message.routingKey,
-        "messaging.message.id": message.messageId,
-        "messaging.message.body.size": message.body.length,
-      },
-    },
-    parent,
-  );
+  const span = tracer.startSpan(`publish ${message.exchange}`, { kind: SpanKind.PRODUCER }, parent);
+  // Attributes cost allocations on every message: only for spans that are recorded.
+  if (span.isRecording()) {
+    span.setAttributes({
+      "messaging.system": "rabbitmq",
+      "messaging.operation.type": "send",
+      "messaging.destination.name": message.exchange,
+      "messaging.rabbitmq.destination.routing_key": message.routingKey,
+      "messaging.message.id": message.messageId,
+      "messaging.message.body.size": message.body.length,
+    });
+  }
   const headers: MessageHeaders = { ...message.headers };
   injectTraceHeaders(trace.setSpan(parent, span), headers);
   return { span, headers };
@@ -77,28 +74,27 @@ export function startPublishSpan(message: OutgoingMessage): { span: Span; header
 /** Starts the consumer span of a delivery, child of the publisher's span, and its context. */
 export function startProcessSpan(delivery: Delivery): { span: Span; context: Context } {
   const parent = extractTraceContext(delivery.headers);
-  const span = tracer.startSpan(
-    `process ${delivery.queue}`,
-    {
-      kind: SpanKind.CONSUMER,
-      attributes: {
-        "messaging.system": "rabbitmq",
-        "messaging.operation.type": "process",
-        "messaging.destination.name": delivery.exchange,
-        "messaging.rabbitmq.destination.routing_key": delivery.routingKey,
-        "messaging.message.id": delivery.messageId ?? "",
-        "messaging.solstice.queue": delivery.queue,
-        "messaging.solstice.attempt": delivery.attempt,
-      },
-    },
-    parent,
-  );
+  const span = tracer.startSpan(`process ${delivery.queue}`, { kind: SpanKind.CONSUMER }, parent);
+  if (span.isRecording()) {
+    span.setAttributes({
+      "messaging.system": "rabbitmq",
+      "messaging.operation.type": "process",
+      "messaging.destination.name": delivery.exchange,
+      "messaging.rabbitmq.destination.routing_key": delivery.routingKey,
+      "messaging.message.id": delivery.messageId ?? "",
+      "messaging.solstice.queue": delivery.queue,
+      "messaging.solstice.attempt": delivery.attempt,
+    });
+  }
   return { span, context: trace.setSpan(parent, span) };
 }
 
 /** Ends a span with an error status. */
 export function endSpanWithError(span: Span, error: unknown): void {
   if (error instanceof Error) span.recordException(error);
-  span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+  span.setStatus({
+    code: SpanStatusCode.ERROR,
+    message: error instanceof Error ? error.message : String(error),
+  });
   span.end();
 }

@@ -1,6 +1,6 @@
 import { type Tracer, trace } from "@opentelemetry/api";
-import type { DestinationStream, Logger } from "pino";
 import type { SpanProcessor } from "@opentelemetry/sdk-trace-base";
+import type { DestinationStream, Logger } from "pino";
 import { createLogger, type LogLevel } from "./logger.ts";
 import { SecretMasker } from "./secret-masker.ts";
 import { startTracing } from "./tracing.ts";

@@ -73,7 +73,8 @@ function maskingStream(masker: SecretMasker, sink: DestinationStream): Destinati
 }
 
 function defaultDestination(): DestinationStream {
-  if (process.stderr.isTTY) return pretty({ destination: 2, sync: true, colorize: true, ignore: "pid,hostname" });
+  if (process.stderr.isTTY)
+    return pretty({ destination: 2, sync: true, colorize: true, ignore: "pid,hostname" });
   return pino.destination({ dest: 2, sync: true });
 }
 

@@ -1,6 +1,6 @@
 import { homedir, hostname } from "node:os";
 import { join } from "node:path";
-import { addMqOptions, MqConfigError, type MqConfig, mqConfigFromOptions } from "@solstice/common";
+import { addMqOptions, type MqConfig, MqConfigError, mqConfigFromOptions } from "@solstice/common";
 import { type Command, Option } from "commander";
 import { z } from "zod";
 import { ServiceConfigError } from "../errors.ts";
@@ -83,7 +83,10 @@ export function currentHostFacts(env: Record<string, string | undefined> = proce
 /** The state directory when STATE_DIR is not given. */
 export function defaultStateDir(facts: HostFacts): string {
   if (facts.uid === 0) return "/var/lib/solstice-ci";
-  const base = facts.xdgStateHome !== undefined && facts.xdgStateHome !== "" ? facts.xdgStateHome : join(facts.home, ".local", "state");
+  const base =
+    facts.xdgStateHome !== undefined && facts.xdgStateHome !== ""
+      ? facts.xdgStateHome
+      : join(facts.home, ".local", "state");
   return join(base, "solstice-ci");
 }
 
@@ -135,7 +138,10 @@ const url = z
   .string()
   .trim()
   .refine((v) => URL.canParse(v), "expected a URL");
-const postgresUrl = url.refine((v) => /^postgres(ql)?:\/\//.test(v), "expected postgres://... or postgresql://...");
+const postgresUrl = url.refine(
+  (v) => /^postgres(ql)?:\/\//.test(v),
+  "expected postgres://... or postgresql://...",
+);
 
 // One schema per setting, each applied to the raw string when it is given.
 const SETTING_SCHEMAS = {
@@ -178,7 +184,8 @@ export function parseServiceConfig(raw: RawServiceSettings, facts: HostFacts): S
   const databaseUrl = get("databaseUrl");
   const dbPoolMax = get("dbPoolMax");
   const base = databaseTarget({ databaseUrl, stateDir });
-  const database: DatabaseTarget = base.kind === "postgres" && dbPoolMax !== undefined ? { ...base, poolMax: dbPoolMax } : base;
+  const database: DatabaseTarget =
+    base.kind === "postgres" && dbPoolMax !== undefined ? { ...base, poolMax: dbPoolMax } : base;
   const queueKind = raw.amqpUrlGiven ? "amqp" : "in-process";
   const runMigrations = get("runMigrations") ?? true;
 
@@ -206,7 +213,8 @@ export function parseServiceConfig(raw: RawServiceSettings, facts: HostFacts): S
  */
 export function addServiceOptions(command: Command): Command {
   for (const s of SERVICE_SETTINGS) {
-    const description = s.defaultText === undefined ? s.description : `${s.description} (default: ${s.defaultText})`;
+    const description =
+      s.defaultText === undefined ? s.description : `${s.description} (default: ${s.defaultText})`;
     command.addOption(new Option(`${s.flag} ${s.arg}`, description).env(s.env));
   }
   addMqOptions(command);
@@ -219,7 +227,10 @@ export function addServiceOptions(command: Command): Command {
  *
  * @throws ServiceConfigError, CapacityMapError, MqConfigError
  */
-export function serviceConfigFromCommand(command: Command, facts: HostFacts = currentHostFacts()): ServiceConfig {
+export function serviceConfigFromCommand(
+  command: Command,
+  facts: HostFacts = currentHostFacts(),
+): ServiceConfig {
   const opts: Record<string, unknown> = command.opts();
   const raw: Partial<Record<ServiceSettingKey, string>> = {};
   for (const s of SERVICE_SETTINGS) {
@@ -240,7 +251,11 @@ export function serviceConfigFromCommand(command: Command, facts: HostFacts = cu
   } catch (err) {
     // The queue's own error names the variable; keep it, but never echo a URL with its password.
     if (err instanceof MqConfigError && err.setting === "AMQP_URL") {
-      throw new ServiceConfigError({ option: "amqp-url", env: "AMQP_URL", reason: "expected amqp://host[:port][/vhost] or amqps://..." });
+      throw new ServiceConfigError({
+        option: "amqp-url",
+        env: "AMQP_URL",
+        reason: "expected amqp://host[:port][/vhost] or amqps://...",
+      });
     }
     throw err;
   }

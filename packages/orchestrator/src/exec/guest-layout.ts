@@ -18,7 +18,7 @@ export interface GuestLayout {
 /** The layout for a home directory (absolute). */
 export function guestLayout(home: string): GuestLayout {
   if (!home.startsWith("/")) throw new TypeError(`guest home must be an absolute path, got ${JSON.stringify(home)}`);
-  const normalised = posix.normalize(home);
+  const normalised = posix.normalize(home).replace(/(.)\/+$/, "$1");
   return {
     home: normalised,
     workspace: posix.join(normalised, "work"),

@@ -46,7 +46,9 @@ export function planFromWorkflowKdl(text: string, jobId: string | null | undefin
   try {
     workflow = parseWorkflow(text, WORKFLOW_KDL_PATH);
   } catch (error) {
-    throw new JobDefinitionError(`${WORKFLOW_KDL_PATH}: ${error instanceof Error ? error.message : String(error)}`, {
+    // Workflow errors already start with `file:line:column:`.
+    const message = error instanceof Error ? error.message : String(error);
+    throw new JobDefinitionError(message.startsWith(WORKFLOW_KDL_PATH) ? message : `${WORKFLOW_KDL_PATH}: ${message}`, {
       file: WORKFLOW_KDL_PATH,
       cause: error,
       hint: "fix the workflow (cidev validate .solstice/workflow.kdl shows every error)",

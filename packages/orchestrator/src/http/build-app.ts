@@ -63,12 +63,19 @@ export async function buildApp(deps: HttpApiDeps): Promise<FastifyInstance> {
     ...(deps.logger === undefined ? { logger: false } : { loggerInstance: deps.logger }),
     // Job ids and bodies are small; refuse anything large.
     bodyLimit: 16 * 1024,
+    // close() must not wait for keep-alive sockets or a follower whose client vanished silently.
+    forceCloseConnections: true,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(zodValidatorCompiler);
 
   const pollMs = deps.followPollMs ?? 500;
   const keepAliveMs = deps.followKeepAliveMs ?? 15_000;
   const probeTimeoutMs = deps.probeTimeoutMs ?? 3_000;
+  // Open log streams end when their job finishes; on close they end at once (shutdown must not wait).
+  const followers = new Set<AbortController>();
+  app.addHook("preClose", async () => {
+    for (const f of followers) f.abort();
+  });
 
   app.addHook("onRequest", async (request) => {
     if (deps.token === undefined || OPEN_ROUTES.has(request.routeOptions.url ?? "")) return;
@@ -84,8 +91,11 @@ export async function buildApp(deps: HttpApiDeps): Promise<FastifyInstance> {
       if (error.statusCode === 401) reply.header("www-authenticate", 'Bearer realm="solstice-orchestrator"');
       return reply.status(error.statusCode).send(errorBody(error.code, error.message));
     }
-    if (error.validation !== undefined) {
-      return reply.status(400).send(errorBody("INVALID_REQUEST", `${error.validationContext ?? "request"}: ${error.message}`));
+    // Our zod validator's errors arrive as FST_ERR_VALIDATION with the part that failed.
+    if (error.validation !== undefined || error.code === "FST_ERR_VALIDATION") {
+      return reply
+        .status(400)
+        .send(errorBody("INVALID_REQUEST", `${error.validationContext ?? "request"}: ${error.message}`));
     }
     const status = error.statusCode ?? 500;
     if (status < 500) return reply.status(status).send(errorBody(error.code ?? "BAD_REQUEST", error.message));
@@ -105,7 +115,9 @@ export async function buildApp(deps: HttpApiDeps): Promise<FastifyInstance> {
       check(deps.probes.broker, probeTimeoutMs),
     ]);
     const ready = database === "ok" && broker === "ok";
-    return reply.status(ready ? 200 : 503).send({ status: ready ? "ready" : "not ready", checks: { database, broker } });
+    return reply
+      .status(ready ? 200 : 503)
+      .send({ status: ready ? "ready" : "not ready", checks: { database, broker } });
   });
 
   app.get("/metrics", async (_request, reply) => {
@@ -150,7 +162,10 @@ export async function buildApp(deps: HttpApiDeps): Promise<FastifyInstance> {
       const job = await deps.store.getJob(id);
       if (job === undefined) throw jobNotFound(id);
       if (request.query.follow !== true) {
-        const lines = await deps.store.getLogs(id, { afterSeq: request.query.after_seq, limit: request.query.limit });
+        const lines = await deps.store.getLogs(id, {
+          afterSeq: request.query.after_seq,
+          limit: request.query.limit,
+        });
         const last = lines[lines.length - 1];
         return {
           request_id: id,
@@ -170,6 +185,7 @@ export async function buildApp(deps: HttpApiDeps): Promise<FastifyInstance> {
         "x-accel-buffering": "no",
       });
       const abort = new AbortController();
+      followers.add(abort);
       res.on("close", () => abort.abort());
       const write = (chunk: string) =>
         new Promise<void>((resolve) => {
@@ -177,10 +193,19 @@ export async function buildApp(deps: HttpApiDeps): Promise<FastifyInstance> {
           else res.once("drain", () => resolve());
         });
       try {
-        await followLogs({ store: deps.store, requestId: id, afterSeq, pollMs, keepAliveMs, write, signal: abort.signal });
+        await followLogs({
+          store: deps.store,
+          requestId: id,
+          afterSeq,
+          pollMs,
+          keepAliveMs,
+          write,
+          signal: abort.signal,
+        });
       } catch (err) {
         request.log.error({ err }, "log stream failed");
       } finally {
+        followers.delete(abort);
         res.end();
       }
       return reply;
@@ -195,7 +220,11 @@ export async function buildApp(deps: HttpApiDeps): Promise<FastifyInstance> {
       const job = await deps.store.getJob(id);
       if (job === undefined) throw jobNotFound(id);
       if (job.state === "finished") {
-        throw new HttpApiError(409, "JOB_FINISHED", `job ${id} already finished (${job.conclusion ?? "unknown"})`);
+        throw new HttpApiError(
+          409,
+          "JOB_FINISHED",
+          `job ${id} already finished (${job.conclusion ?? "unknown"})`,
+        );
       }
       const reason = request.body?.reason ?? "cancelled through the orchestrator's HTTP API";
       await deps.cancel(id, reason);

@@ -17,7 +17,10 @@ export interface HistogramSeries {
 export class Histogram {
   /** Upper bounds, increasing. */
   readonly buckets: readonly number[];
-  readonly #series = new Map<string, { labels: Record<string, string>; counts: number[]; sum: number; count: number }>();
+  readonly #series = new Map<
+    string,
+    { labels: Record<string, string>; counts: number[]; sum: number; count: number }
+  >();
 
   constructor(buckets: readonly number[]) {
     const sorted = [...buckets].sort((a, b) => a - b);

@@ -14,7 +14,11 @@ export interface JobView {
   readonly conclusion: string | null;
   readonly reason: string | null;
   readonly host_id: string;
-  readonly owner: { readonly kind: string; readonly instance: string; readonly task_id: string | null } | null;
+  readonly owner: {
+    readonly kind: string;
+    readonly instance: string;
+    readonly task_id: string | null;
+  } | null;
   readonly steps_started: boolean;
   readonly attempt: number;
   readonly received_at: string;
@@ -56,7 +60,10 @@ export function jobView(job: JobRecord): JobView {
     conclusion: job.conclusion,
     reason: job.reason,
     host_id: job.hostId,
-    owner: job.owner === null ? null : { kind: job.owner.kind, instance: job.owner.instance, task_id: job.owner.taskId },
+    owner:
+      job.owner === null
+        ? null
+        : { kind: job.owner.kind, instance: job.owner.instance, task_id: job.owner.taskId },
     steps_started: job.stepsStarted,
     attempt: job.attempt,
     received_at: job.receivedAt.toISOString(),

@@ -56,7 +56,11 @@ export async function followLogs(options: FollowLogsOptions): Promise<void> {
     if (job === undefined || job.state === "finished") {
       // Lines stored before the job finished are read after seeing it finished: none is lost.
       await drain();
-      const end = { state: job?.state ?? "unknown", conclusion: job?.conclusion ?? null, reason: job?.reason ?? null };
+      const end = {
+        state: job?.state ?? "unknown",
+        conclusion: job?.conclusion ?? null,
+        reason: job?.reason ?? null,
+      };
       if (!signal.aborted) await send(formatSse({ event: "end", data: JSON.stringify(end) }));
       return;
     }

@@ -8,7 +8,12 @@ export interface Sample {
 
 /** A metric family, as the Prometheus text format (version 0.0.4) groups it. */
 export type MetricFamily =
-  | { readonly type: "gauge" | "counter"; readonly name: string; readonly help: string; readonly samples: readonly Sample[] }
+  | {
+      readonly type: "gauge" | "counter";
+      readonly name: string;
+      readonly help: string;
+      readonly samples: readonly Sample[];
+    }
   | {
       readonly type: "histogram";
       readonly name: string;
@@ -34,7 +39,9 @@ export function renderPrometheus(families: readonly MetricFamily[]): string {
     if (f.type === "histogram") {
       for (const s of f.series) {
         f.buckets.forEach((le, i) => {
-          out.push(`${f.name}_bucket${labelSet({ ...s.labels, le: formatNumber(le) })} ${s.cumulative[i] ?? 0}`);
+          out.push(
+            `${f.name}_bucket${labelSet({ ...s.labels, le: formatNumber(le) })} ${s.cumulative[i] ?? 0}`,
+          );
         });
         out.push(`${f.name}_bucket${labelSet({ ...s.labels, le: "+Inf" })} ${s.count}`);
         out.push(`${f.name}_sum${labelSet(s.labels)} ${formatNumber(s.sum)}`);

@@ -253,7 +253,11 @@ export class JobStore {
 
   /** Records a VM the engine prepared (state `preparing` unless given). */
   async recordVm(vm: NewVm): Promise<VmRecord> {
-    const row = await this.#db.insertInto("vms").values(newVmRow(vm, this.#now())).returningAll().executeTakeFirstOrThrow();
+    const row = await this.#db
+      .insertInto("vms")
+      .values(newVmRow(vm, this.#now()))
+      .returningAll()
+      .executeTakeFirstOrThrow();
     return rowToVm(row);
   }
 
@@ -376,7 +380,10 @@ export class JobStore {
     if (!UUID.test(requestId)) return [];
     let q = this.#db.selectFrom("job_logs").selectAll().where("request_id", "=", requestId);
     if (query.afterSeq !== undefined) q = q.where("seq", ">", query.afterSeq);
-    const rows = await q.orderBy("seq", "asc").limit(clampLimit(query.limit, DEFAULT_LOG_PAGE, MAX_LOG_PAGE)).execute();
+    const rows = await q
+      .orderBy("seq", "asc")
+      .limit(clampLimit(query.limit, DEFAULT_LOG_PAGE, MAX_LOG_PAGE))
+      .execute();
     return rows.map(rowToLogLine);
   }
 

@@ -13,7 +13,10 @@ export type DatabaseTarget =
  * The database target for a configuration: Postgres when a URL is given, else PGlite under
  * `<stateDir>/db` (embedded single-node mode).
  */
-export function databaseTarget(fields: { databaseUrl?: string | undefined; stateDir: string }): DatabaseTarget {
+export function databaseTarget(fields: {
+  databaseUrl?: string | undefined;
+  stateDir: string;
+}): DatabaseTarget {
   if (fields.databaseUrl !== undefined && fields.databaseUrl !== "") {
     return { kind: "postgres", url: fields.databaseUrl };
   }

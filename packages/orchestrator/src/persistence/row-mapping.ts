@@ -1,13 +1,20 @@
 import {
-  type JobRequest,
   JobConclusionSchema,
+  type JobRequest,
   LogStreamSchema,
   OwnerKindSchema,
   SourceSystemSchema,
 } from "@solstice/common";
 import { z } from "zod";
 import type { JobLogRow, JobRow, NewJobLogRow, NewJobRow, NewVmRow, VmRow } from "./database-schema.ts";
-import { JOB_STATES, type JobRecord, type LogLine, type NewVm, VM_STATES, type VmRecord } from "./job-records.ts";
+import {
+  JOB_STATES,
+  type JobRecord,
+  type LogLine,
+  type NewVm,
+  VM_STATES,
+  type VmRecord,
+} from "./job-records.ts";
 import type { RedactedRequest } from "./redact-request.ts";
 
 // Pure conversions between rows and domain records. Values read back are checked against the
@@ -32,7 +39,11 @@ export function rowToJob(row: JobRow): JobRecord {
     owner:
       row.owner_kind === null || row.owner_instance === null
         ? null
-        : { kind: OwnerKindSchema.parse(row.owner_kind), instance: row.owner_instance, taskId: row.owner_task_id },
+        : {
+            kind: OwnerKindSchema.parse(row.owner_kind),
+            instance: row.owner_instance,
+            taskId: row.owner_task_id,
+          },
     request: toJsonObject(row.request),
     requeueable: row.requeueable,
     stepsStarted: row.steps_started,

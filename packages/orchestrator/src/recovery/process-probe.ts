@@ -46,7 +46,8 @@ export async function findQemuProcesses(vmRoot: string): Promise<FoundProcess[]>
     const pid = Number(entry);
     if (pid === process.pid) continue;
     const args = await readCommandLine(pid);
-    if (args !== undefined && isQemuCommand(args) && args.some((a) => a.includes(vmRoot))) found.push({ pid });
+    if (args !== undefined && isQemuCommand(args) && args.some((a) => a.includes(vmRoot)))
+      found.push({ pid });
   }
   return found.sort((a, b) => a.pid - b.pid);
 }

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { JobRecord } from "../persistence/job-records.ts";
 import type { JobStore } from "../persistence/job-store.ts";
 import { findQemuProcesses, killAndWait, probeVmProcess } from "./process-probe.ts";
-import { type FoundProcess, planRecovery, type ProcessStatus, type RecoveryPlan } from "./recovery-plan.ts";
+import { type FoundProcess, type ProcessStatus, planRecovery, type RecoveryPlan } from "./recovery-plan.ts";
 
 /** What `recoverHost` needs. The I/O functions default to the real ones (process-probe.ts, fs). */
 export interface RecoveryDeps {
@@ -52,7 +52,14 @@ export async function recoverHost(deps: RecoveryDeps): Promise<RecoveryReport> {
     qemuProcesses = await (deps.findQemu ?? findQemuProcesses)(deps.vmRoot);
     workDirsOnDisk = await listDirs(deps.vmRoot);
   }
-  const plan = planRecovery({ vms, processes, qemuProcesses, workDirsOnDisk, jobs, maxAttempts: deps.maxAttempts });
+  const plan = planRecovery({
+    vms,
+    processes,
+    qemuProcesses,
+    workDirsOnDisk,
+    jobs,
+    maxAttempts: deps.maxAttempts,
+  });
 
   const errors: { step: string; error: unknown }[] = [];
   const attempt = async (step: string, fn: () => Promise<void>) => {

@@ -27,7 +27,8 @@ export function parseCapacityMap(value: string | undefined): ReadonlyMap<string,
     const label = entry.slice(0, eq).trim();
     const count = entry.slice(eq + 1).trim();
     if (label === "") fail("the label is empty");
-    if (!/^\d+$/.test(count) || Number(count) < 1) fail(`capacity must be a positive integer, got "${count}"`);
+    if (!/^\d+$/.test(count) || Number(count) < 1)
+      fail(`capacity must be a positive integer, got "${count}"`);
     const n = Number(count);
     if (!Number.isSafeInteger(n)) fail(`capacity ${count} is too large`);
     const earlier = firstPosition.get(label);

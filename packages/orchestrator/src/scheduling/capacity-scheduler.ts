@@ -73,7 +73,10 @@ export class CapacityScheduler<T extends Schedulable> {
 
   constructor(limits: CapacityLimits) {
     this.#global = positiveInteger(limits.global, "global limit");
-    this.#defaultPerLabel = positiveInteger(limits.defaultPerLabel ?? DEFAULT_LABEL_CAPACITY, "default label limit");
+    this.#defaultPerLabel = positiveInteger(
+      limits.defaultPerLabel ?? DEFAULT_LABEL_CAPACITY,
+      "default label limit",
+    );
     for (const [label, n] of limits.perLabel) positiveInteger(n, `limit of label "${label}"`);
     this.#perLabel = new Map(limits.perLabel);
   }
@@ -172,6 +175,7 @@ export class CapacityScheduler<T extends Schedulable> {
 }
 
 function positiveInteger(n: number, what: string): number {
-  if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`CapacityScheduler: ${what} must be a positive integer, got ${n}`);
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new RangeError(`CapacityScheduler: ${what} must be a positive integer, got ${n}`);
   return n;
 }

@@ -35,11 +35,11 @@ export interface SshRetryOptions extends Omit<SshConnectOptions, "bannerTimeoutM
   readonly signal?: AbortSignal | undefined;
   /** First pause between attempts (doubling up to `maxDelayMs`). Default 250 ms. */
   readonly initialDelayMs?: number;
-  /** Default 2000 ms. */
+  /** Default 1000 ms. */
   readonly maxDelayMs?: number;
   /**
-   * First attempt's banner wait (see {@link SshConnectOptions.bannerTimeoutMs}); it grows by half
-   * with each attempt, up to 15 s. Default 2000 ms.
+   * First attempt's banner wait (see {@link SshConnectOptions.bannerTimeoutMs}); it grows by a
+   * quarter with each attempt, up to 10 s. Default 1500 ms.
    */
   readonly bannerTimeoutMs?: number;
   /** Asked before each attempt: a reason to stop trying now (e.g. QEMU exited), or undefined. */
@@ -150,8 +150,8 @@ export class SshSession {
     const started = Date.now();
     const deadline = started + options.timeoutMs;
     let delay = options.initialDelayMs ?? 250;
-    const maxDelay = options.maxDelayMs ?? 2000;
-    let bannerTimeout = options.bannerTimeoutMs ?? 2000;
+    const maxDelay = options.maxDelayMs ?? 1000;
+    let bannerTimeout = options.bannerTimeoutMs ?? 1500;
     let lastError: Error | undefined;
     for (let attempt = 1; ; attempt++) {
       if (options.signal?.aborted) {
@@ -181,7 +181,7 @@ export class SshSession {
         }
       }
       delay = Math.min(delay * 2, maxDelay);
-      bannerTimeout = Math.min(bannerTimeout * 1.5, 15_000);
+      bannerTimeout = Math.min(bannerTimeout * 1.25, 10_000);
     }
     const cause = lastError?.cause instanceof Error ? lastError.cause : lastError;
     throw new SshConnectError(

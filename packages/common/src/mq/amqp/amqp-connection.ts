@@ -195,7 +195,10 @@ export class AmqpConnection {
         this.#model = undefined;
         if (this.#closed) break;
         this.#lastError = error;
-        logger.warn({ ...errorFields(error), url: this.displayUrl }, "lost the RabbitMQ connection; reconnecting");
+        logger.warn(
+          { ...errorFields(error), url: this.displayUrl },
+          "lost the RabbitMQ connection; reconnecting",
+        );
         for (const participant of this.#participants) participant.detach(error);
       } catch (error) {
         this.#lastError = error instanceof Error ? error : new Error(String(error));

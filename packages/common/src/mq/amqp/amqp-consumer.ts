@@ -90,13 +90,21 @@ export class AmqpConsumer implements ConnectionParticipant, Subscription {
     try {
       channel = await model.createChannel();
       const opened = channel;
-      opened.on("error", (error: Error) => logger.warn({ queue, ...errorFields(error) }, "consumer channel error"));
+      opened.on("error", (error: Error) =>
+        logger.warn({ queue, ...errorFields(error) }, "consumer channel error"),
+      );
       opened.once("close", () => this.#channelClosed(opened, model));
       if (topology !== undefined) await declareTopology(opened, topology);
       await opened.prefetch(prefetch);
       this.#channel = opened;
       const ok = await opened.consume(queue, (message) => this.#onMessage(opened, message), { noAck: false });
       this.#consumerTag = ok.consumerTag;
+      if (this.#cancelled) {
+        // cancel() ran while this subscription was being set up.
+        this.#channel = undefined;
+        await opened.close().catch(() => {});
+        return;
+      }
       this.#reopenAttempt = 0;
       logger.info({ queue, prefetch }, "consuming");
       this.#firstReady?.resolve();
@@ -114,6 +122,11 @@ export class AmqpConsumer implements ConnectionParticipant, Subscription {
       this.#scheduleReopen(model);
     } finally {
       this.#opening = false;
+      // The connection changed while this one was opening: subscribe on the new one.
+      const current = this.#model;
+      if (current !== undefined && current !== model && this.#channel === undefined && !this.#cancelled) {
+        void this.attach(current);
+      }
     }
   }
 
@@ -147,7 +160,10 @@ export class AmqpConsumer implements ConnectionParticipant, Subscription {
   #onMessage(channel: Channel, message: ConsumeMessage | null): void {
     if (message === null) {
       // The broker cancelled us (queue deleted, or node of a mirrored queue lost): start over.
-      this.#options.logger.warn({ queue: this.queue }, "the broker cancelled the consumer; subscribing again");
+      this.#options.logger.warn(
+        { queue: this.queue },
+        "the broker cancelled the consumer; subscribing again",
+      );
       if (this.#channel === channel) void channel.close().catch(() => {});
       return;
     }

@@ -59,7 +59,10 @@ export class AmqpDeadLetterQueue implements DeadLetterQueue {
         if (wanted !== undefined && letter.messageId !== wanted) continue;
         const outgoing = replayMessage(letter);
         if (outgoing === undefined) {
-          this.#logger.warn({ queue: this.queue, messageId: letter.messageId }, "dead letter has no known origin; kept");
+          this.#logger.warn(
+            { queue: this.queue, messageId: letter.messageId },
+            "dead letter has no known origin; kept",
+          );
           if (wanted !== undefined) return replayed;
           continue;
         }

@@ -1,6 +1,17 @@
 import type { Span } from "@opentelemetry/api";
-import { type ChannelModel, type ConfirmChannel, IllegalOperationError, type Message, type Options } from "amqplib";
-import { BrokerUnavailableError, PublishNackedError, QueueClosedError, UnroutableError } from "../../errors.ts";
+import {
+  type ChannelModel,
+  type ConfirmChannel,
+  IllegalOperationError,
+  type Message,
+  type Options,
+} from "amqplib";
+import {
+  BrokerUnavailableError,
+  PublishNackedError,
+  QueueClosedError,
+  UnroutableError,
+} from "../../errors.ts";
 import { backoffDelay, reconnectBackoff } from "../backoff.ts";
 import type { OutgoingMessage } from "../broker.ts";
 import { FifoQueue } from "../fifo-queue.ts";
@@ -127,6 +138,10 @@ export class ConfirmPublisher implements ConnectionParticipant {
       this.#scheduleReopen(model);
     } finally {
       this.#opening = false;
+      // The connection changed while this one was opening: open on the new one.
+      const current = this.#model;
+      if (current !== undefined && current !== model && this.#channel === undefined)
+        void this.attach(current);
     }
   }
 
@@ -218,7 +233,8 @@ export class ConfirmPublisher implements ConnectionParticipant {
     const { exchange, routingKey, messageId } = pending.message;
     if (error === null || error === undefined) {
       if (pending.returned === undefined) this.#settle(pending);
-      else this.#settle(pending, new UnroutableError({ exchange, routingKey, messageId, ...pending.returned }));
+      else
+        this.#settle(pending, new UnroutableError({ exchange, routingKey, messageId, ...pending.returned }));
     } else if (error.message === NACK_MESSAGE) {
       this.#settle(pending, new PublishNackedError({ exchange, routingKey, messageId }));
     } else {
@@ -244,7 +260,8 @@ export class ConfirmPublisher implements ConnectionParticipant {
       p.message.routingKey === routingKey;
     const first = this.#byMessageId.get(messageId);
     const target = matches(first) ? first : this.#sameIdInFlight.find(matches);
-    if (target !== undefined) target.returned = { replyCode: replyCode ?? 312, replyText: replyText ?? "NO_ROUTE" };
+    if (target !== undefined)
+      target.returned = { replyCode: replyCode ?? 312, replyText: replyText ?? "NO_ROUTE" };
   }
 
   #channelError(error: Error): void {
@@ -259,7 +276,16 @@ export class ConfirmPublisher implements ConnectionParticipant {
       this.#unconfirmed.delete(pending);
       this.#unindex(pending);
       const { exchange, routingKey, messageId } = pending.message;
-      this.#settle(pending, new UnroutableError({ exchange, routingKey, messageId, replyCode: NOT_FOUND, replyText: error.message }));
+      this.#settle(
+        pending,
+        new UnroutableError({
+          exchange,
+          routingKey,
+          messageId,
+          replyCode: NOT_FOUND,
+          replyText: error.message,
+        }),
+      );
     }
   }
 

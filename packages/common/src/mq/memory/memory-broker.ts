@@ -99,13 +99,22 @@ export class MemoryBroker implements MessageBroker {
     for (const spec of topology.queues) {
       const existing = this.#queues.get(spec.name);
       if (existing === undefined) {
-        this.#queues.set(spec.name, { spec, messages: new FifoQueue(), consumers: [], next: 0, scheduled: false });
+        this.#queues.set(spec.name, {
+          spec,
+          messages: new FifoQueue(),
+          consumers: [],
+          next: 0,
+          scheduled: false,
+        });
       } else if (!sameSpec(existing.spec, spec)) throw this.#mismatch(spec.name, "queue");
     }
     for (const binding of topology.bindings) {
       const exchange = this.#exchanges.get(binding.exchange);
       if (exchange === undefined || !this.#queues.has(binding.queue)) {
-        throw new TopologyMismatchError(binding.queue, `cannot bind to missing exchange or queue ${binding.exchange}`);
+        throw new TopologyMismatchError(
+          binding.queue,
+          `cannot bind to missing exchange or queue ${binding.exchange}`,
+        );
       }
       if (!exchange.bindings.some((b) => b.queue === binding.queue && b.routingKey === binding.routingKey)) {
         exchange.bindings.push({ queue: binding.queue, routingKey: binding.routingKey });
@@ -200,7 +209,10 @@ export class MemoryBroker implements MessageBroker {
   }
 
   #mismatch(name: string, kind: string): TopologyMismatchError {
-    return new TopologyMismatchError(name, `PRECONDITION_FAILED - ${kind} '${name}' exists with other settings`);
+    return new TopologyMismatchError(
+      name,
+      `PRECONDITION_FAILED - ${kind} '${name}' exists with other settings`,
+    );
   }
 
   #route(exchangeName: string, routingKey: string, messageId: string): Set<string> {
@@ -217,14 +229,21 @@ export class MemoryBroker implements MessageBroker {
     const queues = new Set<string>();
     for (const binding of exchange.bindings) {
       const type = exchange.spec.type;
-      if (type === "fanout" || (type === "direct" && binding.routingKey === routingKey)) queues.add(binding.queue);
+      if (type === "fanout" || (type === "direct" && binding.routingKey === routingKey))
+        queues.add(binding.queue);
       else if (type === "topic" && topicMatches(binding.routingKey, routingKey)) queues.add(binding.queue);
     }
     if (queues.size === 0 && exchange.spec.alternateExchange !== undefined) {
       return this.#route(exchange.spec.alternateExchange, routingKey, messageId);
     }
     if (queues.size === 0) {
-      throw new UnroutableError({ exchange: exchangeName, routingKey, messageId, replyCode: 312, replyText: "NO_ROUTE" });
+      throw new UnroutableError({
+        exchange: exchangeName,
+        routingKey,
+        messageId,
+        replyCode: 312,
+        replyText: "NO_ROUTE",
+      });
     }
     return queues;
   }

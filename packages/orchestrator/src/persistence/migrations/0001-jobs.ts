@@ -39,8 +39,16 @@ export const createJobs: Migration = {
       .execute();
     // Recovery reads a host's unfinished jobs; the API lists by state and label, newest first.
     await db.schema.createIndex("jobs_host_state_idx").on("jobs").columns(["host_id", "state"]).execute();
-    await db.schema.createIndex("jobs_state_received_idx").on("jobs").columns(["state", "received_at"]).execute();
-    await db.schema.createIndex("jobs_label_received_idx").on("jobs").columns(["resolved_label", "received_at"]).execute();
+    await db.schema
+      .createIndex("jobs_state_received_idx")
+      .on("jobs")
+      .columns(["state", "received_at"])
+      .execute();
+    await db.schema
+      .createIndex("jobs_label_received_idx")
+      .on("jobs")
+      .columns(["resolved_label", "received_at"])
+      .execute();
     await db.schema.createIndex("jobs_received_idx").on("jobs").column("received_at").execute();
   },
   async down(db: Kysely<unknown>): Promise<void> {

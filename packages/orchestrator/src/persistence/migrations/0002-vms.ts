@@ -22,7 +22,10 @@ export const createVms: Migration = {
       .addColumn("created_at", "timestamptz", (c) => c.notNull())
       .addColumn("updated_at", "timestamptz", (c) => c.notNull())
       .addColumn("destroyed_at", "timestamptz")
-      .addCheckConstraint("vms_state_check", sql`state in ('preparing', 'running', 'debug_hold', 'destroyed')`)
+      .addCheckConstraint(
+        "vms_state_check",
+        sql`state in ('preparing', 'running', 'debug_hold', 'destroyed')`,
+      )
       .execute();
     await db.schema.createIndex("vms_host_state_idx").on("vms").columns(["host_id", "state"]).execute();
     await db.schema.createIndex("vms_request_idx").on("vms").column("request_id").execute();

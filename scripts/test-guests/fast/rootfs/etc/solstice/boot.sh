@@ -21,6 +21,9 @@ mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
 say "init started (kernel $(uname -r))"
+# Start the kernel's random pool now (jitter entropy) so that it is ready by the
+# time dropbear needs it: without RDRAND or a boot-loader seed it takes a second.
+dd if=/dev/random of=/dev/null bs=1 count=1 2>/dev/null &
 
 # Kernel command line options.
 net=static ip=10.0.2.15/24 gw=10.0.2.2 dns=10.0.2.3 workdir=/root/work shell=
@@ -70,7 +73,8 @@ i=0
 while [ -z "$seed_dev" ] && [ $i -lt 100 ]; do
   dev="$(findfs LABEL=cidata 2>/dev/null)"
   for d in $dev /dev/sr0 /dev/sr1 /dev/sr2; do
-    [ -b "$d" ] || continue
+    # Skip absent devices and empty drives (QEMU's pc machine adds an empty CD-ROM).
+    [ -b "$d" ] && [ "$(cat "/sys/class/block/${d#/dev/}/size" 2>/dev/null)" != 0 ] || continue
     if mount -t iso9660 -o ro "$d" "$seed" 2>/dev/null || mount -o ro "$d" "$seed" 2>/dev/null; then
       if [ -e "$seed/user-data" ] || [ -e "$seed/meta-data" ]; then seed_dev="$d"; break; fi
       umount "$seed"
@@ -112,6 +116,7 @@ mkdir -p "$workdir"
 if [ -b /dev/vda ] && mount -t ext4 -o noatime,noinit_itable /dev/vda "$workdir" 2>/dev/null; then
   # The overlay may be larger than the base image: grow the filesystem (online) to the disk.
   resize2fs /dev/vda >/dev/null 2>&1 || say "warning: resize2fs /dev/vda failed"
+  echo "$workdir" >/run/solstice/workdir
   say "workspace /dev/vda mounted on $workdir ($(df -h "$workdir" | awk 'NR==2 {print $2}'))"
 else
   say "workspace $workdir in memory (no filesystem on /dev/vda)"

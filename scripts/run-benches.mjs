@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// Runs benchmarks: `pnpm bench` runs every bench/<name>/main.ts; `pnpm bench mq-throughput vm-overhead`
+// runs those. Arguments after `--` go to each benchmark (e.g. `pnpm bench mq-throughput -- --rounds 3`).
+// Each runs in its own Node process with the @solstice/source condition (packages from src).
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const benchDir = join(root, "bench");
+
+const args = process.argv.slice(2);
+const separator = args.indexOf("--");
+const names = (separator === -1 ? args : args.slice(0, separator)).map((n) =>
+  n.replace(/^bench\//, "").replace(/\/(main\.ts)?$/, ""),
+);
+const passThrough = separator === -1 ? [] : args.slice(separator + 1);
+
+const available = readdirSync(benchDir, { withFileTypes: true })
+  .filter((e) => e.isDirectory() && existsSync(join(benchDir, e.name, "main.ts")))
+  .map((e) => e.name)
+  .sort();
+
+const unknown = names.filter((n) => !available.includes(n));
+if (unknown.length > 0) {
+  console.error(`unknown benchmark(s): ${unknown.join(", ")}; available: ${available.join(", ") || "none"}`);
+  process.exit(2);
+}
+
+const selected = names.length > 0 ? names : available;
+const failed = [];
+for (const name of selected) {
+  console.log(`\n=== bench/${name} ===`);
+  const result = spawnSync(
+    process.execPath,
+    ["--conditions=@solstice/source", join(benchDir, name, "main.ts"), ...passThrough],
+    { cwd: root, stdio: "inherit" },
+  );
+  if (result.status !== 0) failed.push(`${name} (exit ${result.status ?? result.signal})`);
+}
+if (failed.length > 0) {
+  console.error(`\nfailed: ${failed.join(", ")}`);
+  process.exit(1);
+}
