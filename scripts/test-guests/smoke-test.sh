@@ -112,6 +112,9 @@ gssh() { ssh "${ssh_opts[@]}" "$user@127.0.0.1" "$@"; }
 deadline=$((SECONDS + ${SMOKE_SSH_TIMEOUT:-180}))
 # Host-side time of the console's "ssh ready" marker, noted in the background.
 (until grep -qa 'ssh ready' "$work/console.log" 2>/dev/null; do sleep 0.05; done; elapsed "$start" >"$work/ready") &
+# An SSH attempt made before the guest's network is up can hang until SLIRP gives
+# up on it: wait for the console marker first (the VM engine can do the same).
+until [ -s "$work/ready" ] || [ $SECONDS -ge $deadline ] || ! kill -0 "$qemu_pid" 2>/dev/null; do sleep 0.05; done
 until gssh true 2>/dev/null; do
   kill -0 "$qemu_pid" 2>/dev/null || { tail -n 30 "$work/console.log" >&2; die "QEMU exited before SSH"; }
   [ $SECONDS -lt $deadline ] || { tail -n 30 "$work/console.log" >&2; die "no SSH within the timeout"; }
