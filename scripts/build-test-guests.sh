@@ -21,7 +21,7 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RECIPES="$REPO_ROOT/scripts/test-guests"
 GUESTS_DIR="${SOLSTICE_GUESTS_DIR:-$SOLSTICE_CACHE/guests}"
 
-usage() { sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; }
+usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}" >&2; }
 
 targets=()
 force=0
@@ -64,6 +64,8 @@ build_key() {
       LC_ALL=C sort -z | xargs -0 sha256sum)
     (cd "$REPO_ROOT" && find "scripts/test-guests/$guest" scripts/test-guests/lib -type f -perm -u+x -print | LC_ALL=C sort)
     echo "kernel $kver"
+    # The build knobs (SOLSTICE_FAST_*, SOLSTICE_CLOUDINIT_*, SOLSTICE_DEBIAN_*) change the result too.
+    env | grep -E '^SOLSTICE_(FAST|CLOUDINIT|DEBIAN)_' | LC_ALL=C sort || true
     # shellcheck disable=SC2046
     (guest_conf "$guest" && dpkg-query -W -f='${Package} ${Version}\n' $GUEST_PACKAGES 2>/dev/null)
   } | sha256sum | cut -c1-16
@@ -159,8 +161,8 @@ ensure_guest() {
   trap "rm -rf '$tmp'" EXIT
   start=$(date +%s)
   case "$guest" in
-    fast) bash "$RECIPES/fast/build.sh" "$tmp/out" "$tmp/work" "$kver" ;;
-    cloud-init) bash "$RECIPES/cloud-init/build.sh" "$tmp/out" "$tmp/work" ;;
+    fast) bash "$RECIPES/fast/build.sh" "$tmp/out" "$tmp/work" "$kver" >&2 ;;
+    cloud-init) bash "$RECIPES/cloud-init/build.sh" "$tmp/out" "$tmp/work" >&2 ;;
   esac
   seconds=$(($(date +%s) - start))
   # Replace the artifacts one by one with rename: a running VM keeps the inode it opened.

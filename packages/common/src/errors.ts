@@ -348,3 +348,100 @@ export class WorkflowReadError extends SolsticeError {
     this.file = file;
   }
 }
+
+// ---- Actions workflows (src/actions) — begin ----
+
+/**
+ * The Actions workflow file is not valid YAML (the location is where the YAML parser stopped).
+ * `cidev validate` prints it as `file:line:column: message`.
+ */
+export class ActionsWorkflowSyntaxError extends WorkflowError {
+  constructor(at: WorkflowErrorLocation, detail: string) {
+    super("ACTIONS_WORKFLOW_SYNTAX", at, detail, {
+      hint: "the file must be valid YAML (spaces, not tabs, for indentation; quote values that start with { [ * & ! | > ' \" % @ `)",
+    });
+  }
+}
+
+/**
+ * The workflow is valid YAML but not a valid Actions workflow: an unknown or missing key, a value
+ * of the wrong type, an expression that does not parse, a duplicate step id. The message is the
+ * one GitHub's own parser (`@actions/workflow-parser`) gives.
+ */
+export class ActionsWorkflowSchemaError extends WorkflowError {
+  constructor(at: WorkflowErrorLocation, detail: string) {
+    super("ACTIONS_WORKFLOW_INVALID", at, detail, {
+      hint: "see https://docs.github.com/actions/reference/workflow-syntax-for-github-actions and docs/actions-translation.md",
+    });
+  }
+}
+
+/** Every problem found in an Actions workflow file, thrown by `parseActionsWorkflow`. */
+export class ActionsWorkflowInvalidError extends SolsticeError {
+  readonly file: string;
+  /** Every error, in file order. */
+  readonly errors: readonly WorkflowError[];
+
+  constructor(file: string, errors: readonly WorkflowError[]) {
+    const count = errors.length === 1 ? "1 error" : `${errors.length} errors`;
+    super(
+      "ACTIONS_WORKFLOW_ERRORS",
+      `${file}: ${count}\n${errors.map((e) => e.toString()).join("\n")}`,
+      { hint: errors[0]?.hint ?? "fix the workflow file" },
+    );
+    this.file = file;
+    this.errors = errors;
+  }
+}
+
+/** The job asked for is not in the workflow (or the workflow has several and none was named). */
+export class ActionsJobNotFoundError extends SolsticeError {
+  readonly file: string;
+  /** The id asked for; undefined when none was given and the workflow has several jobs. */
+  readonly jobId: string | undefined;
+  /** The job ids the workflow has. */
+  readonly available: readonly string[];
+
+  constructor(file: string, jobId: string | undefined, available: readonly string[]) {
+    const list = available.length === 0 ? "none" : available.join(", ");
+    super(
+      "ACTIONS_JOB_NOT_FOUND",
+      jobId === undefined
+        ? `${file}: the workflow has ${available.length} jobs (${list}): say which one to translate`
+        : `${file}: no job "${jobId}" in the workflow (jobs: ${list})`,
+      { hint: "name one of the workflow's jobs (cidev: --job <id>)" },
+    );
+    this.file = file;
+    this.jobId = jobId;
+    this.available = available;
+  }
+}
+
+/**
+ * A job-level expression (`runs-on`, job `env`, `timeout-minutes`, `strategy`, `defaults`) that
+ * cannot be evaluated: the job cannot be translated. (A step's expression that fails makes that
+ * step fail instead, as in Actions.)
+ */
+export class ActionsExpressionError extends WorkflowError {
+  /** The expression, without `${{ }}`. */
+  readonly expression: string;
+
+  constructor(at: WorkflowErrorLocation, expression: string, problem: string) {
+    super("ACTIONS_EXPRESSION", at, `cannot evaluate \${{ ${expression} }}: ${problem}`, {
+      hint: "check the contexts the expression reads (docs/actions-translation.md lists what is available)",
+    });
+    this.expression = expression;
+  }
+}
+
+/** A job Solstice CI cannot run at all (a reusable-workflow call, a job without steps). */
+export class ActionsUnsupportedJobError extends WorkflowError {
+  readonly jobId: string;
+
+  constructor(at: WorkflowErrorLocation, jobId: string, detail: string, hint: string) {
+    super("ACTIONS_UNSUPPORTED_JOB", at, detail, { hint });
+    this.jobId = jobId;
+  }
+}
+
+// ---- Actions workflows (src/actions) — end ----

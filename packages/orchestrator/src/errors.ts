@@ -588,3 +588,35 @@ export class StepDefinitionError extends SolsticeError {
 // ---------------------------------------------------------------------------------------------
 // (end of the VM lifecycle / execution errors)
 // ---------------------------------------------------------------------------------------------
+
+// ---------------------------------------------------------------------------------------------
+// The running service (src/service)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The service is shutting down and takes no new job: the request goes back to the queue
+ * (another orchestrator, or this one after its restart, takes it).
+ */
+export class OrchestratorStoppingError extends SolsticeError {
+  constructor() {
+    super("ORCH_STOPPING", "the orchestrator is shutting down; the job request goes back to the queue");
+  }
+}
+
+/** The service could not start: which part failed, and why. */
+export class OrchestratorStartError extends SolsticeError {
+  /** The part that failed: `image map`, `database`, `queue`, `recovery`, `HTTP API`, ... */
+  readonly part: string;
+
+  constructor(part: string, cause: unknown, hint?: string) {
+    super("ORCH_START", `cannot start: ${part}: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+      ...(hint !== undefined
+        ? { hint }
+        : cause instanceof SolsticeError && cause.hint !== undefined
+          ? { hint: cause.hint }
+          : {}),
+    });
+    this.part = part;
+  }
+}

@@ -220,3 +220,97 @@ export {
 } from "./service/debug-ssh-policy.ts";
 export { JobEventRecorder, type JobEventRecorderOptions } from "./service/job-event-recorder.ts";
 // --- end service ---
+
+// --- VM lifecycle, SSH and job execution (vm/, ssh/ssh-session.ts, exec/, io/, vm-engine.ts) ---
+export {
+  GuestUnreachableError,
+  JobDefinitionError,
+  QemuImgError,
+  QemuStartError,
+  SshCommandError,
+  SshConnectError,
+  SshPortExhaustedError,
+  StepDefinitionError,
+  VmImageMissingError,
+  VmStateError,
+  VmWorkDirError,
+  WorkspaceCheckoutError,
+} from "./errors.ts";
+export { type GuestLayout, guestLayout, resolveWorkingDirectory } from "./exec/guest-layout.ts";
+export {
+  abortReason,
+  type ExecuteJobOptions,
+  executeJob,
+  type JobExecution,
+  type StepResult,
+  stepDisplayName,
+} from "./exec/job-executor.ts";
+export { JobEventEmitter, type JobEventSink } from "./exec/job-events.ts";
+export {
+  JOB_SCRIPT_PATH,
+  JOB_SCRIPT_STEP,
+  type JobPlan,
+  planFromJobScript,
+  planFromRequest,
+  planFromWorkflowKdl,
+  WORKFLOW_KDL_PATH,
+} from "./exec/job-plan.ts";
+export { createLogMasker, MASK } from "./exec/log-masker.ts";
+export { isValidEnvName, renderEnvExports, shQuote } from "./exec/shell-quote.ts";
+export { type ConditionResult, evaluateStepCondition, type JobStatus } from "./exec/step-condition.ts";
+export { runStep, type StepOutcome, type StepRunInput } from "./exec/step-runner.ts";
+export {
+  RUNNER_SCRIPT,
+  renderKillCommand,
+  renderShellCommand,
+  renderStepFiles,
+  type StepFiles,
+  type StepScriptInput,
+  shellTemplate,
+} from "./exec/step-script.ts";
+export { CHECKOUT_DONE_MARKER, type CheckoutInput, renderCheckoutScript } from "./exec/workspace-script.ts";
+export { resolveCarriageReturns, stripControlSequences } from "./io/control-chars.ts";
+export { LineSplitter, type LineSplitterOptions } from "./io/line-splitter.ts";
+export {
+  type ExecOptions,
+  type ExecResult,
+  type RunResult,
+  type SshConnectOptions,
+  type SshRetryOptions,
+  SshSession,
+} from "./ssh/ssh-session.ts";
+export {
+  type AccelDecision,
+  type AccelMode,
+  type AccelProbeLogger,
+  clearAccelProbeCache,
+  type KvmProbeOptions,
+  probeKvm,
+  resolveAccel,
+} from "./vm/accel-probe.ts";
+export { ConsoleTailer, type ConsoleTailerEvents, type ConsoleTailerOptions } from "./vm/console-tailer.ts";
+export { type Accel, buildQemuArgs, type QemuCommandSpec, qemuOptionValue } from "./vm/qemu-command.ts";
+export { createOverlay, imageVirtualSize, type QemuImgOptions } from "./vm/qemu-img.ts";
+export { QemuHypervisor, type QemuHypervisorOptions, type WaitForSshOptions } from "./vm/qemu-vm.ts";
+export {
+  DEFAULT_SSH_PORT_RANGE,
+  fnv1a32,
+  preferredSshPort,
+  type SshPortRange,
+  sshPortCandidates,
+  validateSshPortRange,
+} from "./vm/ssh-port.ts";
+export { isLoopbackPortFree, SshPortAllocator } from "./vm/ssh-port-allocator.ts";
+export { defaultVmStateDir, SYSTEM_VM_STATE_DIR, userVmStateDir } from "./vm/state-dir.ts";
+export { VmCredentials } from "./vm/vm-credentials.ts";
+export { type EngineLogger, silentLogger } from "./vm/vm-logger.ts";
+export { type VmResources, vmNameFor, vmSpecFor } from "./vm/vm-spec.ts";
+export type { Hypervisor, VmHandle, VmImage, VmSpec, VmState as VmLifecycleState } from "./vm/vm-types.ts";
+export {
+  type JobRunResult,
+  type KeepVmContext,
+  type RunJobOptions,
+  VmEngine,
+  type VmEngineOptions,
+} from "./vm-engine.ts";
+// --- end VM lifecycle, SSH and job execution ---

@@ -1,9 +1,9 @@
+import { hostname } from "node:os";
 import type { JobConclusion, JobRequest } from "@solstice/common";
 import { SolsticeError } from "@solstice/common";
-import { hostname } from "node:os";
-import type { ImageEntry } from "./images/image-map.ts";
-import { abortReason, executeJob, type StepResult } from "./exec/job-executor.ts";
 import { JobEventEmitter, type JobEventSink } from "./exec/job-events.ts";
+import { abortReason, executeJob, type StepResult } from "./exec/job-executor.ts";
+import type { ImageEntry } from "./images/image-map.ts";
 import type { SshSession } from "./ssh/ssh-session.ts";
 import type { ConsoleTailer } from "./vm/console-tailer.ts";
 import { QemuHypervisor, type QemuHypervisorOptions } from "./vm/qemu-vm.ts";
@@ -151,7 +151,9 @@ export class VmEngine {
       signal.throwIfAborted();
       vm = await hv.start(vm);
       await notify(vm);
-      events.system(`VM started (${vm.accel === "kvm" ? "KVM" : "TCG, no hardware acceleration"}); waiting for SSH`);
+      events.system(
+        `VM started (${vm.accel === "kvm" ? "KVM" : "TCG, no hardware acceleration"}); waiting for SSH`,
+      );
       tailer = hv.console(vm);
       tailer?.forwardTo((line) => events.system(line));
       session = await hv.connectSsh(vm, {
@@ -179,7 +181,8 @@ export class VmEngine {
         conclusion = "failure";
         reason = failure.message.split("\n")[0];
         for (const line of failure.message.split("\n")) events.system(line);
-        if (failure instanceof SolsticeError && failure.hint !== undefined) events.system(`hint: ${failure.hint}`);
+        if (failure instanceof SolsticeError && failure.hint !== undefined)
+          events.system(`hint: ${failure.hint}`);
         logger.warn({ requestId: request.request_id, err: failure }, "job failed before its steps completed");
       }
     } finally {

@@ -32,7 +32,13 @@ describe("accel probe", () => {
     expect(kernel.readUInt32LE(0)).toBe(0x1badb002);
     expect((kernel.readUInt32LE(0) + kernel.readUInt32LE(4) + kernel.readUInt32LE(8)) >>> 0).toBe(0);
     expect(kvmProbeArgs("/tmp/p.bin")).toEqual(
-      expect.arrayContaining(["-accel", "kvm", "-kernel", "/tmp/p.bin", "isa-debug-exit,iobase=0xf4,iosize=0x04"]),
+      expect.arrayContaining([
+        "-accel",
+        "kvm",
+        "-kernel",
+        "/tmp/p.bin",
+        "isa-debug-exit,iobase=0xf4,iosize=0x04",
+      ]),
     );
   });
 });

@@ -1,4 +1,4 @@
-import { JobEventSchema, type JobEvent } from "@solstice/common";
+import { type JobEvent, JobEventSchema } from "@solstice/common";
 import { describe, expect, it } from "vitest";
 import { JobEventEmitter } from "../src/exec/job-events.ts";
 

@@ -27,7 +27,11 @@ describe("LineSplitter", () => {
   it("decodes UTF-8 split inside a character", () => {
     const splitter = new LineSplitter();
     const all = bytes("grüße ✓\n");
-    const lines = [...splitter.push(all.slice(0, 3)), ...splitter.push(all.slice(3, 9)), ...splitter.push(all.slice(9))];
+    const lines = [
+      ...splitter.push(all.slice(0, 3)),
+      ...splitter.push(all.slice(3, 9)),
+      ...splitter.push(all.slice(9)),
+    ];
     expect(lines).toEqual(["grüße ✓"]);
   });
 

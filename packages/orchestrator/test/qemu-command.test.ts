@@ -66,7 +66,12 @@ describe("buildQemuArgs", () => {
   });
 
   it("adds direct kernel boot when the image has a kernel", () => {
-    const args = buildQemuArgs({ ...spec, kernel: "/img/vmlinuz", initrd: "/img/initrd", append: "console=ttyS0 quiet" });
+    const args = buildQemuArgs({
+      ...spec,
+      kernel: "/img/vmlinuz",
+      initrd: "/img/initrd",
+      append: "console=ttyS0 quiet",
+    });
     expect(values(args, "-kernel")).toEqual(["/img/vmlinuz"]);
     expect(values(args, "-initrd")).toEqual(["/img/initrd"]);
     expect(values(args, "-append")).toEqual(["console=ttyS0 quiet"]);
@@ -87,17 +92,16 @@ describe("buildQemuArgs", () => {
 
   it("doubles commas in paths, as QEMU's option syntax requires", () => {
     const args = buildQemuArgs({ ...spec, overlayPath: "/odd,dir/overlay.qcow2" });
-    expect(values(args, "-drive")[0]).toBe("file=/odd,,dir/overlay.qcow2,format=qcow2,if=virtio,cache=unsafe");
+    expect(values(args, "-drive")[0]).toBe(
+      "file=/odd,,dir/overlay.qcow2,format=qcow2,if=virtio,cache=unsafe",
+    );
     expect(qemuOptionValue("a,b,,c")).toBe("a,,b,,,,c");
   });
 
-  it.each([
-    { cpu: 0 },
-    { cpu: 1.5 },
-    { ramMb: 8 },
-    { sshPort: 0 },
-    { sshPort: 70000 },
-  ])("rejects %j", (bad) => {
-    expect(() => buildQemuArgs({ ...spec, ...bad })).toThrow(RangeError);
-  });
+  it.each([{ cpu: 0 }, { cpu: 1.5 }, { ramMb: 8 }, { sshPort: 0 }, { sshPort: 70000 }])(
+    "rejects %j",
+    (bad) => {
+      expect(() => buildQemuArgs({ ...spec, ...bad })).toThrow(RangeError);
+    },
+  );
 });

@@ -165,11 +165,13 @@ describe("QemuHypervisor", () => {
       const garbage = join(stateDir, "..", `solstice-garbage-kernel-${process.pid}`);
       await writeFile(garbage, "this is not a kernel");
       try {
-        const vm = await hv.prepare(spec({}, { kernel: garbage }));
+        const vm = await hv.prepare(spec({}, { kernel: garbage, initrd: undefined, append: undefined }));
         const error = await hv.start(vm).catch((e: unknown) => e);
         await hv.destroy(vm);
         expect(error).toBeInstanceOf(QemuStartError);
-        expect((error as QemuStartError).message).toMatch(/^QEMU for VM vm-test-\d+-\d+ exited with 1: qemu: invalid kernel header/);
+        expect((error as QemuStartError).message).toMatch(
+          /^QEMU for VM vm-test-\d+-\d+ exited with 1: qemu: invalid kernel header/,
+        );
       } finally {
         await rm(garbage, { force: true });
       }

@@ -12,6 +12,7 @@ const tricky = [
   "it's",
   "''",
   'double "quotes"',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion the quoting must neutralise
   "$HOME `id` $(id) ${x}",
   "back\\slash\\",
   "new\nline",
@@ -42,7 +43,9 @@ describe("renderEnvExports", () => {
   });
 
   it("writes NAME='value'; export NAME", () => {
-    expect(renderEnvExports({ GREETING: "hello world" })).toEqual(["GREETING='hello world'; export GREETING"]);
+    expect(renderEnvExports({ GREETING: "hello world" })).toEqual([
+      "GREETING='hello world'; export GREETING",
+    ]);
   });
 
   it.each(["1ABC", "A-B", "A B", "", "A=B", "$(id)"])("refuses the name %j", (name) => {

@@ -116,7 +116,11 @@ describe("SshPortAllocator", () => {
 
   it("never hands one port to two concurrent allocations", async () => {
     const allocator = new SshPortAllocator(range, { isolated: true });
-    const ports = await Promise.all([allocator.allocate("a"), allocator.allocate("a"), allocator.allocate("a")]);
+    const ports = await Promise.all([
+      allocator.allocate("a"),
+      allocator.allocate("a"),
+      allocator.allocate("a"),
+    ]);
     expect(new Set(ports).size).toBe(3);
   });
 

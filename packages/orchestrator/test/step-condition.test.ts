@@ -14,7 +14,9 @@ const cases: Array<[string | undefined, JobStatus, boolean]> = [
   ["cancelled()", "cancelled", true],
   ["!cancelled()", "failure", true],
   ["!cancelled()", "cancelled", false],
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: an Actions expression, not a JS placeholder
   ["${{ failure() }}", "failure", true],
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: an Actions expression, not a JS placeholder
   ["  ${{always()}}  ", "failure", true],
   ["success() || failure()", "failure", true],
   ["failure() && !cancelled()", "failure", true],

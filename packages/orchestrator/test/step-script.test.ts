@@ -40,7 +40,11 @@ describe("shellTemplate", () => {
 
 describe("guest layout", () => {
   it("puts the workspace and run directory under the home", () => {
-    expect(guestLayout("/root/")).toEqual({ home: "/root", workspace: "/root/work", runDir: "/root/.solstice-run" });
+    expect(guestLayout("/root/")).toEqual({
+      home: "/root",
+      workspace: "/root/work",
+      runDir: "/root/.solstice-run",
+    });
     expect(() => guestLayout("relative")).toThrow(TypeError);
   });
 
@@ -74,7 +78,9 @@ describe("step files run by /bin/sh", () => {
     await writeFile(files.launcherPath, files.launcherContent, { mode: 0o755 });
   }
 
-  async function runCommand(command: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  async function runCommand(
+    command: string,
+  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
     const child = spawn("/bin/sh", ["-c", command], { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
@@ -162,7 +168,10 @@ describe("step files run by /bin/sh", () => {
   }, 20_000);
 
   it("the kill command is silent when the step is gone", async () => {
-    const result = await promisify(execFile)("/bin/sh", ["-c", renderKillCommand(join(home, "nope.pid"), "KILL")]);
+    const result = await promisify(execFile)("/bin/sh", [
+      "-c",
+      renderKillCommand(join(home, "nope.pid"), "KILL"),
+    ]);
     expect(result.stdout + result.stderr).toBe("");
   });
 });

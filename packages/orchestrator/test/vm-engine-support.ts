@@ -31,9 +31,13 @@ interface GuestPaths {
 export async function fastGuestImage(overrides: Partial<ImageEntry> = {}): Promise<ImageEntry> {
   let stdout: string;
   try {
-    ({ stdout } = await run("bash", [join(REPO_ROOT, "scripts/build-test-guests.sh"), "fast", "--print-paths=json"], {
-      maxBuffer: 16 * 1024 * 1024,
-    }));
+    ({ stdout } = await run(
+      "bash",
+      [join(REPO_ROOT, "scripts/build-test-guests.sh"), "fast", "--print-paths=json"],
+      {
+        maxBuffer: 16 * 1024 * 1024,
+      },
+    ));
   } catch (error) {
     const e = error as { stderr?: string; message: string };
     throw new Error(`the fast test guest could not be built: ${e.stderr?.slice(-2000) ?? e.message}`);
@@ -84,7 +88,14 @@ export class GitServer {
     const port = await freePort();
     const daemon = spawn(
       "git",
-      ["daemon", "--export-all", `--base-path=${baseDir}`, "--listen=127.0.0.1", `--port=${port}`, "--reuseaddr"],
+      [
+        "daemon",
+        "--export-all",
+        `--base-path=${baseDir}`,
+        "--listen=127.0.0.1",
+        `--port=${port}`,
+        "--reuseaddr",
+      ],
       { stdio: ["ignore", "ignore", "pipe"] },
     );
     let stderr = "";
@@ -110,7 +121,9 @@ export class GitServer {
     const dir = join(this.baseDir, name);
     await mkdir(dir, { recursive: true });
     const git = (...args: string[]) =>
-      run("git", ["-c", "user.name=Solstice Test", "-c", "user.email=test@example.invalid", ...args], { cwd: dir });
+      run("git", ["-c", "user.name=Solstice Test", "-c", "user.email=test@example.invalid", ...args], {
+        cwd: dir,
+      });
     await git("init", "-q");
     for (const [path, raw] of Object.entries(files)) {
       const executable = raw.startsWith("+x ");

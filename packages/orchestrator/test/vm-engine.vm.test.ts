@@ -5,9 +5,9 @@ import { type JobEvent, JobEventSchema, type JobRequest, newJobRequest } from "@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GuestUnreachableError, VmImageMissingError } from "../src/errors.ts";
 import type { ImageEntry } from "../src/images/image-map.ts";
-import { type JobRunResult, VmEngine } from "../src/vm-engine.ts";
 import { isLoopbackPortFree } from "../src/vm/ssh-port-allocator.ts";
 import type { VmHandle } from "../src/vm/vm-types.ts";
+import { type JobRunResult, VmEngine } from "../src/vm-engine.ts";
 import { EventLog, fastGuestImage, GitServer, qemuProcessesUsing } from "./vm-engine-support.ts";
 
 // The VM engine end to end with real QEMU (TCG here) and the fast test guest: a git repository
@@ -143,7 +143,7 @@ describe("VmEngine.runJob with the fast guest", () => {
 `,
     });
     const withScript = await git.createRepo("script", {
-      ".solstice/job.sh": "+x #!/bin/sh\necho \"job.sh ran in $(pwd) at $SOLSTICE_COMMIT_SHA\"\n",
+      ".solstice/job.sh": '+x #!/bin/sh\necho "job.sh ran in $(pwd) at $SOLSTICE_COMMIT_SHA"\n',
     });
     const kdlLog = new EventLog();
     const scriptLog = new EventLog();
@@ -200,13 +200,17 @@ describe("VmEngine.runJob with the fast guest", () => {
       request({
         repo_url: repo.guestUrl,
         commit_sha: repo.sha,
-        steps: [{ name: "Long", run: "echo started\nsleep 600" }, { name: "After", run: "echo after" }],
+        steps: [
+          { name: "Long", run: "echo started\nsleep 600" },
+          { name: "After", run: "echo after" },
+        ],
       }),
       image,
       {
         sink: (event) => {
           log.sink(event);
-          if (event.type === "log" && event.text === "started") controller.abort(new Error("cancelled by the test"));
+          if (event.type === "log" && event.text === "started")
+            controller.abort(new Error("cancelled by the test"));
         },
         signal: controller.signal,
       },
@@ -214,7 +218,10 @@ describe("VmEngine.runJob with the fast guest", () => {
     expectWellFormed(log.events);
     expect(result.conclusion).toBe("cancelled");
     expect(result.reason).toBe("cancelled by the test");
-    expect(log.of("job_finished")[0]).toMatchObject({ conclusion: "cancelled", reason: "cancelled by the test" });
+    expect(log.of("job_finished")[0]).toMatchObject({
+      conclusion: "cancelled",
+      reason: "cancelled by the test",
+    });
     expect(log.of("step_finished").map((e) => [e.step, e.conclusion])).toEqual([
       [0, "cancelled"],
       [1, "skipped"],
@@ -226,7 +233,11 @@ describe("VmEngine.runJob with the fast guest", () => {
     const log = new EventLog();
     const missing = join(stateDir, "..", "solstice-no-such-image.qcow2");
     const result = await engine.runJob(
-      request({ repo_url: "git://10.0.2.2/none", commit_sha: "0123456789abcdef0123456789abcdef01234567", steps: [] }),
+      request({
+        repo_url: "git://10.0.2.2/none",
+        commit_sha: "0123456789abcdef0123456789abcdef01234567",
+        steps: [],
+      }),
       { ...image, localPath: missing },
       { sink: log.sink },
     );
@@ -247,7 +258,11 @@ describe("VmEngine.runJob with the fast guest", () => {
     const quick = new VmEngine({ stateDir, sshTimeoutMs: 30_000, hypervisor: engine.hypervisor });
     const log = new EventLog();
     const result = await quick.runJob(
-      request({ repo_url: "git://10.0.2.2/none", commit_sha: "0123456789abcdef0123456789abcdef01234567", steps: [] }),
+      request({
+        repo_url: "git://10.0.2.2/none",
+        commit_sha: "0123456789abcdef0123456789abcdef01234567",
+        steps: [],
+      }),
       broken,
       { sink: log.sink },
     );

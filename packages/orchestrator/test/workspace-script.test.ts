@@ -76,7 +76,11 @@ describe("renderCheckoutScript", () => {
   });
 
   it("never prints the repository URL (it may carry a token)", () => {
-    const script = renderCheckoutScript({ workspace: "/w", repoUrl: "https://x:secret@h/r.git", commitSha: first });
+    const script = renderCheckoutScript({
+      workspace: "/w",
+      repoUrl: "https://x:secret@h/r.git",
+      commitSha: first,
+    });
     expect(script.match(/secret/g)).toHaveLength(1);
     expect(script).toContain("url='https://x:secret@h/r.git'");
     expect(script).not.toMatch(/echo[^\n]*\$url/);

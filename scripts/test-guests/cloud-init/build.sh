@@ -50,6 +50,7 @@ kver="$(basename "$(ls -d "$ROOTFS"/lib/modules/* | sort -V | tail -n1)")"
 say "guest kernel $kver"
 cp "$ROOTFS/boot/vmlinuz-$kver" "$OUT_DIR/vmlinuz"
 cp "$ROOTFS/boot/initrd.img-$kver" "$OUT_DIR/initrd.img"
+bash "$HERE/../lib/extract-vmlinux.sh" "$OUT_DIR/vmlinuz" "$OUT_DIR/vmlinux"
 printf '%s\n' "$kver" >"$OUT_DIR/kernel-version"
 # The default user cloud-init creates (Debian's cloud.cfg); the per-job key goes there.
 awk '/default_user:/ {d=1; next} d && /name:/ {print $2; exit}' "$ROOTFS/etc/cloud/cloud.cfg" >"$OUT_DIR/ssh-user"

@@ -11,7 +11,10 @@ in_root systemctl mask \
   systemd-networkd-wait-online.service \
   apt-daily.timer apt-daily-upgrade.timer \
   e2scrub_all.timer e2scrub_reap.service fstrim.timer \
-  getty@tty1.service >/dev/null 2>&1
+  getty@tty1.service \
+  modprobe@drm.service modprobe@efi_pstore.service modprobe@dm_mod.service \
+  sys-kernel-debug.mount sys-kernel-tracing.mount dev-hugepages.mount \
+  systemd-binfmt.service proc-sys-fs-binfmt_misc.automount systemd-pstore.service >/dev/null 2>&1
 
 # Host keys are made by cloud-init at first boot (ssh_deletekeys / ssh_genkeytypes).
 rm -f "$root"/etc/ssh/ssh_host_*

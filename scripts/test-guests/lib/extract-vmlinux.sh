@@ -24,6 +24,6 @@ try '\xFD7zXZ\x00' xz || try '\x28\xB5\x2F\xFD' zstd || try '\x1F\x8B\x08' gzip 
   exit 1
 }
 # A PVH entry note is what lets QEMU boot the ELF directly.
-if ! readelf -n "$out" 2>/dev/null | grep -q 'Xen.*0x00000012\|Unknown note type: (0x00000012)'; then
+if command -v readelf >/dev/null && ! readelf -n "$out" 2>/dev/null | grep -q 'Xen.*0x00000012\|Unknown note type: (0x00000012)'; then
   echo "warning: $out has no PVH entry note; boot the bzImage instead" >&2
 fi

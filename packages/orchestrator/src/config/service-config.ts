@@ -49,6 +49,8 @@ export interface ServiceConfig {
   readonly stateDir: string;
   readonly drainTimeoutSecs: number;
   readonly debugSshTtlSecs: number;
+  /** DEBUG_SSH_HOST: the `ssh -J` jump users take to reach this host's loopback; undefined: none. */
+  readonly debugSshHost: string | undefined;
   /** Apply migrations at start (always true for the embedded database). */
   readonly runMigrations: boolean;
 }
@@ -157,6 +159,7 @@ const SETTING_SCHEMAS = {
   stateDir: nonEmpty,
   drainTimeoutSecs: integer(0, 86_400),
   debugSshTtlSecs: integer(1, MAX_DEBUG_SSH_TTL_SECS),
+  debugSshHost: nonEmpty.regex(/^[^\s'"`;|&$<>()]+$/, "expected [user@]host[:port], without spaces or shell characters"),
   runMigrations: boolean,
 } satisfies Record<ServiceSettingKey, z.ZodType<unknown, string>>;
 
@@ -202,6 +205,7 @@ export function parseServiceConfig(raw: RawServiceSettings, facts: HostFacts): S
     stateDir,
     drainTimeoutSecs: get("drainTimeoutSecs") ?? DEFAULT_DRAIN_TIMEOUT_SECS,
     debugSshTtlSecs: get("debugSshTtlSecs") ?? MAX_DEBUG_SSH_TTL_SECS,
+    debugSshHost: get("debugSshHost"),
     // The embedded database is private to this process: nobody else can migrate it.
     runMigrations: database.kind === "pglite" ? true : runMigrations,
   };

@@ -29,6 +29,7 @@ export type ServiceSettingKey =
   | "stateDir"
   | "drainTimeoutSecs"
   | "debugSshTtlSecs"
+  | "debugSshHost"
   | "runMigrations";
 
 /** The default HTTP address: loopback only (the API can cancel jobs); put a proxy in front to expose it. */
@@ -137,6 +138,15 @@ export const SERVICE_SETTINGS: readonly ServiceSetting[] = [
     env: "DEBUG_SSH_TTL_SECS",
     defaultText: String(MAX_DEBUG_SSH_TTL_SECS),
     description: `how long a failed opted-in job's VM is kept for debug SSH (at most ${MAX_DEBUG_SSH_TTL_SECS})`,
+  },
+  {
+    key: "debugSshHost",
+    flag: "--debug-ssh-host",
+    arg: "<user@host>",
+    env: "DEBUG_SSH_HOST",
+    defaultText: "none: connect from this host",
+    description:
+      "how users reach this host for debug SSH, as an ssh -J jump (guest ports are forwarded on loopback only)",
   },
   {
     key: "runMigrations",

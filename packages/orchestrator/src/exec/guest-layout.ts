@@ -5,6 +5,13 @@ import { posix } from "node:path";
 // directory for the step scripts the engine uploads. The VM is thrown away after the job, so
 // nothing here is ever cleaned up in the guest.
 
+/** The workspace's name under the home directory (the original runner's `/root/work`). */
+export const WORKSPACE_DIR_NAME = "work";
+/** The run directory's name under the home directory. */
+export const RUN_DIR_NAME = ".solstice-run";
+/** The step runner's file name in the run directory. */
+export const RUNNER_SCRIPT_NAME = "run-step.sh";
+
 /** Absolute paths in the guest for one job. */
 export interface GuestLayout {
   /** The SSH user's home directory. */
@@ -17,12 +24,13 @@ export interface GuestLayout {
 
 /** The layout for a home directory (absolute). */
 export function guestLayout(home: string): GuestLayout {
-  if (!home.startsWith("/")) throw new TypeError(`guest home must be an absolute path, got ${JSON.stringify(home)}`);
+  if (!home.startsWith("/"))
+    throw new TypeError(`guest home must be an absolute path, got ${JSON.stringify(home)}`);
   const normalised = posix.normalize(home).replace(/(.)\/+$/, "$1");
   return {
     home: normalised,
-    workspace: posix.join(normalised, "work"),
-    runDir: posix.join(normalised, ".solstice-run"),
+    workspace: posix.join(normalised, WORKSPACE_DIR_NAME),
+    runDir: posix.join(normalised, RUN_DIR_NAME),
   };
 }
 
@@ -34,7 +42,10 @@ export function resolveWorkingDirectory(layout: GuestLayout, workingDirectory: s
 }
 
 /** The files of step `index` in the run directory. */
-export function stepFiles(layout: GuestLayout, index: number): { script: string; launcher: string; pidFile: string } {
+export function stepFiles(
+  layout: GuestLayout,
+  index: number,
+): { script: string; launcher: string; pidFile: string } {
   return {
     script: posix.join(layout.runDir, `step-${index}.sh`),
     launcher: posix.join(layout.runDir, `step-${index}.launch.sh`),
@@ -44,5 +55,5 @@ export function stepFiles(layout: GuestLayout, index: number): { script: string;
 
 /** The wrapper that starts a launcher in its own process group (see `step-script.ts`). */
 export function runnerScriptPath(layout: GuestLayout): string {
-  return posix.join(layout.runDir, "run-step.sh");
+  return posix.join(layout.runDir, RUNNER_SCRIPT_NAME);
 }

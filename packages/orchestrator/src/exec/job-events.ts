@@ -84,7 +84,10 @@ export class JobEventEmitter {
     this.#emit({ type: "step_started", step, name: this.#mask(name) });
   }
 
-  stepFinished(step: number, result: { exitCode: number | null; durationMs: number; conclusion: StepConclusion }): void {
+  stepFinished(
+    step: number,
+    result: { exitCode: number | null; durationMs: number; conclusion: StepConclusion },
+  ): void {
     this.#emit({
       type: "step_finished",
       step,

@@ -1,10 +1,12 @@
+import { posix } from "node:path";
 import type { JobConclusion, JobRequest, JobStep } from "@solstice/common";
 import { JobDefinitionError, SshCommandError, WorkspaceCheckoutError } from "../errors.ts";
 import { LineSplitter } from "../io/line-splitter.ts";
 import type { SshSession } from "../ssh/ssh-session.ts";
 import type { EngineLogger } from "../vm/vm-logger.ts";
 import { silentLogger } from "../vm/vm-logger.ts";
-import { type GuestLayout, guestLayout, runnerScriptPath } from "./guest-layout.ts";
+import { type GuestLayout, guestLayout } from "./guest-layout.ts";
+import type { JobEventEmitter } from "./job-events.ts";
 import {
   JOB_SCRIPT_PATH,
   type JobPlan,
@@ -14,15 +16,14 @@ import {
   renderFallbackProbe,
   WORKFLOW_KDL_PATH,
 } from "./job-plan.ts";
-import type { JobEventEmitter } from "./job-events.ts";
 import { shQuote } from "./shell-quote.ts";
 import { evaluateStepCondition, type JobStatus } from "./step-condition.ts";
 import { runStep } from "./step-runner.ts";
 import { RUNNER_SCRIPT } from "./step-script.ts";
-import { CHECKOUT_DONE_MARKER, renderCheckoutScript } from "./workspace-script.ts";
+import { CHECKOUT_DONE_MARKER, renderWorkspaceScript, WORKSPACE_MARKER } from "./workspace-script.ts";
 
-// A job in a guest reached over SSH: prepare the run directory, check the workspace out at the
-// exact commit, decide the steps (request, or the repository's fallback), then run them in order.
+// A job in a guest reached over SSH: prepare the run directory and check the workspace out at the
+// exact commit (one script), decide the steps (request, or the repository's fallback), then run them in order.
 // After a failing step (without continue_on_error) the job is failing: later steps run only when
 // their `if` says so (failure(), always()); the others are reported skipped.
 
@@ -59,7 +60,11 @@ export interface JobExecution {
 /** The name shown for a step: its own, else the first line of its command. */
 export function stepDisplayName(step: JobStep): string {
   if (step.name !== undefined && step.name.trim() !== "") return step.name;
-  const first = step.run.split("\n").find((line) => line.trim() !== "")?.trim() ?? "(empty step)";
+  const first =
+    step.run
+      .split("\n")
+      .find((line) => line.trim() !== "")
+      ?.trim() ?? "(empty step)";
   return first.length > 60 ? `${first.slice(0, 57)}...` : first;
 }
 
@@ -76,11 +81,16 @@ export function abortReason(signal: AbortSignal | undefined): string {
  * definition) are results; rejects only when the guest cannot be used at all (SSH lost during
  * setup, checkout failed: {@link WorkspaceCheckoutError}).
  */
-export async function executeJob(session: SshSession, request: JobRequest, options: ExecuteJobOptions): Promise<JobExecution> {
+export async function executeJob(
+  session: SshSession,
+  request: JobRequest,
+  options: ExecuteJobOptions,
+): Promise<JobExecution> {
   const { events } = options;
   const logger = options.logger ?? silentLogger;
-  const layout = await prepareGuest(session);
-  await checkoutWorkspace(session, request, layout, options);
+  // Open the SFTP channel while the workspace is checked out (the steps' uploads need it).
+  void session.hasSftp();
+  const layout = await prepareWorkspace(session, request, options);
   if (options.signal?.aborted) {
     return { conclusion: "cancelled", reason: abortReason(options.signal), steps: [], source: "request" };
   }
@@ -98,7 +108,8 @@ export async function executeJob(session: SshSession, request: JobRequest, optio
           () => local.abort(new Error(`the job exceeded its timeout of ${jobTimeout} s`)),
           Math.round(jobTimeout * 1000),
         );
-  const signal = options.signal === undefined ? local.signal : AbortSignal.any([options.signal, local.signal]);
+  const signal =
+    options.signal === undefined ? local.signal : AbortSignal.any([options.signal, local.signal]);
 
   const baseEnv: Record<string, string> = {
     CI: "true",
@@ -153,7 +164,11 @@ export async function executeJob(session: SshSession, request: JobRequest, optio
         status = "failure";
         reason = `step "${name}" ${outcome.reason ?? "failed"}`;
       } else if (outcome.conclusion === "failure" && step.continue_on_error) {
-        events.log(index, "system", `the step failed (${outcome.reason ?? "failure"}); continue_on_error lets the job go on`);
+        events.log(
+          index,
+          "system",
+          `the step failed (${outcome.reason ?? "failure"}); continue_on_error lets the job go on`,
+        );
       }
     }
   } finally {
@@ -168,40 +183,26 @@ function failCondition(events: JobEventEmitter, index: number, message: string) 
   return { conclusion: "failure" as const, exitCode: null, durationMs: 0, reason };
 }
 
-/** Find the user's home, make the run directory, upload the step runner. */
-async function prepareGuest(session: SshSession): Promise<GuestLayout> {
-  const probe = await session.run(
-    `sh -c ${shQuote('h=${HOME:-$(pwd)}; mkdir -p "$h/.solstice-run" && chmod 700 "$h/.solstice-run" && printf "%s\\n" "$h"')}`,
-  );
-  const home = probe.stdout.trim().split("\n").pop() ?? "";
-  if (probe.exitCode !== 0 || !home.startsWith("/")) {
-    throw new SshCommandError(
-      "prepare the guest",
-      `cannot create the run directory under the home directory (exit ${probe.exitCode}): ${probe.stderr.trim() || probe.stdout.trim()}`,
-      { hint: "the SSH user needs a writable home directory and /bin/sh" },
-    );
-  }
-  const layout = guestLayout(home);
-  await session.upload(runnerScriptPath(layout), RUNNER_SCRIPT, 0o755);
-  return layout;
-}
-
-async function checkoutWorkspace(
-  session: SshSession,
-  request: JobRequest,
-  layout: GuestLayout,
-  options: ExecuteJobOptions,
-): Promise<void> {
+/**
+ * Make the run directory with the step runner and check the workspace out, in one script; its
+ * output goes to the job log as system lines. Returns the guest layout (from the workspace path
+ * the script prints). Throws {@link WorkspaceCheckoutError} when the checkout fails.
+ */
+async function prepareWorkspace(session: SshSession, request: JobRequest, options: ExecuteJobOptions): Promise<GuestLayout> {
   const { events } = options;
-  const script = renderCheckoutScript({
-    workspace: layout.workspace,
+  const script = renderWorkspaceScript({
     repoUrl: request.repo_url,
     commitSha: request.commit_sha,
+    runnerScript: RUNNER_SCRIPT,
     ...(options.checkoutDepth === undefined ? {} : { depth: options.checkoutDepth }),
   });
   const output: string[] = [];
+  let workspace: string | undefined;
+  let head: string | undefined;
   const splitter = new LineSplitter();
   const accept = (line: string): void => {
+    if (workspace === undefined && line.startsWith(WORKSPACE_MARKER)) workspace = line.slice(WORKSPACE_MARKER.length);
+    if (line.startsWith(CHECKOUT_DONE_MARKER)) head = line.slice(CHECKOUT_DONE_MARKER.length).trim();
     output.push(line);
     if (output.length > 20) output.shift();
     events.system(line);
@@ -212,19 +213,21 @@ async function checkoutWorkspace(
     onStderr: (chunk) => splitter.push(chunk).forEach(accept),
   });
   splitter.flush().forEach(accept);
-  if (options.signal?.aborted) return;
-  const head = output
-    .find((line) => line.startsWith(CHECKOUT_DONE_MARKER))
-    ?.slice(CHECKOUT_DONE_MARKER.length)
-    .trim();
-  if (result.exitCode !== 0 || head === undefined || !head.startsWith(request.commit_sha.toLowerCase())) {
-    throw new WorkspaceCheckoutError({
+  const failed = (): WorkspaceCheckoutError =>
+    new WorkspaceCheckoutError({
       repoUrl: request.repo_url,
       commitSha: request.commit_sha,
       exitCode: result.exitCode,
       output,
     });
+  if (workspace === undefined || !workspace.startsWith("/")) {
+    if (options.signal?.aborted) return guestLayout("/");
+    throw failed();
   }
+  const layout = guestLayout(posix.dirname(workspace));
+  if (options.signal?.aborted) return layout;
+  if (result.exitCode !== 0 || head === undefined || !head.startsWith(request.commit_sha.toLowerCase())) throw failed();
+  return layout;
 }
 
 async function planJob(session: SshSession, request: JobRequest, layout: GuestLayout): Promise<JobPlan> {
@@ -235,7 +238,10 @@ async function planJob(session: SshSession, request: JobRequest, layout: GuestLa
   if (probe.exitCode === 0 && found === "workflow.kdl") {
     const file = await session.run(`cat ${shQuote(`${layout.workspace}/${WORKFLOW_KDL_PATH}`)}`);
     if (file.exitCode !== 0) {
-      throw new SshCommandError(`read ${WORKFLOW_KDL_PATH}`, `cat failed (exit ${file.exitCode}): ${file.stderr.trim()}`);
+      throw new SshCommandError(
+        `read ${WORKFLOW_KDL_PATH}`,
+        `cat failed (exit ${file.exitCode}): ${file.stderr.trim()}`,
+      );
     }
     return planFromWorkflowKdl(file.stdout, request.workflow_job_id);
   }

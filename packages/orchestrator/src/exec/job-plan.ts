@@ -48,22 +48,30 @@ export function planFromWorkflowKdl(text: string, jobId: string | null | undefin
   } catch (error) {
     // Workflow errors already start with `file:line:column:`.
     const message = error instanceof Error ? error.message : String(error);
-    throw new JobDefinitionError(message.startsWith(WORKFLOW_KDL_PATH) ? message : `${WORKFLOW_KDL_PATH}: ${message}`, {
-      file: WORKFLOW_KDL_PATH,
-      cause: error,
-      hint: "fix the workflow (cidev validate .solstice/workflow.kdl shows every error)",
-    });
+    throw new JobDefinitionError(
+      message.startsWith(WORKFLOW_KDL_PATH) ? message : `${WORKFLOW_KDL_PATH}: ${message}`,
+      {
+        file: WORKFLOW_KDL_PATH,
+        cause: error,
+        hint: "fix the workflow (cidev validate .solstice/workflow.kdl shows every error)",
+      },
+    );
   }
   const job = jobId ? workflow.jobsById.get(jobId) : workflow.jobs[0];
   if (job === undefined) {
     const ids = workflow.jobs.map((j) => j.id);
     throw new JobDefinitionError(
       jobId ? `${WORKFLOW_KDL_PATH} has no job "${jobId}"` : `${WORKFLOW_KDL_PATH} has no job`,
-      { file: WORKFLOW_KDL_PATH, hint: ids.length > 0 ? `jobs in the file: ${ids.join(", ")}` : "add a job with steps" },
+      {
+        file: WORKFLOW_KDL_PATH,
+        hint: ids.length > 0 ? `jobs in the file: ${ids.join(", ")}` : "add a job with steps",
+      },
     );
   }
   if (job.steps.length === 0) {
-    throw new JobDefinitionError(`${WORKFLOW_KDL_PATH}: job "${job.id}" has no steps`, { file: WORKFLOW_KDL_PATH });
+    throw new JobDefinitionError(`${WORKFLOW_KDL_PATH}: job "${job.id}" has no steps`, {
+      file: WORKFLOW_KDL_PATH,
+    });
   }
   return {
     steps: kdlJobToSteps(job),

@@ -28,7 +28,8 @@ export function isValidEnvName(name: string): boolean {
  */
 export function renderEnvExports(env: Readonly<Record<string, string>>): string[] {
   return Object.entries(env).map(([name, value]) => {
-    if (!isValidEnvName(name)) throw new TypeError(`invalid environment variable name ${JSON.stringify(name)}`);
+    if (!isValidEnvName(name))
+      throw new TypeError(`invalid environment variable name ${JSON.stringify(name)}`);
     return `${name}=${shQuote(value)}; export ${name}`;
   });
 }

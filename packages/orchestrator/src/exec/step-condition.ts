@@ -79,11 +79,14 @@ function evaluate(condition: string | undefined, status: JobStatus): boolean {
   };
   const parsePrimary = (): boolean => {
     const token = tokens[position];
-    if (token === undefined) throw new UnsupportedConditionError(`condition ${JSON.stringify(text)} ends too early`);
+    if (token === undefined)
+      throw new UnsupportedConditionError(`condition ${JSON.stringify(text)} ends too early`);
     position += 1;
     if (token.kind === "op") {
       if (token.value !== "(") {
-        throw new UnsupportedConditionError(`unexpected "${token.value}" in condition ${JSON.stringify(text)}`);
+        throw new UnsupportedConditionError(
+          `unexpected "${token.value}" in condition ${JSON.stringify(text)}`,
+        );
       }
       const value = parseOr();
       expectOp(")");

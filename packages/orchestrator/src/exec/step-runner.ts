@@ -1,5 +1,5 @@
-import type { JobStep } from "@solstice/common";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { JobStep } from "@solstice/common";
 import { LineSplitter } from "../io/line-splitter.ts";
 import type { SshSession } from "../ssh/ssh-session.ts";
 import type { GuestLayout } from "./guest-layout.ts";
@@ -39,7 +39,11 @@ export interface StepOutcome {
  * step_finished). Never rejects for a failure of the step itself; rejects only when the SSH
  * connection fails while setting the step up.
  */
-export async function runStep(session: SshSession, events: JobEventEmitter, input: StepRunInput): Promise<StepOutcome> {
+export async function runStep(
+  session: SshSession,
+  events: JobEventEmitter,
+  input: StepRunInput,
+): Promise<StepOutcome> {
   const started = Date.now();
   const { index, step } = input;
   const fail = (reason: string): StepOutcome => {
@@ -64,8 +68,10 @@ export async function runStep(session: SshSession, events: JobEventEmitter, inpu
   if (input.signal?.aborted) {
     return { conclusion: "cancelled", exitCode: null, durationMs: 0, reason: "cancelled before it started" };
   }
-  await session.upload(files.scriptPath, files.scriptContent, 0o755);
-  await session.upload(files.launcherPath, files.launcherContent, 0o755);
+  await Promise.all([
+    session.upload(files.scriptPath, files.scriptContent, 0o755),
+    session.upload(files.launcherPath, files.launcherContent, 0o755),
+  ]);
 
   const stdout = new LineSplitter();
   const stderr = new LineSplitter();
@@ -92,7 +98,9 @@ export async function runStep(session: SshSession, events: JobEventEmitter, inpu
 
   const timeoutSeconds = step.timeout_seconds;
   const timer =
-    timeoutSeconds === undefined ? undefined : setTimeout(() => void kill("timeout"), Math.round(timeoutSeconds * 1000));
+    timeoutSeconds === undefined
+      ? undefined
+      : setTimeout(() => void kill("timeout"), Math.round(timeoutSeconds * 1000));
   const onAbort = (): void => void kill("cancel");
   input.signal?.addEventListener("abort", onAbort, { once: true });
 
@@ -125,7 +133,12 @@ export async function runStep(session: SshSession, events: JobEventEmitter, inpu
   }
   if (result.exitCode === 0) return { conclusion: "success", exitCode: 0, durationMs, reason: undefined };
   if (result.exitCode !== null) {
-    return { conclusion: "failure", exitCode: result.exitCode, durationMs, reason: `exited with ${result.exitCode}` };
+    return {
+      conclusion: "failure",
+      exitCode: result.exitCode,
+      durationMs,
+      reason: `exited with ${result.exitCode}`,
+    };
   }
   if (session.closed) return fail("the SSH connection to the VM was lost");
   return fail(`ended without an exit status${result.signal ? ` (signal ${result.signal})` : ""}`);

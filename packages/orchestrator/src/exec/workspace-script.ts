@@ -1,45 +1,63 @@
+import { RUN_DIR_NAME, RUNNER_SCRIPT_NAME, WORKSPACE_DIR_NAME } from "./guest-layout.ts";
 import { shQuote } from "./shell-quote.ts";
 
-// The workspace checkout, as a POSIX shell script run over SSH: only `git` and `/bin/sh` in the
-// guest (the original runner shelled out to git too). The commit is fetched by its id; a server
-// that refuses fetching by id gets a fetch of all branches and tags instead. HEAD must end up at
+// The guest's side of a job before its steps, as one POSIX shell script run over SSH (one round
+// trip: guests under TCG are slow to fork): make the run directory and write the step runner into
+// it, then check the workspace out with `git` (only `git` and `/bin/sh` are needed in the guest;
+// the original runner shelled out to git too). The commit is fetched by its id; a server that
+// refuses fetching by id gets a fetch of all branches and tags instead. HEAD must end up at
 // exactly the requested commit, else the script fails.
 
-/** What the checkout needs. */
-export interface CheckoutInput {
-  readonly workspace: string;
+/** What the script needs. */
+export interface WorkspaceScriptInput {
   readonly repoUrl: string;
   readonly commitSha: string;
   /** History depth for the fetch by commit id; 0 fetches the whole history. Default 1. */
   readonly depth?: number;
+  /** Written to `<run dir>/run-step.sh` (mode 0755). */
+  readonly runnerScript: string;
 }
 
+/** The first line the script prints, followed by the workspace's absolute path. */
+export const WORKSPACE_MARKER = "solstice: workspace ";
 /** The line the script prints last, followed by the checked-out commit id. */
 export const CHECKOUT_DONE_MARKER = "solstice: HEAD is now at ";
 
+const HEREDOC_END = "SOLSTICE_RUNNER_SCRIPT_END";
+
 /**
- * The checkout script. The repository URL is never echoed (it may carry a token); the commit id is.
+ * The script. Paths are under the SSH user's `$HOME` (see guest-layout.ts); the first line it
+ * prints names the workspace. The repository URL is never echoed (it may carry a token).
  *
  * @example
- *   renderCheckoutScript({ workspace: "/root/work", repoUrl: "git://10.0.2.2/repo", commitSha: sha });
+ *   renderWorkspaceScript({ repoUrl: "git://10.0.2.2/repo", commitSha: sha, runnerScript: RUNNER_SCRIPT });
  */
-export function renderCheckoutScript(input: CheckoutInput): string {
+export function renderWorkspaceScript(input: WorkspaceScriptInput): string {
   if (!/^[0-9a-fA-F]{4,64}$/.test(input.commitSha)) {
     throw new TypeError(`commit_sha must be a hexadecimal commit id, got ${JSON.stringify(input.commitSha)}`);
   }
   const depth = input.depth ?? 1;
   if (!Number.isInteger(depth) || depth < 0) throw new RangeError("depth must be a non-negative integer");
+  if (input.runnerScript.split("\n").includes(HEREDOC_END)) throw new TypeError("the runner script contains the heredoc end marker");
   const sha = input.commitSha.toLowerCase();
   const depthFlag = depth === 0 ? "" : ` --depth=${depth}`;
+  const runner = input.runnerScript.endsWith("\n") ? input.runnerScript : `${input.runnerScript}\n`;
   return `set -e
-ws=${shQuote(input.workspace)}
+h=\${HOME:-$(pwd)}
+ws="$h/${WORKSPACE_DIR_NAME}"
+run="$h/${RUN_DIR_NAME}"
 url=${shQuote(input.repoUrl)}
 sha=${shQuote(sha)}
+mkdir -p "$run" "$ws"
+chmod 700 "$run"
+cat >"$run/${RUNNER_SCRIPT_NAME}" <<'${HEREDOC_END}'
+${runner}${HEREDOC_END}
+chmod 755 "$run/${RUNNER_SCRIPT_NAME}"
+echo "${WORKSPACE_MARKER}$ws"
 if ! command -v git >/dev/null 2>&1; then
   echo "solstice: git is not installed in the guest (the image needs /bin/sh and git)" >&2
   exit 127
 fi
-mkdir -p "$ws"
 cd "$ws"
 [ -d .git ] || git init -q .
 if git remote get-url origin >/dev/null 2>&1; then git remote set-url origin "$url"; else git remote add origin "$url"; fi

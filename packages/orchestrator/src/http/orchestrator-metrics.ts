@@ -26,6 +26,16 @@ export interface MetricsSnapshot {
 export class OrchestratorMetrics {
   readonly #jobDuration = new Histogram(JOB_DURATION_BUCKETS);
   readonly #bootDuration = new Histogram(BOOT_DURATION_BUCKETS);
+  readonly #intake = new Map<string, number>();
+
+  /**
+   * A job request was taken from the queue: `accepted` (recorded, scheduled), `duplicate` (its
+   * request id was already recorded: a redelivery, not run again), `unknown_label` (reported
+   * failed), `cancelled` (a cancel request had arrived first).
+   */
+  observeIntake(outcome: string): void {
+    this.#intake.set(outcome, (this.#intake.get(outcome) ?? 0) + 1);
+  }
 
   /** A job ended: how long it ran (from start to finish), by label and conclusion. */
   observeJob(fields: { label: string; conclusion: string; seconds: number }): void {
@@ -88,6 +98,12 @@ export class OrchestratorMetrics {
         name: "solstice_capacity_global_limit",
         help: "Jobs this host runs at most at once, all labels (MAX_CONCURRENCY).",
         samples: [{ value: snapshot.capacity.limit }],
+      },
+      {
+        type: "counter",
+        name: "solstice_job_requests_total",
+        help: "Job requests taken from the queue by this process, by outcome (accepted, duplicate, unknown_label, cancelled).",
+        samples: [...this.#intake].sort().map(([outcome, value]) => ({ labels: { outcome }, value })),
       },
       {
         type: "histogram",

@@ -38,6 +38,8 @@ export interface JobsTable {
   steps_started: ColumnType<boolean, boolean | undefined, boolean>;
   /** 1 for the first run; +1 on every requeue after a restart. */
   attempt: ColumnType<number, number | undefined, number>;
+  /** The `seq` of the job's next event: written before events are published (see migration 0004). */
+  next_event_seq: ColumnType<number, number | undefined, number>;
   received_at: Timestamp;
   started_at: NullableTimestamp;
   finished_at: NullableTimestamp;

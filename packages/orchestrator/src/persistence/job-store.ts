@@ -147,6 +147,30 @@ export class JobStore {
   }
 
   /**
+   * Raises the job's event high-water mark to `nextSeq` (never lowers it): written before events
+   * up to `nextSeq - 1` are published, so that whatever is sent for the job later (after a
+   * restart) continues the owner's sequence. Unknown jobs are ignored.
+   */
+  async recordEventSeq(requestId: string, nextSeq: number): Promise<void> {
+    await this.#db
+      .updateTable("jobs")
+      .set({ next_event_seq: sql<number>`greatest(next_event_seq, ${nextSeq})` })
+      .where("request_id", "=", requestId)
+      .execute();
+  }
+
+  /** The `seq` the job's next event must carry (0 for a job that sent none, or is unknown). */
+  async nextEventSeq(requestId: string): Promise<number> {
+    if (!UUID.test(requestId)) return 0;
+    const row = await this.#db
+      .selectFrom("jobs")
+      .select("next_event_seq")
+      .where("request_id", "=", requestId)
+      .executeTakeFirst();
+    return row?.next_event_seq ?? 0;
+  }
+
+  /**
    * `accepted`/`running` → `finished` with a conclusion and a reason for people. When the job has
    * already finished, nothing changes and `applied` is false (the first conclusion stands).
    */

@@ -80,10 +80,13 @@ export function debugSshLine(fields: {
   readonly user: string;
   readonly expiresAt: Date;
   readonly keyNote?: string | undefined;
+  /** `ssh -J` jump host (`user@host`) through which `host` is reached, when there is one. */
+  readonly jump?: string | undefined;
 }): string {
   const key = fields.keyNote === undefined ? "" : ` ${fields.keyNote}`;
+  const jump = fields.jump === undefined ? "" : `-J ${fields.jump} `;
   return (
-    `Debug SSH: ssh -p ${fields.port} ${fields.user}@${fields.host}${key}` +
+    `Debug SSH: ssh ${jump}-p ${fields.port} ${fields.user}@${fields.host}${key}` +
     ` — available until ${fields.expiresAt.toISOString()} (not renewable), then the VM is destroyed.`
   );
 }

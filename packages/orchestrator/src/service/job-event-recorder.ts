@@ -7,22 +7,33 @@ export interface JobEventRecorderOptions {
   readonly store: JobStore;
   /** Sends an event to the job's owner (the queue's `publishEvent(event, owner)`). */
   readonly publish: (event: JobEvent) => Promise<void>;
-  /** Store log lines once this many are buffered (default 200). */
-  readonly flushLines?: number | undefined;
-  /** ... or this long after the first buffered line (default 250 ms). */
+  /** Flush once this many events are buffered (default 256). */
+  readonly flushEvents?: number | undefined;
+  /** ... or this long after the first buffered event (default 100 ms). */
   readonly flushMs?: number | undefined;
+  /**
+   * Added to every event's `seq`: a job run again after a restart continues the sequence its owner
+   * already has (`JobStore.nextEventSeq`). Default 0.
+   */
+  readonly seqOffset?: number | undefined;
   /** A store write failed (the events still went to the owner). */
   readonly onStoreError?: ((error: unknown, what: string) => void) | undefined;
+  /** Publishing an event failed: the owner will see a gap at its `seq`. */
+  readonly onPublishError?: ((error: unknown, event: JobEvent) => void) | undefined;
 }
 
 /**
- * One job's event sink for the service: every event goes to the job's owner, log lines are also
- * stored (in batches) for `ciadm logs` and the HTTP API, and the first `step_started` marks the
- * job's steps as started (so a restart fails it rather than running its steps twice). Create one
- * per job and `close()` it in a `finally`.
+ * One job's event sink for the service. Events are buffered and flushed in batches; each flush
  *
- * Lines are stored before they are published, so a line the owner saw is in the store unless the
- * store failed (reported to `onStoreError`; the owner's copy is the full log in any case).
+ * 1. stores the batch's log lines (for `ciadm logs` and the HTTP API), marks the job's steps as
+ *    started at its first `step_started` (so a restart fails the job rather than running its
+ *    steps twice), and raises the job's event high-water mark past the batch;
+ * 2. then publishes the batch to the job's owner, in order.
+ *
+ * Because the high-water mark is written before any event of the batch leaves, whatever the
+ * service sends for the job after a crash (`JobStore.nextEventSeq`) continues the owner's sequence
+ * with no `seq` reused. `job_finished` flushes at once. Create one recorder per job run and
+ * `close()` it in a `finally`.
  *
  * @example
  *   const recorder = new JobEventRecorder({ store, publish: (e) => queue.publishEvent(e, request.owner) });
@@ -30,68 +41,108 @@ export interface JobEventRecorderOptions {
  */
 export class JobEventRecorder {
   readonly #options: JobEventRecorderOptions;
-  readonly #flushLines: number;
+  readonly #flushEvents: number;
   readonly #flushMs: number;
-  #buffer: LogLine[] = [];
+  readonly #offset: number;
+  #buffer: JobEvent[] = [];
   #timer: NodeJS.Timeout | undefined;
   #pending: Promise<void> = Promise.resolve();
   #stepsMarked = false;
+  #published = 0;
+  #publishFailures = 0;
 
   constructor(options: JobEventRecorderOptions) {
     this.#options = options;
-    this.#flushLines = Math.max(1, options.flushLines ?? 200);
-    this.#flushMs = Math.max(0, options.flushMs ?? 250);
+    this.#flushEvents = Math.max(1, options.flushEvents ?? 256);
+    this.#flushMs = Math.max(0, options.flushMs ?? 100);
+    this.#offset = Math.max(0, Math.floor(options.seqOffset ?? 0));
   }
 
   /** The sink to hand to the engine (`runJob(..., { sink: recorder.sink })`). */
   readonly sink = (event: JobEvent): Promise<void> => this.handle(event);
 
-  /** Records and publishes one event. Rejects when publishing fails (the store part is done). */
-  async handle(event: JobEvent): Promise<void> {
-    switch (event.type) {
-      case "log":
-        this.#buffer.push({
-          requestId: event.request_id,
-          seq: event.seq,
-          step: event.step,
-          stream: event.stream,
-          text: event.text,
-          ts: new Date(event.timestamp),
-        });
-        if (this.#buffer.length >= this.#flushLines) await this.flush();
-        else this.#timer ??= setTimeout(() => void this.flush(), this.#flushMs);
-        break;
-      case "step_started":
-        if (!this.#stepsMarked) {
-          this.#stepsMarked = true;
-          await this.#guard("markStepsStarted", () => this.#options.store.markStepsStarted(event.request_id));
-        }
-        break;
-      case "job_finished":
-        await this.flush();
-        break;
-      default:
-        break;
-    }
-    await this.#options.publish(event);
+  /** Events published so far. */
+  get published(): number {
+    return this.#published;
   }
 
-  /** Stores the buffered lines now. */
+  /** Events whose publish failed so far. */
+  get publishFailures(): number {
+    return this.#publishFailures;
+  }
+
+  /**
+   * Takes one event (its `seq` shifted by `seqOffset`). Resolves once it is buffered, or, for
+   * `job_finished` and a full buffer, once the batch is stored and published; rejects when a
+   * publish of that batch failed.
+   */
+  async handle(event: JobEvent): Promise<void> {
+    this.#buffer.push(this.#offset === 0 ? event : { ...event, seq: event.seq + this.#offset });
+    if (event.type === "job_finished" || this.#buffer.length >= this.#flushEvents) {
+      await this.flush();
+      return;
+    }
+    this.#timer ??= setTimeout(() => {
+      this.#timer = undefined;
+      // Failures are reported through onPublishError/onStoreError.
+      this.flush().catch(() => undefined);
+    }, this.#flushMs);
+  }
+
+  /** Stores and publishes what is buffered; rejects when a publish of this batch failed. */
   flush(): Promise<void> {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    const lines = this.#buffer;
+    const batch = this.#buffer;
     this.#buffer = [];
-    // Writes are chained so that batches reach the store in order.
-    this.#pending = this.#pending.then(() =>
-      lines.length === 0 ? undefined : this.#guard("appendLogs", () => this.#options.store.appendLogs(lines)),
-    );
+    // Batches are chained so that they reach the store and the owner in order.
+    this.#pending = this.#pending.catch(() => undefined).then(() => this.#write(batch));
     return this.#pending;
   }
 
-  /** Stores what is buffered and stops the timer. */
+  /** Stores and publishes what is buffered and stops the timer; never rejects. */
   async close(): Promise<void> {
-    await this.flush();
+    await this.flush().catch(() => undefined);
+  }
+
+  async #write(batch: readonly JobEvent[]): Promise<void> {
+    const last = batch[batch.length - 1];
+    if (last === undefined) return;
+    const { store } = this.#options;
+    const requestId = last.request_id;
+    if (!this.#stepsMarked && batch.some((e) => e.type === "step_started")) {
+      this.#stepsMarked = true;
+      await this.#guard("markStepsStarted", () => store.markStepsStarted(requestId));
+    }
+    const lines: LogLine[] = [];
+    for (const e of batch) {
+      if (e.type !== "log") continue;
+      lines.push({
+        requestId: e.request_id,
+        seq: e.seq,
+        step: e.step,
+        stream: e.stream,
+        text: e.text,
+        ts: new Date(e.timestamp),
+      });
+    }
+    if (lines.length > 0) await this.#guard("appendLogs", () => store.appendLogs(lines));
+    await this.#guard("recordEventSeq", () => store.recordEventSeq(requestId, last.seq + 1));
+
+    // All publishes are handed to the queue at once: it sends them in call order.
+    const results = await Promise.allSettled(batch.map((e) => this.#options.publish(e)));
+    const failures: unknown[] = [];
+    results.forEach((result, i) => {
+      if (result.status === "fulfilled") {
+        this.#published += 1;
+        return;
+      }
+      this.#publishFailures += 1;
+      failures.push(result.reason);
+      const event = batch[i];
+      if (event !== undefined) this.#options.onPublishError?.(result.reason, event);
+    });
+    if (failures.length > 0) throw failures[0];
   }
 
   async #guard(what: string, fn: () => Promise<unknown>): Promise<void> {

@@ -21,15 +21,14 @@ export interface SshConnectOptions {
   /** SSH keepalive interval, so a dead guest is noticed during a long step. Default 15 s. */
   readonly keepaliveIntervalMs?: number;
   /**
-   * When set, the server's banner must arrive within this time after the TCP connect, else the
-   * attempt fails at once. QEMU's user-mode network accepts a forwarded connection before the
-   * guest can answer and may then hold it silently; a short banner wait turns that into a retry.
+   * An already connected socket to use instead of connecting (for instance one on which the
+   * server's banner already arrived, see {@link SshSession.connectWithRetry}).
    */
-  readonly bannerTimeoutMs?: number;
+  readonly sock?: Socket;
 }
 
 /** Options of {@link SshSession.connectWithRetry}. */
-export interface SshRetryOptions extends Omit<SshConnectOptions, "bannerTimeoutMs"> {
+export interface SshRetryOptions extends Omit<SshConnectOptions, "sock"> {
   /** Total budget. */
   readonly timeoutMs: number;
   readonly signal?: AbortSignal | undefined;
@@ -38,10 +37,13 @@ export interface SshRetryOptions extends Omit<SshConnectOptions, "bannerTimeoutM
   /** Default 1000 ms. */
   readonly maxDelayMs?: number;
   /**
-   * First attempt's banner wait (see {@link SshConnectOptions.bannerTimeoutMs}); it grows by a
-   * quarter with each attempt, up to 10 s. Default 1500 ms.
+   * How often a new TCP probe is started while none has seen the server's banner. Default 1000 ms.
+   * QEMU's user-mode network accepts a forwarded connection before the guest can answer and may
+   * hold it silently for a long time; probes overlap, so the first one the guest answers wins.
    */
-  readonly bannerTimeoutMs?: number;
+  readonly probeIntervalMs?: number;
+  /** A probe without a banner after this long is dropped. Default 15 s. */
+  readonly probeMaxAgeMs?: number;
   /** Asked before each attempt: a reason to stop trying now (e.g. QEMU exited), or undefined. */
   readonly giveUp?: () => string | undefined;
   /** Called after each failed attempt. */
@@ -107,8 +109,8 @@ export class SshSession {
   }
 
   /** One connection attempt. Rejects with {@link SshConnectError}. */
-  static async connect(options: SshConnectOptions): Promise<SshSession> {
-    const sock = options.bannerTimeoutMs === undefined ? undefined : await awaitBanner(options, options.bannerTimeoutMs);
+  static connect(options: SshConnectOptions): Promise<SshSession> {
+    const sock = options.sock;
     return new Promise((resolve, reject) => {
       const client = new Client();
       let settled = false;
@@ -142,31 +144,39 @@ export class SshSession {
   }
 
   /**
-   * Connect, retrying with backoff until `timeoutMs`: a booting guest refuses, resets or stalls
-   * connections until its SSH server runs. Rejects with {@link SshConnectError} carrying the last
-   * attempt's error (`aborted` set when `giveUp` or `signal` stopped it).
+   * Connect, retrying until `timeoutMs`: a booting guest refuses, resets or stalls connections
+   * until its SSH server runs. Overlapping TCP probes wait for the server's banner (see
+   * {@link SshRetryOptions.probeIntervalMs}); the SSH handshake runs on the first socket that
+   * gets one, and is retried (with backoff) if it fails, e.g. before the guest installed the key.
+   * Rejects with {@link SshConnectError} carrying the last error (`aborted` set when `giveUp` or
+   * `signal` stopped it).
    */
   static async connectWithRetry(options: SshRetryOptions): Promise<SshSession> {
-    const started = Date.now();
-    const deadline = started + options.timeoutMs;
+    const deadline = Date.now() + options.timeoutMs;
     let delay = options.initialDelayMs ?? 250;
     const maxDelay = options.maxDelayMs ?? 1000;
-    let bannerTimeout = options.bannerTimeoutMs ?? 1500;
     let lastError: Error | undefined;
+    const stopReason = (): string | undefined => {
+      if (options.signal?.aborted) return "connection attempts cancelled";
+      return options.giveUp?.();
+    };
     for (let attempt = 1; ; attempt++) {
-      if (options.signal?.aborted) {
-        throw new SshConnectError(options.host, options.port, "connection attempts cancelled", { aborted: true });
-      }
-      const reason = options.giveUp?.();
+      const reason = stopReason();
       if (reason !== undefined) throw new SshConnectError(options.host, options.port, reason, { aborted: true });
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) break;
+      if (Date.now() >= deadline) break;
+      let sock: Socket;
+      try {
+        sock = await raceForBanner(options, deadline, stopReason);
+      } catch (error) {
+        if (error instanceof SshConnectError && error.aborted) throw error;
+        lastError = error instanceof Error ? error : new Error(String(error));
+        break;
+      }
       try {
         return await SshSession.connect({
           ...options,
-          readyTimeoutMs: Math.min(options.readyTimeoutMs ?? 20_000, Math.max(remaining, 1000)),
-          // Grows with each attempt, so a slow but live server is not cut off for ever.
-          bannerTimeoutMs: Math.min(bannerTimeout, Math.max(remaining, 500)),
+          sock,
+          readyTimeoutMs: Math.min(options.readyTimeoutMs ?? 20_000, Math.max(deadline - Date.now(), 1000)),
         });
       } catch (error) {
         lastError = error instanceof Error ? error : new Error(String(error));
@@ -174,14 +184,11 @@ export class SshSession {
       }
       const pause = Math.min(delay, deadline - Date.now());
       if (pause > 0) {
-        try {
-          await sleep(pause, undefined, options.signal === undefined ? undefined : { signal: options.signal });
-        } catch {
-          // aborted: reported at the top of the loop
-        }
+        await sleep(pause, undefined, options.signal === undefined ? undefined : { signal: options.signal }).catch(
+          () => undefined,
+        );
       }
       delay = Math.min(delay * 2, maxDelay);
-      bannerTimeout = Math.min(bannerTimeout * 1.25, 10_000);
     }
     const cause = lastError?.cause instanceof Error ? lastError.cause : lastError;
     throw new SshConnectError(
@@ -243,7 +250,10 @@ export class SshSession {
   }
 
   /** Run a small command and collect its output (for probes and setup commands, not for steps). */
-  async run(command: string, options: { stdin?: string | Uint8Array; signal?: AbortSignal } = {}): Promise<RunResult> {
+  async run(
+    command: string,
+    options: { stdin?: string | Uint8Array; signal?: AbortSignal } = {},
+  ): Promise<RunResult> {
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     const result = await this.exec(command, {
@@ -251,7 +261,11 @@ export class SshSession {
       onStdout: (chunk) => stdout.push(chunk),
       onStderr: (chunk) => stderr.push(chunk),
     });
-    return { ...result, stdout: Buffer.concat(stdout).toString("utf8"), stderr: Buffer.concat(stderr).toString("utf8") };
+    return {
+      ...result,
+      stdout: Buffer.concat(stdout).toString("utf8"),
+      stderr: Buffer.concat(stderr).toString("utf8"),
+    };
   }
 
   /**
@@ -266,13 +280,15 @@ export class SshSession {
     if (sftp !== undefined) {
       await new Promise<void>((resolve, reject) => {
         sftp.writeFile(remotePath, data, { mode }, (error) => {
-          if (error) reject(new SshCommandError(operation, `SFTP write failed: ${error.message}`, { cause: error }));
+          if (error)
+            reject(new SshCommandError(operation, `SFTP write failed: ${error.message}`, { cause: error }));
           else resolve();
         });
       });
       await new Promise<void>((resolve, reject) => {
         sftp.chmod(remotePath, mode, (error) => {
-          if (error) reject(new SshCommandError(operation, `SFTP chmod failed: ${error.message}`, { cause: error }));
+          if (error)
+            reject(new SshCommandError(operation, `SFTP chmod failed: ${error.message}`, { cause: error }));
           else resolve();
         });
       });
@@ -281,7 +297,10 @@ export class SshSession {
     const quoted = `'${remotePath.replaceAll("'", `'\\''`)}'`;
     const result = await this.run(`cat > ${quoted} && chmod ${mode.toString(8)} ${quoted}`, { stdin: data });
     if (result.exitCode !== 0) {
-      throw new SshCommandError(operation, `writing through cat failed (exit ${result.exitCode}): ${result.stderr.trim()}`);
+      throw new SshCommandError(
+        operation,
+        `writing through cat failed (exit ${result.exitCode}): ${result.stderr.trim()}`,
+      );
     }
   }
 
@@ -310,32 +329,83 @@ export class SshSession {
 }
 
 /**
- * Connect TCP and wait until the server has sent something (its banner) without reading it, so
- * ssh2 can take the socket over with the banner still buffered.
+ * Start TCP probes every `probeIntervalMs` (sooner after a probe was refused) and resolve with the
+ * first socket on which the server has sent something (its banner), unread, so ssh2 can take it
+ * over. Rejects with an SshConnectError at the deadline (last probe error as cause), or an aborted
+ * one when `stopReason` gives a reason.
  */
-function awaitBanner(options: SshConnectOptions, timeoutMs: number): Promise<Socket> {
+function raceForBanner(
+  options: SshRetryOptions,
+  deadline: number,
+  stopReason: () => string | undefined,
+): Promise<Socket> {
+  const interval = options.probeIntervalMs ?? 1000;
+  const maxAge = options.probeMaxAgeMs ?? 15_000;
   return new Promise((resolve, reject) => {
-    const socket = createConnection({ host: options.host, port: options.port });
-    const fail = (message: string, cause?: Error): void => {
+    const probes = new Map<Socket, number>();
+    let timer: NodeJS.Timeout | undefined;
+    let settled = false;
+    let lastError: Error | undefined;
+    let count = 0;
+    const settle = (winner?: Socket, error?: Error): void => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
-      socket.destroy();
-      reject(new SshConnectError(options.host, options.port, message, { cause: cause ?? new Error(message) }));
+      for (const probe of probes.keys()) if (probe !== winner) probe.destroy();
+      probes.clear();
+      if (winner !== undefined) resolve(winner);
+      else reject(error);
     };
-    const timer = setTimeout(() => fail(`no SSH banner within ${timeoutMs} ms`), timeoutMs);
-    socket.once("error", (error) => fail(error.message, error));
-    socket.once("end", () => fail("connection closed before the SSH banner"));
-    socket.once("readable", () => {
-      // "readable" also signals end-of-stream; only buffered bytes mean a banner.
-      if (socket.readableLength === 0) {
-        fail("connection closed before the SSH banner");
+    const failed = (probe: Socket, error: Error): void => {
+      if (settled || !probes.has(probe)) return;
+      probes.delete(probe);
+      probe.destroy();
+      lastError = error;
+      count += 1;
+      options.onAttemptFailed?.(count, error);
+      // Refused or reset: the guest answers now, so try again soon rather than at the next tick.
+      schedule(Math.min(250, interval));
+    };
+    const schedule = (ms: number): void => {
+      clearTimeout(timer);
+      timer = setTimeout(tick, ms);
+    };
+    const tick = (): void => {
+      if (settled) return;
+      const reason = stopReason();
+      if (reason !== undefined) {
+        settle(undefined, new SshConnectError(options.host, options.port, reason, { aborted: true }));
         return;
       }
-      clearTimeout(timer);
-      socket.removeAllListeners("error");
-      socket.removeAllListeners("end");
-      // ssh2 adds its own listener; until then an error must not go unhandled.
-      socket.on("error", () => undefined);
-      resolve(socket);
-    });
+      const now = Date.now();
+      if (now >= deadline) {
+        settle(
+          undefined,
+          new SshConnectError(options.host, options.port, lastError?.message ?? "no SSH banner", { cause: lastError }),
+        );
+        return;
+      }
+      for (const [probe, started] of probes) {
+        if (now - started > maxAge) failed(probe, new Error(`no SSH banner within ${maxAge} ms`));
+      }
+      const probe = createConnection({ host: options.host, port: options.port });
+      probes.set(probe, now);
+      probe.once("error", (error) => failed(probe, error));
+      probe.once("end", () => failed(probe, new Error("connection closed before the SSH banner")));
+      probe.once("readable", () => {
+        // "readable" also signals end-of-stream; only buffered bytes mean a banner.
+        if (probe.readableLength === 0) {
+          failed(probe, new Error("connection closed before the SSH banner"));
+          return;
+        }
+        probe.removeAllListeners("error");
+        probe.removeAllListeners("end");
+        // ssh2 adds its own listener; until then an error must not go unhandled.
+        probe.on("error", () => undefined);
+        settle(probe);
+      });
+      schedule(Math.min(interval, Math.max(deadline - now, 1)));
+    };
+    tick();
   });
 }

@@ -3,8 +3,8 @@ import { constants } from "node:fs";
 import { access, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Accel } from "./qemu-command.ts";
 import { KVM_PROBE_KERNEL_BASE64, KVM_PROBE_SUCCESS_STATUS, kvmProbeArgs } from "./kvm-probe-payload.ts";
+import type { Accel } from "./qemu-command.ts";
 
 // Is KVM usable here? `/dev/kvm` existing proves little: on some hosts it opens, QEMU starts with
 // -accel kvm, and then the guest runs thousands of times too slowly to boot (nested setups).
@@ -45,7 +45,10 @@ export async function probeKvm(options: KvmProbeOptions = {}): Promise<AccelDeci
   try {
     await access(device, constants.R_OK | constants.W_OK);
   } catch (error) {
-    return { accel: "tcg", reason: `${device} is not usable (${(error as NodeJS.ErrnoException).code ?? error})` };
+    return {
+      accel: "tcg",
+      reason: `${device} is not usable (${(error as NodeJS.ErrnoException).code ?? error})`,
+    };
   }
   const dir = await mkdtemp(join(tmpdir(), "solstice-kvm-probe-"));
   try {

@@ -78,7 +78,9 @@ export class ConsoleTailer extends EventEmitter<ConsoleTailerEvents> {
         await sleep(25);
       }
     }
-    throw new Error(`cannot connect to the serial console ${socketPath}: ${String(lastError)}`, { cause: lastError });
+    throw new Error(`cannot connect to the serial console ${socketPath}: ${String(lastError)}`, {
+      cause: lastError,
+    });
   }
 
   /** Hand every line from now on to `forward` (replacing any earlier forwarder). */

@@ -42,8 +42,10 @@ export function qemuOptionValue(value: string): string {
  *   spawn("qemu-system-x86_64", buildQemuArgs({ name: "job-1", accel: "tcg", cpu: 1, ramMb: 512, ... }));
  */
 export function buildQemuArgs(spec: QemuCommandSpec): string[] {
-  if (!Number.isInteger(spec.cpu) || spec.cpu < 1) throw new RangeError(`cpu must be a positive integer, got ${spec.cpu}`);
-  if (!Number.isInteger(spec.ramMb) || spec.ramMb < 16) throw new RangeError(`ram_mb must be at least 16, got ${spec.ramMb}`);
+  if (!Number.isInteger(spec.cpu) || spec.cpu < 1)
+    throw new RangeError(`cpu must be a positive integer, got ${spec.cpu}`);
+  if (!Number.isInteger(spec.ramMb) || spec.ramMb < 16)
+    throw new RangeError(`ram_mb must be at least 16, got ${spec.ramMb}`);
   if (!Number.isInteger(spec.sshPort) || spec.sshPort < 1 || spec.sshPort > 65535) {
     throw new RangeError(`invalid SSH port ${spec.sshPort}`);
   }

@@ -50,8 +50,12 @@ export async function createOverlay(
   sizeGb: number,
   options: QemuImgOptions = {},
 ): Promise<void> {
-  if (!Number.isInteger(sizeGb) || sizeGb < 1) throw new RangeError(`disk_gb must be a positive integer, got ${sizeGb}`);
+  if (!Number.isInteger(sizeGb) || sizeGb < 1)
+    throw new RangeError(`disk_gb must be a positive integer, got ${sizeGb}`);
   const baseSize = await imageVirtualSize(base, options);
   const size = Math.max(sizeGb * GIB, baseSize);
-  await run(["create", "-q", "-f", "qcow2", "-F", base.format, "-b", base.path, overlayPath, String(size)], options);
+  await run(
+    ["create", "-q", "-f", "qcow2", "-F", base.format, "-b", base.path, overlayPath, String(size)],
+    options,
+  );
 }

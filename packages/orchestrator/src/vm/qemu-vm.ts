@@ -135,7 +135,9 @@ export class QemuHypervisor implements Hypervisor {
     const accel = await resolveAccel(spec.accel, {
       qemuBinary: this.qemuBinary,
       logger: this.#logger,
-      ...(this.#options.kvmProbeTimeoutMs === undefined ? {} : { timeoutMs: this.#options.kvmProbeTimeoutMs }),
+      ...(this.#options.kvmProbeTimeoutMs === undefined
+        ? {}
+        : { timeoutMs: this.#options.kvmProbeTimeoutMs }),
     });
     const workDir = join(await this.stateDir(), spec.name);
     const paths = {
@@ -155,18 +157,29 @@ export class QemuHypervisor implements Hypervisor {
       await mkdir(workDir, { mode: 0o700 });
     } catch (error) {
       const exists = (error as NodeJS.ErrnoException).code === "EEXIST";
-      throw new VmWorkDirError(workDir, exists ? "a VM of this name already exists" : "cannot create the work directory", {
-        cause: error,
-        ...(exists ? { hint: "VM names must be unique; destroy the old VM first (or remove its directory)" } : {}),
-      });
+      throw new VmWorkDirError(
+        workDir,
+        exists ? "a VM of this name already exists" : "cannot create the work directory",
+        {
+          cause: error,
+          ...(exists
+            ? { hint: "VM names must be unique; destroy the old VM first (or remove its directory)" }
+            : {}),
+        },
+      );
     }
 
     let sshPort: number | undefined;
     try {
       sshPort = await this.ports.allocate(spec.name);
-      await createOverlay({ path: spec.image.diskPath, format: spec.image.format }, paths.overlayPath, spec.diskGb, {
-        ...(this.#options.qemuImg === undefined ? {} : { qemuImg: this.#options.qemuImg }),
-      });
+      await createOverlay(
+        { path: spec.image.diskPath, format: spec.image.format },
+        paths.overlayPath,
+        spec.diskGb,
+        {
+          ...(this.#options.qemuImg === undefined ? {} : { qemuImg: this.#options.qemuImg }),
+        },
+      );
       const keys = generateEphemeralKeyPair(`solstice-${spec.name}`);
       await writeSeedIso(paths.seedPath, {
         userData: renderUserData({ sshUser: spec.sshUser, sshPublicKey: keys.publicKey, job: spec.job }),
@@ -212,7 +225,10 @@ export class QemuHypervisor implements Hypervisor {
         if (error instanceof QemuStartError && /host ?forward/i.test(error.stderr) && attempt < 3) {
           const port = await this.ports.allocate(vm.name, { exclude: [handle.sshPort] });
           this.ports.release(handle.sshPort);
-          this.#logger.warn({ vm: vm.name, from: handle.sshPort, to: port }, "SSH port taken meanwhile; retrying");
+          this.#logger.warn(
+            { vm: vm.name, from: handle.sshPort, to: port },
+            "SSH port taken meanwhile; retrying",
+          );
           handle = Object.freeze({ ...handle, sshPort: port });
           continue;
         }
@@ -244,21 +260,18 @@ export class QemuHypervisor implements Hypervisor {
     await rm(vm.consoleSocket, { force: true });
     const stderrFile = await open(vm.stderrLog, "w", 0o600);
     let child: ChildProcess;
+    let exited: Promise<ExitInfo>;
     try {
       child = spawn(this.qemuBinary, args, { stdio: ["ignore", "ignore", stderrFile.fd], detached: true });
+      // Listen before anything is awaited: a spawn failure (ENOENT) is emitted on the next tick.
+      exited = new Promise<ExitInfo>((resolve) => {
+        child.once("exit", (code, signal) => resolve({ code, signal }));
+        child.once("error", (error) => resolve({ code: null, signal: null, error }));
+      });
     } finally {
       await stderrFile.close();
     }
-    const runtime: VmRuntime = {
-      child,
-      exited: new Promise<ExitInfo>((resolve) => {
-        child.once("exit", (code, signal) => resolve({ code, signal }));
-        child.once("error", (error) => resolve({ code: null, signal: null, error }));
-      }),
-      exit: undefined,
-      qmp: undefined,
-      console: undefined,
-    };
+    const runtime: VmRuntime = { child, exited, exit: undefined, qmp: undefined, console: undefined };
     void runtime.exited.then((exit) => {
       runtime.exit = exit;
       this.#logger.info({ vm: vm.name, code: exit.code, signal: exit.signal }, "QEMU exited");
@@ -292,7 +305,9 @@ export class QemuHypervisor implements Hypervisor {
         {
           cause: "qmpError" in first ? first.qmpError : exit.error,
           ...("qmpError" in first && exit.error === undefined
-            ? { hint: `QEMU did not answer on QMP within ${startTimeoutMs} ms (killed); is the host overloaded?` }
+            ? {
+                hint: `QEMU did not answer on QMP within ${startTimeoutMs} ms (killed); is the host overloaded?`,
+              }
             : {}),
         },
       );
@@ -335,7 +350,8 @@ export class QemuHypervisor implements Hypervisor {
    */
   async connectSsh(vm: VmHandle, options: WaitForSshOptions = {}): Promise<SshSession> {
     const runtime = this.#runtimes.get(vm.name);
-    if (runtime === undefined || runtime.exit !== undefined) throw new VmStateError(vm.name, this.state(vm), "reach");
+    if (runtime === undefined || runtime.exit !== undefined)
+      throw new VmStateError(vm.name, this.state(vm), "reach");
     const timeoutMs = options.timeoutMs ?? 120_000;
     const started = Date.now();
     try {
@@ -348,6 +364,8 @@ export class QemuHypervisor implements Hypervisor {
         readyTimeoutMs: options.attemptTimeoutMs ?? 20_000,
         signal: options.signal,
         giveUp: () => (runtime.exit === undefined ? undefined : describeExit(runtime.exit)),
+        onAttemptFailed: (attempt, error) =>
+          this.#logger.debug({ vm: vm.name, attempt, error: error.message }, "SSH not up yet"),
       });
       this.#logger.info({ vm: vm.name, waitedMs: Date.now() - started }, "SSH is up");
       return session;
@@ -355,7 +373,8 @@ export class QemuHypervisor implements Hypervisor {
       if (options.signal?.aborted) throw error;
       // Give the console a moment to deliver QEMU's last words.
       if (runtime.exit !== undefined) await Promise.race([runtime.console?.whenClosed(), sleep(200)]);
-      const lastError = error instanceof SshConnectError && error.cause instanceof Error ? error.cause.message : undefined;
+      const lastError =
+        error instanceof SshConnectError && error.cause instanceof Error ? error.cause.message : undefined;
       throw new GuestUnreachableError({
         vmName: vm.name,
         port: vm.sshPort,
@@ -370,7 +389,12 @@ export class QemuHypervisor implements Hypervisor {
   async stop(vm: VmHandle, options: { gracefulTimeoutMs?: number } = {}): Promise<VmHandle> {
     if (vm.state === "destroyed") throw new VmStateError(vm.name, "destroyed", "stop");
     const runtime = this.#runtimes.get(vm.name);
-    if (runtime === undefined) return Object.freeze({ ...vm, state: vm.state === "prepared" ? "prepared" : "stopped", pid: undefined });
+    if (runtime === undefined)
+      return Object.freeze({
+        ...vm,
+        state: vm.state === "prepared" ? "prepared" : "stopped",
+        pid: undefined,
+      });
     const grace = options.gracefulTimeoutMs ?? DEFAULT_GRACEFUL_STOP_MS;
     const exited = runtime.exited;
     const exitedWithin = async (ms: number): Promise<boolean> =>
@@ -454,7 +478,11 @@ function describeExit(exit: ExitInfo): string {
   return exit.signal !== null ? `killed by ${exit.signal}` : `exit status ${exit.code}`;
 }
 
-async function checkReadable(label: string, what: "disk image" | "kernel" | "initrd", path: string): Promise<void> {
+async function checkReadable(
+  label: string,
+  what: "disk image" | "kernel" | "initrd",
+  path: string,
+): Promise<void> {
   try {
     await access(path, constants.R_OK);
     if (!(await stat(path)).isFile()) throw new Error("not a regular file");

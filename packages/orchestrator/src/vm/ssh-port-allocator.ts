@@ -1,6 +1,11 @@
 import { createServer } from "node:net";
 import { SshPortExhaustedError } from "../errors.ts";
-import { DEFAULT_SSH_PORT_RANGE, type SshPortRange, sshPortCandidates, validateSshPortRange } from "./ssh-port.ts";
+import {
+  DEFAULT_SSH_PORT_RANGE,
+  type SshPortRange,
+  sshPortCandidates,
+  validateSshPortRange,
+} from "./ssh-port.ts";
 
 /** Is `port` free on 127.0.0.1? Probed by binding it for a moment. */
 export function isLoopbackPortFree(port: number): Promise<boolean> {
@@ -35,7 +40,9 @@ export class SshPortAllocator {
 
   constructor(range: SshPortRange = DEFAULT_SSH_PORT_RANGE, options: { isolated?: boolean } = {}) {
     this.range = validateSshPortRange(range);
-    this.#reservations = options.isolated ? { ports: new Set(), queue: Promise.resolve() } : processReservations;
+    this.#reservations = options.isolated
+      ? { ports: new Set(), queue: Promise.resolve() }
+      : processReservations;
   }
 
   /** Reserve a free port for `vmName`. Throws {@link SshPortExhaustedError} when none is left. */

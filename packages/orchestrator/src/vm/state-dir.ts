@@ -13,7 +13,7 @@ export const SYSTEM_VM_STATE_DIR = "/var/lib/solstice/vms";
 /** `${XDG_STATE_HOME:-~/.local/state}/solstice/vms` for `env`. */
 export function userVmStateDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
   const xdg = env["XDG_STATE_HOME"];
-  const base = xdg !== undefined && xdg.startsWith("/") ? xdg : join(env["HOME"] ?? homedir(), ".local", "state");
+  const base = xdg?.startsWith("/") ? xdg : join(env["HOME"] ?? homedir(), ".local", "state");
   return join(base, "solstice", "vms");
 }
 
@@ -22,7 +22,9 @@ export function userVmStateDir(env: Readonly<Record<string, string | undefined>>
  * be created; otherwise {@link userVmStateDir}. The directory returned exists (mode 0700 when
  * created here).
  */
-export async function defaultVmStateDir(env: Readonly<Record<string, string | undefined>> = process.env): Promise<string> {
+export async function defaultVmStateDir(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<string> {
   if (await usableDir(SYSTEM_VM_STATE_DIR)) return SYSTEM_VM_STATE_DIR;
   const user = userVmStateDir(env);
   await mkdir(user, { recursive: true, mode: 0o700 });

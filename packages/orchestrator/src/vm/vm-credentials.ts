@@ -25,7 +25,8 @@ export class VmCredentials {
 
   /** The OpenSSH private key, for the SSH client only. Throws once {@link forget} was called. */
   privateKey(): string {
-    if (this.#privateKey === undefined) throw new Error(`the SSH key of ${this.user} (${this.fingerprint}) was forgotten`);
+    if (this.#privateKey === undefined)
+      throw new Error(`the SSH key of ${this.user} (${this.fingerprint}) was forgotten`);
     return this.#privateKey;
   }
 

@@ -2,6 +2,7 @@ import type { Migration } from "kysely/migration";
 import { createJobs } from "./0001-jobs.ts";
 import { createVms } from "./0002-vms.ts";
 import { createJobLogs } from "./0003-job-logs.ts";
+import { addJobEventSeq } from "./0004-job-event-seq.ts";
 
 /**
  * Every migration, by name. Names sort in the order they must run (kysely's Migrator orders by
@@ -11,4 +12,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0001-jobs": createJobs,
   "0002-vms": createVms,
   "0003-job-logs": createJobLogs,
+  "0004-job-event-seq": addJobEventSeq,
 };

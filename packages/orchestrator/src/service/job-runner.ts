@@ -1,0 +1,315 @@
+import type { JobQueue, JobRequest } from "@solstice/common";
+import { JobStateError } from "../errors.ts";
+import { JobEventEmitter } from "../exec/job-events.ts";
+import type { OrchestratorMetrics } from "../http/orchestrator-metrics.ts";
+import { formatProgress } from "../images/fetch-progress.ts";
+import { ensureImage as fetchImage, isImagePresent } from "../images/image-fetch.ts";
+import type { ImageEntry } from "../images/image-map.ts";
+import type { JobStore } from "../persistence/job-store.ts";
+import type { CapacityScheduler, Schedulable } from "../scheduling/capacity-scheduler.ts";
+import type { KeepVmContext, VmEngine } from "../vm-engine.ts";
+import type { EngineLogger } from "../vm/vm-logger.ts";
+import { vmNameFor } from "../vm/vm-spec.ts";
+import { AdmissionGate } from "./admission-gate.ts";
+import { reportJobEnd } from "./job-end-report.ts";
+import { JobEventRecorder } from "./job-event-recorder.ts";
+import { vmRecordHook } from "./vm-record-hook.ts";
+
+/** A job accepted on this host, waiting for capacity or running. */
+export interface QueuedJob extends Schedulable {
+  readonly request: JobRequest;
+  /** The resolved (canonical) label. */
+  readonly label: string;
+  readonly image: ImageEntry;
+  /** 1 for the first run; more when requeued after a restart (names the VM apart). */
+  readonly attempt: number;
+}
+
+/** What a cancel found. */
+export type CancelOutcome = "running" | "queued" | "unknown";
+
+/** Settings of a {@link JobRunner}. */
+export interface JobRunnerOptions {
+  readonly engine: Pick<VmEngine, "runJob">;
+  readonly store: JobStore;
+  readonly queue: Pick<JobQueue, "publishEvent">;
+  readonly scheduler: CapacityScheduler<QueuedJob>;
+  readonly hostId: string;
+  readonly metrics: OrchestratorMetrics;
+  readonly logger: EngineLogger;
+  /** The engine's `keepVm` hook (debug SSH). */
+  readonly keepVm?: ((context: KeepVmContext) => boolean | Promise<boolean>) | undefined;
+  /** Jobs accepted beyond those that can start at once (see AdmissionGate). Default 1. */
+  readonly intakeBuffer?: number | undefined;
+  /** Makes sure the base image is on disk (fetching it); default `ensureImage`. */
+  readonly ensureImage?: ((image: ImageEntry, onProgress: (line: string) => void) => Promise<void>) | undefined;
+}
+
+interface RunningJob {
+  readonly job: QueuedJob;
+  readonly controller: AbortController;
+}
+
+/** Most cancel requests for unknown jobs remembered (a cancel may overtake its job). */
+const EARLY_CANCELS = 1_000;
+
+/**
+ * The scheduler loop: jobs wait in the CapacityScheduler and start as capacity frees; each runs
+ * in the VM engine with its own AbortController (cancel), its events going through a
+ * JobEventRecorder to the store and the job's owner, its VM recorded as it lives, its end recorded
+ * and measured.
+ *
+ * @example
+ *   const runner = new JobRunner({ engine, store, queue, scheduler, hostId, metrics, logger });
+ *   runner.enqueue({ request, label, image, attempt: 1 });
+ *   await runner.cancel(request.request_id, "wrong commit");
+ */
+export class JobRunner {
+  readonly gate: AdmissionGate;
+  readonly #options: JobRunnerOptions;
+  readonly #running = new Map<string, RunningJob>();
+  readonly #tasks = new Set<Promise<void>>();
+  readonly #earlyCancels = new Map<string, string>();
+  #idleWaiters: (() => void)[] = [];
+
+  constructor(options: JobRunnerOptions) {
+    this.#options = options;
+    this.gate = new AdmissionGate(options.scheduler, { buffer: options.intakeBuffer ?? 1 });
+  }
+
+  /** Jobs running now (VM provisioning or steps). */
+  get running(): number {
+    return this.#running.size;
+  }
+
+  /** Jobs waiting for capacity. */
+  get queued(): number {
+    return this.#options.scheduler.queued;
+  }
+
+  /** The request ids of the jobs running now. */
+  runningIds(): string[] {
+    return [...this.#running.keys()];
+  }
+
+  /**
+   * A cancel request for a job this host has not seen (yet): if the job arrives later, it is
+   * reported cancelled instead of run.
+   */
+  rememberCancel(requestId: string, reason: string): void {
+    this.#earlyCancels.set(requestId, reason);
+    if (this.#earlyCancels.size > EARLY_CANCELS) {
+      const oldest = this.#earlyCancels.keys().next();
+      if (!oldest.done) this.#earlyCancels.delete(oldest.value);
+    }
+  }
+
+  /** A cancel that arrived before the job (consumed: asked once per job). */
+  takeEarlyCancel(requestId: string): string | undefined {
+    const reason = this.#earlyCancels.get(requestId);
+    this.#earlyCancels.delete(requestId);
+    return reason;
+  }
+
+  /** Queues an accepted job; it starts as soon as capacity allows. */
+  enqueue(job: QueuedJob): void {
+    this.#options.scheduler.enqueue(job);
+    this.#pump();
+  }
+
+  /**
+   * Cancels a job of this host: a running one is aborted (the engine kills the step, stops the VM
+   * and reports it cancelled); a queued one is removed and reported cancelled here.
+   */
+  async cancel(requestId: string, reason: string): Promise<CancelOutcome> {
+    const running = this.#running.get(requestId);
+    if (running !== undefined) {
+      if (!running.controller.signal.aborted) running.controller.abort(new Error(reason));
+      return "running";
+    }
+    const [queued] = this.#options.scheduler.remove((j) => j.request.request_id === requestId);
+    if (queued === undefined) return "unknown";
+    this.gate.changed();
+    await this.#reportEnd(queued.request, { conclusion: "cancelled", reason, lines: [`Job cancelled: ${reason}`] });
+    return "queued";
+  }
+
+  /** Aborts every running job and cancels every queued one (end of a drain). */
+  async cancelAll(reason: string): Promise<void> {
+    const queued = this.#options.scheduler.drain();
+    this.gate.changed();
+    for (const { controller } of this.#running.values()) {
+      if (!controller.signal.aborted) controller.abort(new Error(reason));
+    }
+    await Promise.all(
+      queued.map((job) =>
+        this.#reportEnd(job.request, { conclusion: "cancelled", reason, lines: [`Job cancelled: ${reason}`] }),
+      ),
+    );
+  }
+
+  /** Resolves true once nothing runs or waits, false when `timeoutMs` passes first. */
+  whenIdle(timeoutMs: number): Promise<boolean> {
+    if (this.#idle()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#idleWaiters = this.#idleWaiters.filter((w) => w !== wake);
+        resolve(false);
+      }, timeoutMs);
+      // Running jobs keep the process alive; this timer alone must not (a drain cut short).
+      timer.unref();
+      const wake = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.#idleWaiters.push(wake);
+    });
+  }
+
+  /** Resolves when every job task has ended (after `cancelAll`). */
+  async settled(): Promise<void> {
+    while (this.#tasks.size > 0) await Promise.all([...this.#tasks]);
+  }
+
+  #idle(): boolean {
+    return this.#running.size === 0 && this.#options.scheduler.queued === 0;
+  }
+
+  #pump(): void {
+    const scheduler = this.#options.scheduler;
+    for (let job = scheduler.next(); job !== undefined; job = scheduler.next()) {
+      const started = job;
+      const controller = new AbortController();
+      this.#running.set(started.request.request_id, { job: started, controller });
+      const task = this.#run(started, controller.signal).finally(() => {
+        this.#running.delete(started.request.request_id);
+        scheduler.release(started.label);
+        this.#tasks.delete(task);
+        this.gate.changed();
+        this.#pump();
+        if (this.#idle()) for (const wake of this.#idleWaiters.splice(0)) wake();
+      });
+      this.#tasks.add(task);
+    }
+    this.gate.changed();
+  }
+
+  async #run(job: QueuedJob, signal: AbortSignal): Promise<void> {
+    const { store, logger, metrics } = this.#options;
+    const request = job.request;
+    const requestId = request.request_id;
+    const owner = request.owner;
+    try {
+      try {
+        await store.markRunning(requestId);
+      } catch (error) {
+        // Finished meanwhile (cancelled through another way): nothing to run.
+        if (error instanceof JobStateError) {
+          logger.info({ requestId, state: error.message }, "job no longer waiting; not started");
+          return;
+        }
+        throw error;
+      }
+      const publish = (event: Parameters<JobQueue["publishEvent"]>[0]) =>
+        this.#options.queue.publishEvent(event, owner);
+      const recorderOptions = {
+        store,
+        publish,
+        onStoreError: (error: unknown, what: string) =>
+          logger.warn({ requestId, what, err: error }, "storing the job's events failed"),
+        onPublishError: (error: unknown, event: { seq: number; type: string }) =>
+          logger.error({ requestId, seq: event.seq, type: event.type, err: error }, "publishing a job event failed"),
+      };
+      const startSeq = await store.nextEventSeq(requestId);
+
+      // Before the VM: fetch the image when missing, with progress in the job's log.
+      let engineSeq = startSeq;
+      if (!(await isImagePresent(job.image))) {
+        const pre = new JobEventRecorder({ ...recorderOptions });
+        const events = new JobEventEmitter(requestId, pre.sink, { startAt: startSeq, logger });
+        events.system(`Fetching image ${job.label} from ${job.image.source}`);
+        try {
+          await (this.#options.ensureImage ?? defaultEnsureImage)(job.image, (line) => events.system(line));
+        } catch (error) {
+          await events.flush();
+          await pre.close();
+          const why = error instanceof Error ? error.message : String(error);
+          await this.#reportEnd(request, { conclusion: "failure", reason: why, lines: [why] });
+          return;
+        }
+        await events.flush();
+        await pre.close();
+        engineSeq = events.nextSeq;
+      }
+
+      const recorder = new JobEventRecorder({ ...recorderOptions, seqOffset: engineSeq });
+      const vmName = job.attempt <= 1 ? vmNameFor(requestId) : `${vmNameFor(requestId)}-${job.attempt}`;
+      try {
+        const result = await this.#options.engine.runJob(request, job.image, {
+          sink: recorder.sink,
+          signal,
+          vmName,
+          ...(this.#options.keepVm === undefined ? {} : { keepVm: this.#options.keepVm }),
+          onVm: vmRecordHook({
+            store,
+            hostId: this.#options.hostId,
+            requestId,
+            onError: (error, name) => logger.warn({ requestId, vm: name, err: error }, "recording the VM failed"),
+          }),
+        });
+        await recorder.close();
+        const finished = await store.finish(requestId, result.conclusion, result.reason ?? null);
+        const started = finished.job.startedAt ?? finished.job.receivedAt;
+        metrics.observeJob({
+          label: job.label,
+          conclusion: result.conclusion,
+          seconds: (Date.now() - started.getTime()) / 1000,
+        });
+        if (result.bootToSshMs !== undefined) metrics.observeBoot({ label: job.label, seconds: result.bootToSshMs / 1000 });
+        logger.info({ requestId, conclusion: result.conclusion, reason: result.reason, kept: result.kept }, "job finished");
+      } finally {
+        await recorder.close();
+      }
+    } catch (error) {
+      // Not a job failure (those end in runJob's result) but ours: a store that fails, say.
+      logger.error({ requestId, err: error }, "running the job failed");
+      const why = error instanceof Error ? error.message : String(error);
+      await this.#reportEnd(request, {
+        conclusion: "failure",
+        reason: `internal error of the orchestrator: ${why}`,
+        lines: [`The orchestrator could not run the job: ${why}`],
+      });
+    }
+  }
+
+  /** Reports a job's end outside the engine; failures are logged (recovery settles it later). */
+  async #reportEnd(
+    request: JobRequest,
+    end: { conclusion: "success" | "failure" | "cancelled"; reason: string; lines: readonly string[] },
+  ): Promise<void> {
+    try {
+      await reportJobEnd(
+        { store: this.#options.store, queue: this.#options.queue, logger: this.#options.logger },
+        { requestId: request.request_id, owner: request.owner, mask: request.mask },
+        end,
+      );
+    } catch (error) {
+      this.#options.logger.error(
+        { requestId: request.request_id, err: error },
+        "reporting the job's end failed; the next start settles it",
+      );
+    }
+  }
+}
+
+async function defaultEnsureImage(image: ImageEntry, onProgress: (line: string) => void): Promise<void> {
+  let last = 0;
+  await fetchImage(image, {
+    onProgress: (progress) => {
+      const now = Date.now();
+      if (now - last < 10_000 && !progress.done) return;
+      last = now;
+      onProgress(formatProgress(progress));
+    },
+  });
+}
