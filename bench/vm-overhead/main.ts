@@ -5,7 +5,7 @@
 // the same run, alternating, on the fast test guest. Also prints boot-to-SSH (QEMU started →
 // SSH session) for both. Target: engine / baseline <= 1.10.
 //
-//   node --conditions=@solstice/source bench/vm-overhead/main.ts [--rounds 3]
+//   node --conditions=@solstice/source bench/vm-overhead/main.ts [--rounds 5]
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -14,7 +14,13 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { newJobRequest } from "@solstice/common";
-import { type ImageEntry, LineSplitter, resolveAccel, SshPortAllocator, VmEngine } from "@solstice/orchestrator";
+import {
+  type ImageEntry,
+  LineSplitter,
+  resolveAccel,
+  type SshPortAllocator,
+  VmEngine,
+} from "@solstice/orchestrator";
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -42,9 +48,13 @@ interface Guest {
 }
 
 async function fastGuest(): Promise<Guest> {
-  const { stdout } = await run("bash", [join(root, "scripts/build-test-guests.sh"), "fast", "--print-paths=json"], {
-    maxBuffer: 1 << 24,
-  });
+  const { stdout } = await run(
+    "bash",
+    [join(root, "scripts/build-test-guests.sh"), "fast", "--print-paths=json"],
+    {
+      maxBuffer: 1 << 24,
+    },
+  );
   return (JSON.parse(stdout) as { fast: Guest }).fast;
 }
 
@@ -77,7 +87,12 @@ async function gitServer(dir: string): Promise<{ daemon: ChildProcess; port: num
   return { daemon, port, sha };
 }
 
-async function engineRound(engine: VmEngine, image: ImageEntry, repoUrl: string, sha: string): Promise<Sample> {
+async function engineRound(
+  engine: VmEngine,
+  image: ImageEntry,
+  repoUrl: string,
+  sha: string,
+): Promise<Sample> {
   const request = newJobRequest({
     source: "manual",
     repo_url: repoUrl,
@@ -97,7 +112,12 @@ async function engineRound(engine: VmEngine, image: ImageEntry, repoUrl: string,
       if (event.step === 0 && event.stream === "stdout") firstOutput ??= now;
     },
   });
-  if (result.conclusion !== "success" || firstOutput === undefined || sshUp === undefined || qemuStarted === undefined) {
+  if (
+    result.conclusion !== "success" ||
+    firstOutput === undefined ||
+    sshUp === undefined ||
+    qemuStarted === undefined
+  ) {
     throw new Error(`engine round failed: ${result.conclusion} ${result.reason ?? ""}`);
   }
   return { firstOutputMs: firstOutput - start, bootToSshMs: sshUp - qemuStarted };
@@ -163,7 +183,7 @@ function median(values: readonly number[]): number {
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
 async function main(): Promise<void> {
-  const rounds = argValue("--rounds", 3);
+  const rounds = argValue("--rounds", 5);
   const guest = await fastGuest();
   const dir = await mkdtemp(join(tmpdir(), "solstice-bench-vm-"));
   const { daemon, port, sha } = await gitServer(join(dir, "git"));

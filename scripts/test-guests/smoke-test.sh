@@ -5,7 +5,11 @@
 # http:// from the host (SLIRP: 10.0.2.2), SFTP, then ACPI powerdown through QMP.
 # Prints the QEMU command line and the timings (boot to SSH, powerdown).
 #
-#   scripts/test-guests/smoke-test.sh fast|cloud-init [--machine pc|q35] [--cpu MODEL] [--keep]
+#   scripts/test-guests/smoke-test.sh fast|cloud-init [--machine pc|q35] [--cpu MODEL] [--smp N]
+#                                     [--mem MIB] [--no-rng] [--keep]
+#
+# The QEMU command line is the VM engine's under TCG (-cpu max, -nodefaults, virtio-rng-pci,
+# the overlay with cache=unsafe); SMOKE_KERNEL and SMOKE_APPEND override the kernel and append.
 #
 # Needs the guest built (scripts/build-test-guests.sh GUEST). Leaves nothing running.
 set -euo pipefail
@@ -15,11 +19,14 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
 guest="${1:-fast}"
 shift || true
-machine=pc cpu="" keep=0
+machine=pc cpu=max keep=0 smp=1 mem=512 rng=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --machine) machine="$2"; shift ;;
     --cpu) cpu="$2"; shift ;;
+    --smp) smp="$2"; shift ;;
+    --mem) mem="$2"; shift ;;
+    --no-rng) rng=0 ;;
     --keep) keep=1 ;;
     *) die "unknown argument: $1" ;;
   esac
@@ -92,15 +99,16 @@ genisoimage -quiet -V cidata -J -R -o "$work/seed.iso" "$work/seed/user-data" "$
 
 qemu-img create -q -f qcow2 -F qcow2 -b "$gdir/disk.qcow2" "$work/overlay.qcow2" 2G
 ssh_port="$(free_port 10022 10121)"
-cmd=(qemu-system-x86_64 -machine "$machine" -accel tcg -m 512 -smp 1
-  -display none -no-reboot
-  -serial "file:$work/console.log"
+# The VM engine's command line (docs/vm-engine.md), console to a file instead of a socket.
+cmd=(qemu-system-x86_64 -name "guest=smoke-$guest" -machine "$machine,accel=tcg" -cpu "$cpu"
+  -smp "$smp" -m "$mem" -nodefaults -no-user-config -display none -vga none -no-reboot
   -qmp "unix:$work/qmp.sock,server=on,wait=off"
-  -kernel "${SMOKE_KERNEL:-$gdir/vmlinux}" -initrd "$gdir/initrd.img" -append "${SMOKE_APPEND:-$GUEST_APPEND}"
-  -drive "file=$work/overlay.qcow2,format=qcow2,if=virtio"
-  -drive "file=$work/seed.iso,format=raw,media=cdrom,if=ide,readonly=on"
-  -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$ssh_port-:22" -device virtio-net-pci,netdev=n0)
-[ -n "$cpu" ] && cmd+=(-cpu "$cpu")
+  -serial "file:$work/console.log"
+  -netdev "user,id=net0,hostfwd=tcp:127.0.0.1:$ssh_port-:22" -device virtio-net-pci,netdev=net0)
+[ "$rng" = 1 ] && cmd+=(-device virtio-rng-pci)
+cmd+=(-drive "file=$work/overlay.qcow2,format=qcow2,if=virtio,cache=unsafe"
+  -drive "file=$work/seed.iso,format=raw,if=ide,media=cdrom,readonly=on"
+  -kernel "${SMOKE_KERNEL:-$gdir/vmlinux}" -initrd "$gdir/initrd.img" -append "${SMOKE_APPEND:-$GUEST_APPEND}")
 log "QEMU: ${cmd[*]}"
 start=$(date +%s.%N)
 "${cmd[@]}" &

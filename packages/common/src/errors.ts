@@ -384,11 +384,9 @@ export class ActionsWorkflowInvalidError extends SolsticeError {
 
   constructor(file: string, errors: readonly WorkflowError[]) {
     const count = errors.length === 1 ? "1 error" : `${errors.length} errors`;
-    super(
-      "ACTIONS_WORKFLOW_ERRORS",
-      `${file}: ${count}\n${errors.map((e) => e.toString()).join("\n")}`,
-      { hint: errors[0]?.hint ?? "fix the workflow file" },
-    );
+    super("ACTIONS_WORKFLOW_ERRORS", `${file}: ${count}\n${errors.map((e) => e.toString()).join("\n")}`, {
+      hint: errors[0]?.hint ?? "fix the workflow file",
+    });
     this.file = file;
     this.errors = errors;
   }

@@ -1,3 +1,4 @@
+export * from "./actions/index.ts";
 export * from "./db/index.ts";
 export * from "./errors.ts";
 export * from "./messages/index.ts";

@@ -117,6 +117,8 @@ export {
 export {
   CapacityMapError,
   DatabaseOpenError,
+  OrchestratorStartError,
+  OrchestratorStoppingError,
   HttpApiError,
   JobNotFoundError,
   JobStateError,
@@ -219,6 +221,32 @@ export {
   projectKey,
 } from "./service/debug-ssh-policy.ts";
 export { JobEventRecorder, type JobEventRecorderOptions } from "./service/job-event-recorder.ts";
+// --- The running service (startOrchestrator: fleet and embedded mode; `cidev run` uses it) ---
+export { type Admission, AdmissionGate } from "./service/admission-gate.ts";
+export { CancelListener, type CancelListenerOptions } from "./service/cancel-listener.ts";
+export { DEBUG_KEY_FILE, DebugSsh, type DebugSshOptions } from "./service/debug-ssh.ts";
+export { DEBUG_SSH_KEY_ENV, type DebugSshKeys, parseDebugSshKeys } from "./service/debug-ssh-keys.ts";
+export {
+  type JobEnd,
+  type JobEndReportDeps,
+  type JobEndSubject,
+  ownerOf,
+  reportJobEnd,
+} from "./service/job-end-report.ts";
+export { JobIntake, type JobIntakeOptions } from "./service/job-intake.ts";
+export { type CancelOutcome, JobRunner, type JobRunnerOptions, type QueuedJob } from "./service/job-runner.ts";
+export {
+  migrateDatabase,
+  type OrchestratorDeps,
+  type RunningOrchestrator,
+  SERVICE_NAME,
+  startOrchestrator,
+} from "./service/orchestrator-service.ts";
+export { type ShutdownParts, type ShutdownReport, shutdown } from "./service/shutdown.ts";
+export { recoverOnStart, type StartupRecoveryDeps } from "./service/startup-recovery.ts";
+export { onStopSignals, type StopSignalHandlers } from "./service/stop-signals.ts";
+export { vmRecordHook } from "./service/vm-record-hook.ts";
+// --- end running service ---
 // --- end service ---
 
 // --- VM lifecycle, SSH and job execution (vm/, ssh/ssh-session.ts, exec/, io/, vm-engine.ts) ---
@@ -236,7 +264,14 @@ export {
   VmWorkDirError,
   WorkspaceCheckoutError,
 } from "./errors.ts";
-export { type GuestLayout, guestLayout, resolveWorkingDirectory } from "./exec/guest-layout.ts";
+export {
+  type GuestLayout,
+  guestLayout,
+  RUN_DIR_NAME,
+  RUNNER_SCRIPT_NAME,
+  resolveWorkingDirectory,
+  WORKSPACE_DIR_NAME,
+} from "./exec/guest-layout.ts";
 export {
   abortReason,
   type ExecuteJobOptions,
@@ -268,7 +303,12 @@ export {
   type StepScriptInput,
   shellTemplate,
 } from "./exec/step-script.ts";
-export { CHECKOUT_DONE_MARKER, type CheckoutInput, renderCheckoutScript } from "./exec/workspace-script.ts";
+export {
+  CHECKOUT_DONE_MARKER,
+  renderWorkspaceScript,
+  WORKSPACE_MARKER,
+  type WorkspaceScriptInput,
+} from "./exec/workspace-script.ts";
 export { resolveCarriageReturns, stripControlSequences } from "./io/control-chars.ts";
 export { LineSplitter, type LineSplitterOptions } from "./io/line-splitter.ts";
 export {

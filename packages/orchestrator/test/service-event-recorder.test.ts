@@ -5,7 +5,8 @@ import { migrateToLatest } from "../src/persistence/migrate.ts";
 import { JobEventRecorder } from "../src/service/job-event-recorder.ts";
 import { openTestDatabase, type TestDatabase } from "./persistence-backends.ts";
 
-// The recorder over the embedded database (PGlite): events to the owner, lines to the store.
+// The recorder over the embedded database (PGlite): events to the owner, lines and the event
+// high-water mark to the store, always stored before published.
 describe("JobEventRecorder", () => {
   let t: TestDatabase;
   let store: JobStore;
@@ -23,19 +24,9 @@ describe("JobEventRecorder", () => {
     return req.request_id;
   }
 
-  test("publishes every event in order, stores the lines, marks steps started once", async () => {
-    const id = await runningJob();
-    const published: JobEvent[] = [];
-    const recorder = new JobEventRecorder({
-      store,
-      publish: async (e) => {
-        published.push(e);
-      },
-      flushLines: 3,
-      flushMs: 60_000,
-    });
+  function jobEvents(id: string): JobEvent[] {
     const seq = new EventSequencer(id);
-    const events = [
+    return [
       seq.next({ type: "job_started", host: "h", label: "fast" }),
       seq.next({ type: "log", step: null, stream: "system", text: "booting" }),
       seq.next({ type: "step_started", step: 0, name: "build" }),
@@ -46,12 +37,31 @@ describe("JobEventRecorder", () => {
       seq.next({ type: "log", step: 1, stream: "stdout", text: "c" }),
       seq.next({ type: "job_finished", conclusion: "success" }),
     ];
+  }
+
+  test("publishes every event in order, stores the lines, marks steps started, raises the high-water mark", async () => {
+    const id = await runningJob();
+    const published: JobEvent[] = [];
+    // Each event leaves only once the store covers its seq.
+    const markAtPublish: number[] = [];
+    const recorder = new JobEventRecorder({
+      store,
+      publish: async (e) => {
+        markAtPublish.push((await store.nextEventSeq(id)) - e.seq);
+        published.push(e);
+      },
+      flushEvents: 3,
+      flushMs: 60_000,
+    });
+    const events = jobEvents(id);
     try {
       for (const e of events) await recorder.sink(e);
     } finally {
       await recorder.close();
     }
     expect(published).toEqual(events);
+    expect(markAtPublish.every((d) => d >= 1)).toBe(true);
+    expect(recorder.published).toBe(events.length);
     expect((await store.getLogs(id)).map((l) => [l.seq, l.step, l.stream, l.text])).toEqual([
       [1, null, "system", "booting"],
       [3, 0, "stdout", "a"],
@@ -59,48 +69,90 @@ describe("JobEventRecorder", () => {
       [7, 1, "stdout", "c"],
     ]);
     expect((await store.getJob(id))?.stepsStarted).toBe(true);
+    expect(await store.nextEventSeq(id)).toBe(events.length);
   });
 
-  test("lines are stored before a failing publish rejects; store failures are reported, not thrown", async () => {
+  test("a job run again continues its sequence: seqOffset shifts published and stored seqs", async () => {
     const id = await runningJob();
-    const storeErrors: string[] = [];
+    await store.recordEventSeq(id, 40);
+    const published: number[] = [];
+    const recorder = new JobEventRecorder({
+      store,
+      publish: async (e) => {
+        published.push(e.seq);
+      },
+      seqOffset: await store.nextEventSeq(id),
+    });
+    for (const e of jobEvents(id)) await recorder.sink(e);
+    await recorder.close();
+    expect(published).toEqual([40, 41, 42, 43, 44, 45, 46, 47, 48]);
+    expect((await store.getLogs(id)).map((l) => l.seq)).toEqual([41, 43, 44, 47]);
+    expect(await store.nextEventSeq(id)).toBe(49);
+    // The mark never goes down.
+    await store.recordEventSeq(id, 3);
+    expect(await store.nextEventSeq(id)).toBe(49);
+  });
+
+  test("a failing publish: the batch is stored first, the flush rejects, each failure is reported", async () => {
+    const id = await runningJob();
+    const failed: number[] = [];
     const recorder = new JobEventRecorder({
       store,
       publish: async () => {
         throw new Error("broker down");
       },
-      flushLines: 1,
-      onStoreError: (_e, what) => storeErrors.push(what),
+      onPublishError: (_e, event) => failed.push(event.seq),
     });
     const seq = new EventSequencer(id);
-    await expect(
-      recorder.sink(seq.next({ type: "log", step: 0, stream: "stdout", text: "kept" })),
-    ).rejects.toThrow("broker down");
+    await recorder.sink(seq.next({ type: "log", step: 0, stream: "stdout", text: "kept" }));
+    await expect(recorder.sink(seq.next({ type: "job_finished", conclusion: "failure" }))).rejects.toThrow(
+      "broker down",
+    );
+    expect(failed).toEqual([0, 1]);
+    expect(recorder.publishFailures).toBe(2);
     expect((await store.getLogs(id)).map((l) => l.text)).toEqual(["kept"]);
-
-    // A line for a job the store does not know fails in the store only.
-    const unknown = new EventSequencer(crypto.randomUUID());
-    const ok = new JobEventRecorder({
-      store,
-      publish: async () => {},
-      flushLines: 1,
-      onStoreError: (_e, what) => storeErrors.push(what),
-    });
-    await ok.sink(unknown.next({ type: "log", step: 0, stream: "stdout", text: "x" }));
-    await ok.close();
-    expect(storeErrors).toEqual(["appendLogs"]);
+    expect(await store.nextEventSeq(id)).toBe(2);
   });
 
-  test("lines buffered below the batch size are stored by the timer or on close", async () => {
+  test("store failures are reported, not thrown: the owner still gets the events", async () => {
+    const storeErrors: string[] = [];
+    const published: string[] = [];
+    // A job the store does not know: appending its lines fails (foreign key).
+    const unknown = new EventSequencer(crypto.randomUUID());
+    const recorder = new JobEventRecorder({
+      store,
+      publish: async (e) => {
+        published.push(e.type);
+      },
+      onStoreError: (_e, what) => storeErrors.push(what),
+    });
+    await recorder.sink(unknown.next({ type: "log", step: 0, stream: "stdout", text: "x" }));
+    await recorder.sink(unknown.next({ type: "job_finished", conclusion: "success" }));
+    await recorder.close();
+    expect(storeErrors).toEqual(["appendLogs"]);
+    expect(published).toEqual(["log", "job_finished"]);
+  });
+
+  test("events buffered below the batch size are flushed by the timer or on close", async () => {
     const id = await runningJob();
-    const recorder = new JobEventRecorder({ store, publish: async () => {}, flushLines: 100, flushMs: 10 });
+    const published: string[] = [];
+    const recorder = new JobEventRecorder({
+      store,
+      publish: async (e) => {
+        published.push(e.type === "log" ? e.text : e.type);
+      },
+      flushEvents: 100,
+      flushMs: 10,
+    });
     const seq = new EventSequencer(id);
     await recorder.sink(seq.next({ type: "log", step: 0, stream: "stdout", text: "one" }));
-    for (let i = 0; i < 200 && (await store.getLogs(id)).length === 0; i++)
-      await new Promise((r) => setTimeout(r, 10));
+    expect(published).toEqual([]);
+    for (let i = 0; i < 200 && published.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(published).toEqual(["one"]);
     expect((await store.getLogs(id)).map((l) => l.text)).toEqual(["one"]);
     await recorder.sink(seq.next({ type: "log", step: 0, stream: "stdout", text: "two" }));
     await recorder.close();
+    expect(published).toEqual(["one", "two"]);
     expect((await store.getLogs(id)).map((l) => l.text)).toEqual(["one", "two"]);
   });
 });

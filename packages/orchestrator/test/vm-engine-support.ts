@@ -25,31 +25,37 @@ interface GuestPaths {
 }
 
 /**
- * The fast test guest (built by scripts/build-test-guests.sh, cached; built here when missing)
- * as an image map entry. Fails with the build's output when it cannot be built.
+ * A test guest (built by scripts/build-test-guests.sh, cached; built here when missing) as an
+ * image map entry. Fails with the build's output when it cannot be built.
  */
-export async function fastGuestImage(overrides: Partial<ImageEntry> = {}): Promise<ImageEntry> {
+async function testGuestImage(
+  guestName: "fast" | "cloud-init",
+  label: string,
+  defaults: ImageEntry["defaults"],
+  overrides: Partial<ImageEntry>,
+): Promise<ImageEntry> {
   let stdout: string;
   try {
     ({ stdout } = await run(
       "bash",
-      [join(REPO_ROOT, "scripts/build-test-guests.sh"), "fast", "--print-paths=json"],
+      [join(REPO_ROOT, "scripts/build-test-guests.sh"), guestName, "--print-paths=json"],
       {
         maxBuffer: 16 * 1024 * 1024,
       },
     ));
   } catch (error) {
     const e = error as { stderr?: string; message: string };
-    throw new Error(`the fast test guest could not be built: ${e.stderr?.slice(-2000) ?? e.message}`);
+    throw new Error(`the ${guestName} test guest could not be built: ${e.stderr?.slice(-2000) ?? e.message}`);
   }
-  const guest = (JSON.parse(stdout) as { fast: GuestPaths }).fast;
+  const guest = (JSON.parse(stdout) as Record<string, GuestPaths>)[guestName];
+  if (guest === undefined) throw new Error(`build-test-guests.sh printed no paths for ${guestName}`);
   return {
-    label: "solstice-fast-guest",
+    label,
     source: `file://${guest.disk}`,
     localPath: guest.disk,
     decompress: "none",
     nocloud: true,
-    defaults: { cpu: 1, ramMb: 512, diskGb: 1 },
+    defaults,
     sha256: undefined,
     format: guest.format,
     sshUser: guest.ssh_user,
@@ -59,6 +65,16 @@ export async function fastGuestImage(overrides: Partial<ImageEntry> = {}): Promi
     accel: "auto",
     ...overrides,
   };
+}
+
+/** The fast test guest (busybox + dropbear + git initramfs; SSH in seconds under TCG). */
+export function fastGuestImage(overrides: Partial<ImageEntry> = {}): Promise<ImageEntry> {
+  return testGuestImage("fast", "solstice-fast-guest", { cpu: 1, ramMb: 512, diskGb: 1 }, overrides);
+}
+
+/** The cloud-init test guest (Debian 12 with systemd, cloud-init, OpenSSH, git; user `debian`). */
+export function cloudInitGuestImage(overrides: Partial<ImageEntry> = {}): Promise<ImageEntry> {
+  return testGuestImage("cloud-init", "debian-12-cloudinit", { cpu: 1, ramMb: 1024, diskGb: 2 }, overrides);
 }
 
 /** A free TCP port on 127.0.0.1 (bound and released). */

@@ -1,13 +1,18 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CHECKOUT_DONE_MARKER, renderCheckoutScript } from "../src/exec/workspace-script.ts";
+import { RUNNER_SCRIPT } from "../src/exec/step-script.ts";
+import {
+  CHECKOUT_DONE_MARKER,
+  renderWorkspaceScript,
+  WORKSPACE_MARKER,
+} from "../src/exec/workspace-script.ts";
 
-// The checkout script run by the host's /bin/sh and git against a local repository (file://),
-// as the guest runs it against the test's git daemon.
+// The workspace script run by the host's /bin/sh and git against a local repository (file://),
+// as the guest runs it against the test's git daemon, with HOME pointing at a temporary directory.
 
 const run = promisify(execFile);
 const git = (cwd: string, ...args: string[]) =>
@@ -34,15 +39,16 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function checkout(workspace: string, sha: string, depth?: number) {
-  const script = renderCheckoutScript({
-    workspace,
+async function prepare(home: string, sha: string, depth?: number) {
+  await mkdir(home, { recursive: true });
+  const script = renderWorkspaceScript({
     repoUrl: `file://${repo}`,
     commitSha: sha,
+    runnerScript: RUNNER_SCRIPT,
     ...(depth === undefined ? {} : { depth }),
   });
   try {
-    const { stdout, stderr } = await run("/bin/sh", ["-c", script]);
+    const { stdout, stderr } = await run("/bin/sh", ["-c", script], { env: { ...process.env, HOME: home } });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -50,36 +56,41 @@ async function checkout(workspace: string, sha: string, depth?: number) {
   }
 }
 
-describe("renderCheckoutScript", () => {
-  it("checks out exactly an older commit (not the branch tip) and says so", async () => {
-    const workspace = join(dir, "ws1");
-    const result = await checkout(workspace, first);
+describe("renderWorkspaceScript", () => {
+  it("writes the step runner, names the workspace, and checks out exactly an older commit", async () => {
+    const home = join(dir, "home1");
+    const result = await prepare(home, first);
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain(`${CHECKOUT_DONE_MARKER}${first}`);
-    expect((await git(workspace, "rev-parse", "HEAD")).stdout.trim()).toBe(first);
-    expect((await run("cat", [join(workspace, "file.txt")])).stdout).toBe("one\n");
+    const lines = result.stdout.trim().split("\n");
+    expect(lines[0]).toBe(`${WORKSPACE_MARKER}${home}/work`);
+    expect(lines.at(-1)).toBe(`${CHECKOUT_DONE_MARKER}${first}`);
+    expect((await git(join(home, "work"), "rev-parse", "HEAD")).stdout.trim()).toBe(first);
+    expect(await readFile(join(home, "work", "file.txt"), "utf8")).toBe("one\n");
+    expect(await readFile(join(home, ".solstice-run", "run-step.sh"), "utf8")).toBe(RUNNER_SCRIPT);
+    expect((await stat(join(home, ".solstice-run", "run-step.sh"))).mode & 0o777).toBe(0o755);
+    expect((await stat(join(home, ".solstice-run"))).mode & 0o777).toBe(0o700);
   });
 
   it("reuses an existing workspace for another commit, with the full history when depth is 0", async () => {
-    const workspace = join(dir, "ws2");
-    expect((await checkout(workspace, first)).code).toBe(0);
-    const again = await checkout(workspace, second.toUpperCase(), 0);
+    const home = join(dir, "home2");
+    expect((await prepare(home, first)).code).toBe(0);
+    const again = await prepare(home, second.toUpperCase(), 0);
     expect(again.code).toBe(0);
-    expect((await git(workspace, "rev-parse", "HEAD")).stdout.trim()).toBe(second);
-    expect((await git(workspace, "rev-list", "--count", "HEAD")).stdout.trim()).toBe("2");
+    expect((await git(join(home, "work"), "rev-parse", "HEAD")).stdout.trim()).toBe(second);
+    expect((await git(join(home, "work"), "rev-list", "--count", "HEAD")).stdout.trim()).toBe("2");
   });
 
   it("fails when the commit does not exist", async () => {
-    const result = await checkout(join(dir, "ws3"), "0123456789abcdef0123456789abcdef01234567");
+    const result = await prepare(join(dir, "home3"), "0123456789abcdef0123456789abcdef01234567");
     expect(result.code).not.toBe(0);
     expect(result.stdout).not.toContain(CHECKOUT_DONE_MARKER);
   });
 
   it("never prints the repository URL (it may carry a token)", () => {
-    const script = renderCheckoutScript({
-      workspace: "/w",
+    const script = renderWorkspaceScript({
       repoUrl: "https://x:secret@h/r.git",
       commitSha: first,
+      runnerScript: RUNNER_SCRIPT,
     });
     expect(script.match(/secret/g)).toHaveLength(1);
     expect(script).toContain("url='https://x:secret@h/r.git'");
@@ -87,6 +98,8 @@ describe("renderCheckoutScript", () => {
   });
 
   it.each(["main", "HEAD~1", "abc", "; rm -rf /", ""])("refuses the commit id %j", (sha) => {
-    expect(() => renderCheckoutScript({ workspace: "/w", repoUrl: "u", commitSha: sha })).toThrow(TypeError);
+    expect(() =>
+      renderWorkspaceScript({ repoUrl: "u", commitSha: sha, runnerScript: RUNNER_SCRIPT }),
+    ).toThrow(TypeError);
   });
 });

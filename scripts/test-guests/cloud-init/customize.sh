@@ -16,6 +16,7 @@ in_root systemctl mask \
   sys-kernel-debug.mount sys-kernel-tracing.mount dev-hugepages.mount \
   systemd-binfmt.service proc-sys-fs-binfmt_misc.automount systemd-pstore.service >/dev/null 2>&1
 
+chmod 0440 "$root/etc/sudoers.d/90-solstice"
 # Host keys are made by cloud-init at first boot (ssh_deletekeys / ssh_genkeytypes).
 rm -f "$root"/etc/ssh/ssh_host_*
 # A fresh machine id on each boot of the image.

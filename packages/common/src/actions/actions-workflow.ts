@@ -13,7 +13,11 @@ export type TemplatePart = string | { readonly expression: string };
  * may evaluate to any type (`${{ fromJSON(x) }}`, `${{ 3 }}`).
  */
 export type ActionsValue =
-  | { readonly kind: "literal"; readonly value: string | number | boolean | null; readonly at: SourceLocation }
+  | {
+      readonly kind: "literal";
+      readonly value: string | number | boolean | null;
+      readonly at: SourceLocation;
+    }
   | { readonly kind: "template"; readonly parts: readonly TemplatePart[]; readonly at: SourceLocation }
   | { readonly kind: "expression"; readonly expression: string; readonly at: SourceLocation }
   | { readonly kind: "sequence"; readonly items: readonly ActionsValue[]; readonly at: SourceLocation }

@@ -3,7 +3,18 @@ import { data } from "@actions/expressions";
 // Plain JSON values ↔ the data types of `@actions/expressions` (DictionaryData, ArrayData…).
 
 /** A JSON value as contexts carry it. */
-export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+export type JsonValue =
+  | string
+  | number
+  | boolean
+  | null
+  | readonly JsonValue[]
+  | { readonly [key: string]: JsonValue };
+
+/** Whether a JSON value is an object (not null, not an array). */
+export function isJsonObject(value: JsonValue | undefined): value is { readonly [key: string]: JsonValue } {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
 
 /** `value` (any JSON-like value; undefined becomes null) as expression data. */
 export function toExpressionData(value: unknown): data.ExpressionData {
@@ -15,7 +26,10 @@ export function toExpressionData(value: unknown): data.ExpressionData {
   if (Array.isArray(value)) return new data.Array(...value.map(toExpressionData));
   if (typeof value === "object") {
     return new data.Dictionary(
-      ...Object.entries(value as Record<string, unknown>).map(([key, v]) => ({ key, value: toExpressionData(v) })),
+      ...Object.entries(value as Record<string, unknown>).map(([key, v]) => ({
+        key,
+        value: toExpressionData(v),
+      })),
     );
   }
   return new data.StringData(String(value));

@@ -8,7 +8,17 @@ import { toExpressionData } from "./expression-data.ts";
 // and `hashFiles`, which is refused (the files are in the VM, not where expressions are evaluated).
 
 /** The job's status when a step is reached, for `success()`, `failure()`, `cancelled()`. */
-export type JobStatus = "success" | "failure" | "cancelled";
+export type ActionsJobStatus = "success" | "failure" | "cancelled";
+
+/**
+ * What the status functions answer, when it is not one status: a job's own `if` reads its
+ * `needs` (success() only if every needed job succeeded; failure() if any failed).
+ */
+export interface StatusAnswers {
+  readonly success: boolean;
+  readonly failure: boolean;
+  readonly cancelled: boolean;
+}
 
 /** Every context name an expression may read. */
 export const CONTEXT_NAMES = [
@@ -69,13 +79,17 @@ export function parseExpression(expression: string): Expr | ExpressionFailure {
 /** The contexts an expression reads, as plain JSON-like values (absent ones read as null). */
 export type ExpressionContexts = Partial<Record<ContextName, unknown>>;
 
-function functions(status: JobStatus | undefined): Map<string, FunctionDefinition> {
+function functions(status: ActionsJobStatus | StatusAnswers | undefined): Map<string, FunctionDefinition> {
+  const answers: StatusAnswers | undefined =
+    typeof status === "string"
+      ? { success: status === "success", failure: status === "failure", cancelled: status === "cancelled" }
+      : status;
   const statusFunction = (name: string, value: () => boolean): FunctionDefinition => ({
     name,
     minArgs: 0,
     maxArgs: 0,
     call: () => {
-      if (status === undefined && name !== "always") {
+      if (answers === undefined && name !== "always") {
         // Translation never asks: conditions with status functions are left for execution.
         throw new Error(`${name}() is only known when the step is reached`);
       }
@@ -83,9 +97,9 @@ function functions(status: JobStatus | undefined): Map<string, FunctionDefinitio
     },
   });
   return new Map<string, FunctionDefinition>([
-    ["success", statusFunction("success", () => status === "success")],
-    ["failure", statusFunction("failure", () => status === "failure")],
-    ["cancelled", statusFunction("cancelled", () => status === "cancelled")],
+    ["success", statusFunction("success", () => answers?.success === true)],
+    ["failure", statusFunction("failure", () => answers?.failure === true)],
+    ["cancelled", statusFunction("cancelled", () => answers?.cancelled === true)],
     ["always", statusFunction("always", () => true)],
     [
       "hashfiles",
@@ -118,7 +132,7 @@ export function contextDictionary(contexts: ExpressionContexts): data.Dictionary
 export function evaluateParsed(
   expr: Expr,
   contexts: data.Dictionary,
-  status?: JobStatus,
+  status?: ActionsJobStatus | StatusAnswers,
 ): data.ExpressionData | ExpressionFailure {
   try {
     return new Evaluator(expr, contexts, functions(status)).evaluate();
@@ -136,7 +150,7 @@ export function evaluateParsed(
 export function evaluateExpression(
   expression: string,
   contexts: ExpressionContexts | data.Dictionary,
-  status?: JobStatus,
+  status?: ActionsJobStatus | StatusAnswers,
 ): data.ExpressionData | ExpressionFailure {
   const expr = parseExpression(expression);
   if (expr instanceof ExpressionFailure) return expr;

@@ -65,7 +65,10 @@ class Failed {
  *   residualExpression("steps.a.outputs.v == matrix.os", { contexts, mode: "value" });
  *   // { kind: "runtime", expression: "steps.a.outputs.v == 'omnios'" }
  */
-export function residualExpression(expression: string, options: ResidualOptions): Residual | ExpressionFailure {
+export function residualExpression(
+  expression: string,
+  options: ResidualOptions,
+): Residual | ExpressionFailure {
   const expr = parseExpression(expression);
   if (expr instanceof ExpressionFailure) return expr;
   try {

@@ -1,6 +1,9 @@
 import { convertWorkflowTemplate, NoOperationTraceWriter, parseWorkflow } from "@actions/workflow-parser";
 import { ErrorPolicy } from "@actions/workflow-parser/model/convert";
-import type { WorkflowJob as ConvertedJob, WorkflowTemplate } from "@actions/workflow-parser/model/workflow-template";
+import type {
+  WorkflowJob as ConvertedJob,
+  WorkflowTemplate,
+} from "@actions/workflow-parser/model/workflow-template";
 import type { TemplateValidationError } from "@actions/workflow-parser/templates/template-validation-error";
 import type { MappingToken, TemplateToken } from "@actions/workflow-parser/templates/tokens/index";
 import {
@@ -43,18 +46,30 @@ const START: SourceLocation = { line: 1, column: 1 };
  *   const { workflow, errors } = await validateActionsWorkflow(text, ".github/workflows/ci.yml");
  *   for (const e of errors) console.error(e.toString()); // .github/workflows/ci.yml:7:9: Unexpected value 'stepz'
  */
-export async function validateActionsWorkflow(text: string, file: string): Promise<ActionsWorkflowValidation> {
+export async function validateActionsWorkflow(
+  text: string,
+  file: string,
+): Promise<ActionsWorkflowValidation> {
   const parsed = parseWorkflow({ name: file, content: text }, new NoOperationTraceWriter());
   const root = parsed.value;
   if (root === undefined) {
     const errors = parsed.context.errors.getErrors().map((e) => toWorkflowError(e, file, "syntax"));
     return { workflow: undefined, errors: sortErrors(errors) };
   }
-  // Go on converting after schema errors, so that the id and `needs` checks report too.
+  // Go on converting after schema errors, so that the id and `needs` checks report too; but a
+  // conversion error where the schema already found one only repeats it in other words.
+  const schemaErrors = parsed.context.errors.getErrors();
   const template = await convertWorkflowTemplate(parsed.context, root, undefined, {
     errorPolicy: ErrorPolicy.TryConversion,
   });
-  const errors = parsed.context.errors.getErrors().map((e) => toWorkflowError(e, file, "schema"));
+  const reported = new Set(schemaErrors.map(startOf));
+  const errors = [
+    ...schemaErrors,
+    ...parsed.context.errors
+      .getErrors()
+      .slice(schemaErrors.length)
+      .filter((e) => !reported.has(startOf(e))),
+  ].map((e) => toWorkflowError(e, file, "schema"));
   if (errors.length > 0) return { workflow: undefined, errors: sortErrors(errors) };
   let decoded: DecodedScalars | undefined;
   const decode = () => {
@@ -75,6 +90,10 @@ export async function parseActionsWorkflow(text: string, file: string): Promise<
   const { workflow, errors } = await validateActionsWorkflow(text, file);
   if (workflow === undefined) throw new ActionsWorkflowInvalidError(file, errors);
   return workflow;
+}
+
+function startOf(e: TemplateValidationError): string {
+  return e.range === undefined ? "" : `${e.range.start.line}:${e.range.start.column}`;
 }
 
 function toWorkflowError(e: TemplateValidationError, file: string, kind: "syntax" | "schema"): WorkflowError {
@@ -144,7 +163,9 @@ function buildWorkflow(
   const jobsToken = reader.token("jobs") as MappingToken | undefined;
   for (const pair of jobsToken ?? []) {
     const id = pair.key.toString();
-    jobs.push(buildJob(id, pair.value as MappingToken, converted.get(id), decode, tokenLocation(pair.key, START)));
+    jobs.push(
+      buildJob(id, pair.value as MappingToken, converted.get(id), decode, tokenLocation(pair.key, START)),
+    );
   }
   return {
     file,
@@ -171,7 +192,8 @@ function buildJob(
   let index = 0;
   for (const stepToken of (stepsToken ?? []) as Iterable<TemplateToken>) {
     const step = convertedSteps[index];
-    const stepIf = step !== undefined && "if" in step && step.if !== undefined ? step.if.expression : "success()";
+    const stepIf =
+      step !== undefined && "if" in step && step.if !== undefined ? step.if.expression : "success()";
     steps.push(buildStep(index, stepToken as MappingToken, stepIf, decode, reader.at));
     index += 1;
   }

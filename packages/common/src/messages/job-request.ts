@@ -42,6 +42,15 @@ export const JobStepSchema = z.object({
   continue_on_error: optionalField(z.boolean()),
   /** An Actions condition (without `${{ }}`), e.g. `failure()`; absent means `success()`. */
   if: optionalField(z.string()),
+  /**
+   * Fields of this step that still hold `${{ }}` expressions, to render when the step is reached
+   * (they read earlier steps' outputs or GITHUB_ENV): `run`, `name`, `shell`,
+   * `working_directory`, `env.<NAME>`. Every other field is final text and must not be rendered.
+   * See `resolveRuntimeStep` and docs/actions-translation.md.
+   */
+  runtime_expressions: optionalField(
+    z.array(z.string().regex(/^(run|name|shell|working_directory|env\..+)$/, "not a templated field")),
+  ),
 });
 /** @see JobStepSchema */
 export type JobStep = z.infer<typeof JobStepSchema>;

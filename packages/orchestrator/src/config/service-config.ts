@@ -222,6 +222,9 @@ export function addServiceOptions(command: Command): Command {
     command.addOption(new Option(`${s.flag} ${s.arg}`, description).env(s.env));
   }
   addMqOptions(command);
+  // The orchestrator's prefetch is its capacity unless AMQP_PREFETCH says otherwise.
+  const prefetch = command.options.find((o) => o.long === "--amqp-prefetch");
+  if (prefetch !== undefined) prefetch.defaultValueDescription = "MAX_CONCURRENCY";
   return command;
 }
 

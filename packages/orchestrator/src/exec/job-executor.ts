@@ -18,7 +18,7 @@ import {
 } from "./job-plan.ts";
 import { shQuote } from "./shell-quote.ts";
 import { evaluateStepCondition, type JobStatus } from "./step-condition.ts";
-import { runStep } from "./step-runner.ts";
+import { renderStep, runStep, uploadStepFiles } from "./step-runner.ts";
 import { RUNNER_SCRIPT } from "./step-script.ts";
 import { CHECKOUT_DONE_MARKER, renderWorkspaceScript, WORKSPACE_MARKER } from "./workspace-script.ts";
 
@@ -88,9 +88,25 @@ export async function executeJob(
 ): Promise<JobExecution> {
   const { events } = options;
   const logger = options.logger ?? silentLogger;
-  // Open the SFTP channel while the workspace is checked out (the steps' uploads need it).
+  // Open the SFTP channel while the workspace is checked out, and upload the request's steps as
+  // soon as the run directory exists: both overlap the git fetch (guests under TCG are slow).
   void session.hasSftp();
-  const layout = await prepareWorkspace(session, request, options);
+  const uploads = new Map<number, Promise<void>>();
+  const layout = await prepareWorkspace(session, request, options, (early) => {
+    for (const [index, step] of (request.steps ?? []).entries()) {
+      const rendered = renderStep({
+        index,
+        step,
+        env: stepEnv(request, early, {}, step, index),
+        layout: early,
+      });
+      if ("files" in rendered) {
+        const upload = uploadStepFiles(session, rendered.files);
+        upload.catch(() => undefined);
+        uploads.set(index, upload);
+      }
+    }
+  });
   if (options.signal?.aborted) {
     return { conclusion: "cancelled", reason: abortReason(options.signal), steps: [], source: "request" };
   }
@@ -110,16 +126,6 @@ export async function executeJob(
         );
   const signal =
     options.signal === undefined ? local.signal : AbortSignal.any([options.signal, local.signal]);
-
-  const baseEnv: Record<string, string> = {
-    CI: "true",
-    SOLSTICE: "true",
-    SOLSTICE_REQUEST_ID: request.request_id,
-    SOLSTICE_COMMIT_SHA: request.commit_sha,
-    SOLSTICE_WORKDIR: layout.workspace,
-    ...plan.env,
-    ...(request.env ?? {}),
-  };
 
   const results: StepResult[] = [];
   let status: JobStatus = "success";
@@ -145,9 +151,10 @@ export async function executeJob(
           : await runStep(session, events, {
               index,
               step,
-              env: { ...baseEnv, ...(step.env ?? {}), SOLSTICE_STEP: String(index) },
+              env: stepEnv(request, layout, plan.env, step, index),
               layout,
               signal,
+              uploaded: plan.source === "request" ? uploads.get(index) : undefined,
               ...(options.killGraceMs === undefined ? {} : { killGraceMs: options.killGraceMs }),
             });
       events.stepFinished(index, {
@@ -177,6 +184,30 @@ export async function executeJob(
   return { conclusion: status, reason, steps: results, source: plan.source };
 }
 
+/**
+ * A step's environment, later entries winning: Solstice's own variables, the workflow job's env
+ * (KDL fallback), the request's env, the step's env, and the step index.
+ */
+function stepEnv(
+  request: JobRequest,
+  layout: GuestLayout,
+  planEnv: Readonly<Record<string, string>>,
+  step: JobStep,
+  index: number,
+): Record<string, string> {
+  return {
+    CI: "true",
+    SOLSTICE: "true",
+    SOLSTICE_REQUEST_ID: request.request_id,
+    SOLSTICE_COMMIT_SHA: request.commit_sha,
+    SOLSTICE_WORKDIR: layout.workspace,
+    ...planEnv,
+    ...(request.env ?? {}),
+    ...(step.env ?? {}),
+    SOLSTICE_STEP: String(index),
+  };
+}
+
 function failCondition(events: JobEventEmitter, index: number, message: string) {
   const reason = `if: ${message}`;
   events.log(index, "system", reason);
@@ -188,7 +219,12 @@ function failCondition(events: JobEventEmitter, index: number, message: string) 
  * output goes to the job log as system lines. Returns the guest layout (from the workspace path
  * the script prints). Throws {@link WorkspaceCheckoutError} when the checkout fails.
  */
-async function prepareWorkspace(session: SshSession, request: JobRequest, options: ExecuteJobOptions): Promise<GuestLayout> {
+async function prepareWorkspace(
+  session: SshSession,
+  request: JobRequest,
+  options: ExecuteJobOptions,
+  onRunDir: (layout: GuestLayout) => void,
+): Promise<GuestLayout> {
   const { events } = options;
   const script = renderWorkspaceScript({
     repoUrl: request.repo_url,
@@ -201,7 +237,11 @@ async function prepareWorkspace(session: SshSession, request: JobRequest, option
   let head: string | undefined;
   const splitter = new LineSplitter();
   const accept = (line: string): void => {
-    if (workspace === undefined && line.startsWith(WORKSPACE_MARKER)) workspace = line.slice(WORKSPACE_MARKER.length);
+    if (workspace === undefined && line.startsWith(WORKSPACE_MARKER)) {
+      workspace = line.slice(WORKSPACE_MARKER.length);
+      // The run directory exists once the script names the workspace.
+      if (workspace.startsWith("/")) onRunDir(guestLayout(posix.dirname(workspace)));
+    }
     if (line.startsWith(CHECKOUT_DONE_MARKER)) head = line.slice(CHECKOUT_DONE_MARKER.length).trim();
     output.push(line);
     if (output.length > 20) output.shift();
@@ -226,7 +266,8 @@ async function prepareWorkspace(session: SshSession, request: JobRequest, option
   }
   const layout = guestLayout(posix.dirname(workspace));
   if (options.signal?.aborted) return layout;
-  if (result.exitCode !== 0 || head === undefined || !head.startsWith(request.commit_sha.toLowerCase())) throw failed();
+  if (result.exitCode !== 0 || head === undefined || !head.startsWith(request.commit_sha.toLowerCase()))
+    throw failed();
   return layout;
 }
 

@@ -4,7 +4,7 @@ import { LineSplitter } from "../io/line-splitter.ts";
 import type { SshSession } from "../ssh/ssh-session.ts";
 import type { GuestLayout } from "./guest-layout.ts";
 import type { JobEventEmitter } from "./job-events.ts";
-import { renderKillCommand, renderStepFiles, shellTemplate } from "./step-script.ts";
+import { renderKillCommand, renderStepFiles, type StepFiles, shellTemplate } from "./step-script.ts";
 
 // Runs one step over SSH: uploads its script and launcher (SFTP, mode 0755), runs it through the
 // runner wrapper, streams stdout/stderr line by line as log events with the step index, and
@@ -20,8 +20,42 @@ export interface StepRunInput {
   readonly layout: GuestLayout;
   /** Cancels the step (job cancelled, or job timeout). */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * Resolves when this step's files (as {@link renderStep} makes them from the same input) were
+   * already uploaded; when it rejects, they are uploaded again.
+   */
+  readonly uploaded?: Promise<void> | undefined;
   /** Between TERM and KILL, and between KILL and giving up on the channel. Default 5000 ms. */
   readonly killGraceMs?: number;
+}
+
+/** A step's files, or why it cannot be run (a bad `shell`, an env name a shell cannot hold). */
+export function renderStep(
+  input: Pick<StepRunInput, "index" | "step" | "env" | "layout">,
+): { files: StepFiles } | { error: string } {
+  const shell = shellTemplate(input.step.shell);
+  if ("error" in shell) return { error: `shell: ${shell.error}` };
+  try {
+    return {
+      files: renderStepFiles(input.layout, {
+        index: input.index,
+        run: input.step.run,
+        env: input.env,
+        shellTemplate: shell.template,
+        workingDirectory: input.step.working_directory,
+      }),
+    };
+  } catch (error) {
+    return { error: `env: ${error instanceof Error ? error.message : String(error)}` };
+  }
+}
+
+/** Upload a step's script and launcher by SFTP, mode 0755, both at once. */
+export async function uploadStepFiles(session: SshSession, files: StepFiles): Promise<void> {
+  await Promise.all([
+    session.upload(files.scriptPath, files.scriptContent, 0o755),
+    session.upload(files.launcherPath, files.launcherContent, 0o755),
+  ]);
 }
 
 /** How a step ended. */
@@ -51,27 +85,21 @@ export async function runStep(
     return { conclusion: "failure", exitCode: null, durationMs: Date.now() - started, reason };
   };
 
-  const shell = shellTemplate(step.shell);
-  if ("error" in shell) return fail(`shell: ${shell.error}`);
-  let files: ReturnType<typeof renderStepFiles>;
-  try {
-    files = renderStepFiles(input.layout, {
-      index,
-      run: step.run,
-      env: input.env,
-      shellTemplate: shell.template,
-      workingDirectory: step.working_directory,
-    });
-  } catch (error) {
-    return fail(`env: ${error instanceof Error ? error.message : String(error)}`);
-  }
+  const rendered = renderStep(input);
+  if ("error" in rendered) return fail(rendered.error);
+  const files = rendered.files;
   if (input.signal?.aborted) {
     return { conclusion: "cancelled", exitCode: null, durationMs: 0, reason: "cancelled before it started" };
   }
-  await Promise.all([
-    session.upload(files.scriptPath, files.scriptContent, 0o755),
-    session.upload(files.launcherPath, files.launcherContent, 0o755),
-  ]);
+  // Uploaded ahead (during the checkout) when the caller could; else, or if that failed, now.
+  const ahead =
+    input.uploaded === undefined
+      ? false
+      : await input.uploaded.then(
+          () => true,
+          () => false,
+        );
+  if (!ahead) await uploadStepFiles(session, files);
 
   const stdout = new LineSplitter();
   const stderr = new LineSplitter();

@@ -38,7 +38,8 @@ export function renderWorkspaceScript(input: WorkspaceScriptInput): string {
   }
   const depth = input.depth ?? 1;
   if (!Number.isInteger(depth) || depth < 0) throw new RangeError("depth must be a non-negative integer");
-  if (input.runnerScript.split("\n").includes(HEREDOC_END)) throw new TypeError("the runner script contains the heredoc end marker");
+  if (input.runnerScript.split("\n").includes(HEREDOC_END))
+    throw new TypeError("the runner script contains the heredoc end marker");
   const sha = input.commitSha.toLowerCase();
   const depthFlag = depth === 0 ? "" : ` --depth=${depth}`;
   const runner = input.runnerScript.endsWith("\n") ? input.runnerScript : `${input.runnerScript}\n`;
@@ -48,8 +49,8 @@ ws="$h/${WORKSPACE_DIR_NAME}"
 run="$h/${RUN_DIR_NAME}"
 url=${shQuote(input.repoUrl)}
 sha=${shQuote(sha)}
-mkdir -p "$run" "$ws"
-chmod 700 "$run"
+mkdir -p "$ws"
+mkdir -p -m 700 "$run"
 cat >"$run/${RUNNER_SCRIPT_NAME}" <<'${HEREDOC_END}'
 ${runner}${HEREDOC_END}
 chmod 755 "$run/${RUNNER_SCRIPT_NAME}"
@@ -59,8 +60,11 @@ if ! command -v git >/dev/null 2>&1; then
   exit 127
 fi
 cd "$ws"
-[ -d .git ] || git init -q .
-if git remote get-url origin >/dev/null 2>&1; then git remote set-url origin "$url"; else git remote add origin "$url"; fi
+if [ -d .git ]; then
+  git remote set-url origin "$url" 2>/dev/null || git remote add origin "$url"
+else
+  git init -q . && git remote add origin "$url"
+fi
 echo "solstice: fetching commit $sha"
 if ! git fetch -q --no-tags${depthFlag} origin "$sha"; then
   echo "solstice: the server refused to fetch the commit by id; fetching all branches and tags"

@@ -27,6 +27,11 @@ export interface KeyFilterState {
 /** The state before a job's first line. */
 export const KEY_FILTER_START: KeyFilterState = { insidePrivateKey: false, linesInside: 0 };
 
+/** `text` with every OpenSSH public key replaced (`ssh-ed25519 AAAA...` → `<ssh public key redacted>`). */
+export function redactPublicKeys(text: string): string {
+  return text.replace(PUBLIC_KEY, PUBLIC_KEY_REDACTED);
+}
+
 /**
  * Redacts key material in consecutive lines of one job. A private key block spans lines, so the
  * state carries over from one call to the next (pass back the returned `state`).

@@ -1,4 +1,5 @@
 import type { JobRequest } from "@solstice/common";
+import { redactPublicKeys } from "./key-material-filter.ts";
 
 /** What replaces a secret value in the stored copy of a request (as in the job's log). */
 export const REDACTED = "***";
@@ -14,7 +15,8 @@ export interface RedactedRequest {
 /**
  * Removes secrets from a JobRequest before it is stored. The request's `mask` lists the secret
  * values its env and steps carry; each occurrence of one, in any string of the request, becomes
- * `***` (longest values first, so a secret that contains another is replaced whole).
+ * `***` (longest values first, so a secret that contains another is replaced whole). OpenSSH public
+ * keys (a debug SSH key in `env`) are replaced too, as in stored log lines: no key is stored.
  *
  * @example
  *   redactJobRequest({ ...req, env: { TOKEN: "s3cr3t" }, mask: ["s3cr3t"] }).stored.env
@@ -23,7 +25,8 @@ export interface RedactedRequest {
 export function redactJobRequest(request: JobRequest): RedactedRequest {
   const { mask, ...rest } = request;
   const secrets = [...new Set(mask ?? [])].filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
-  const stored = secrets.length === 0 ? structuredClone(rest) : redactValue(rest, secrets);
+  // SSH public keys (a debug SSH key in the env) are not secrets, but no key is stored (ADR-003).
+  const stored = redactValue(rest, secrets);
   return { stored: asRecord(stored), hadSecrets: secrets.length > 0 };
 }
 
@@ -39,7 +42,7 @@ function redactValue(value: unknown, secrets: readonly string[]): unknown {
 }
 
 function redactString(text: string, secrets: readonly string[]): string {
-  let out = text;
+  let out = redactPublicKeys(text);
   for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
   return out;
 }

@@ -44,10 +44,12 @@ export class AdmissionGate {
   /** Waits until a job of `label` may be accepted. Rejects once the gate is closed. */
   admit(label: string): Promise<Admission> {
     if (this.#closed !== undefined) return Promise.reject(this.#closed);
-    if (this.#waiters.length === 0 && this.#fits(label)) return Promise.resolve(this.#take(label));
-    return new Promise<Admission>((resolve, reject) => {
+    const admission = new Promise<Admission>((resolve, reject) => {
       this.#waiters.push({ label, admit: () => resolve(this.#take(label)), reject });
     });
+    // Older waiters first; a later one passes them only when they do not fit and it does.
+    this.changed();
+    return admission;
   }
 
   /** Capacity or the queue changed: admit the waiters that now fit, oldest first. */

@@ -2,9 +2,9 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { JobStore } from "../persistence/job-store.ts";
 import { SshSession } from "../ssh/ssh-session.ts";
-import type { KeepVmContext, VmEngine } from "../vm-engine.ts";
 import type { EngineLogger } from "../vm/vm-logger.ts";
 import type { VmHandle } from "../vm/vm-types.ts";
+import type { KeepVmContext, VmEngine } from "../vm-engine.ts";
 import { DebugHolds } from "./debug-holds.ts";
 import { DEBUG_SSH_KEY_ENV, parseDebugSshKeys } from "./debug-ssh-keys.ts";
 import { type DebugHold, debugSshLine, decideDebugHold, projectKey } from "./debug-ssh-policy.ts";
@@ -92,7 +92,12 @@ export class DebugSsh {
       if (given.keys.length > 0) await (this.#options.installKeys ?? installKeysOverSsh)(vm, given.keys);
       await this.#options.store.updateVm(vm.name, { state: "debug_hold", debugUntil: hold.expiresAt });
       const minutes = Math.round(this.#options.ttlSecs / 60);
-      const target = { host: "127.0.0.1", port: vm.sshPort, user: vm.credentials.user, expiresAt: hold.expiresAt };
+      const target = {
+        host: "127.0.0.1",
+        port: vm.sshPort,
+        user: vm.credentials.user,
+        expiresAt: hold.expiresAt,
+      };
       const onHost = this.#options.jumpHost === undefined ? `on host ${this.#options.hostId}, ` : "";
       log(
         `Debug SSH: this failed job's VM is kept for ${minutes} min, until ${hold.expiresAt.toISOString()} ` +
@@ -118,7 +123,12 @@ export class DebugSsh {
           `ssh -i ${keyFile} -p ${vm.sshPort} ${vm.credentials.user}@127.0.0.1`,
       );
       this.#options.logger.info(
-        { requestId: request.request_id, vm: vm.name, until: hold.expiresAt.toISOString(), userKeys: given.keys.length },
+        {
+          requestId: request.request_id,
+          vm: vm.name,
+          until: hold.expiresAt.toISOString(),
+          userKeys: given.keys.length,
+        },
         "VM kept for debug SSH",
       );
       return true;
@@ -127,14 +137,19 @@ export class DebugSsh {
       this.#vms.delete(request.request_id);
       const why = error instanceof Error ? error.message : String(error);
       log(`Debug SSH: not kept: ${why}. The VM is destroyed.`);
-      this.#options.logger.warn({ requestId: request.request_id, vm: vm.name, err: error }, "debug SSH setup failed");
+      this.#options.logger.warn(
+        { requestId: request.request_id, vm: vm.name, err: error },
+        "debug SSH setup failed",
+      );
       return false;
     }
   };
 
   /** Destroys every kept VM now (shutdown). */
   async releaseAll(): Promise<void> {
-    await Promise.all(this.#holds.releaseAll().map((hold) => this.#destroy(hold, "the orchestrator is shutting down")));
+    await Promise.all(
+      this.#holds.releaseAll().map((hold) => this.#destroy(hold, "the orchestrator is shutting down")),
+    );
     await Promise.all([...this.#destroying]);
   }
 
@@ -153,7 +168,10 @@ export class DebugSsh {
         await this.#options.store.markVmDestroyed(vm.name);
         this.#options.logger.info({ requestId: hold.requestId, vm: vm.name, why }, "debug SSH VM destroyed");
       } catch (error) {
-        this.#options.logger.error({ requestId: hold.requestId, vm: vm.name, err: error }, "destroying a debug SSH VM failed");
+        this.#options.logger.error(
+          { requestId: hold.requestId, vm: vm.name, err: error },
+          "destroying a debug SSH VM failed",
+        );
       }
     })();
     this.#destroying.add(done);
@@ -171,11 +189,16 @@ async function installKeysOverSsh(vm: VmHandle, keys: readonly string[]): Promis
     readyTimeoutMs: 20_000,
   });
   try {
-    const result = await ssh.run('umask 077 && mkdir -p "$HOME/.ssh" && cat >> "$HOME/.ssh/authorized_keys"', {
-      stdin: `${keys.join("\n")}\n`,
-    });
+    const result = await ssh.run(
+      'umask 077 && mkdir -p "$HOME/.ssh" && cat >> "$HOME/.ssh/authorized_keys"',
+      {
+        stdin: `${keys.join("\n")}\n`,
+      },
+    );
     if (result.exitCode !== 0) {
-      throw new Error(`adding your key to the guest failed (exit ${result.exitCode}): ${result.stderr.trim()}`);
+      throw new Error(
+        `adding your key to the guest failed (exit ${result.exitCode}): ${result.stderr.trim()}`,
+      );
     }
   } finally {
     await ssh.close();

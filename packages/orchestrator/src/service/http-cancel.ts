@@ -32,7 +32,11 @@ export function httpCancel(deps: {
       return;
     }
     await deps.queue.publishCancel(
-      newCancelRequest({ request_id: requestId, reason, requested_by: `solstice-orchestrator@${deps.hostId}` }),
+      newCancelRequest({
+        request_id: requestId,
+        reason,
+        requested_by: `solstice-orchestrator@${deps.hostId}`,
+      }),
     );
   };
 }

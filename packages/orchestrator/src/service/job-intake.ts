@@ -46,9 +46,12 @@ export class JobIntake {
 
   /** Starts consuming with prefetch = capacity. */
   async start(): Promise<void> {
-    this.#subscription = await this.#options.queue.consumeJobs((request, context) => this.handle(request, context), {
-      prefetch: this.#options.prefetch,
-    });
+    this.#subscription = await this.#options.queue.consumeJobs(
+      (request, context) => this.handle(request, context),
+      {
+        prefetch: this.#options.prefetch,
+      },
+    );
   }
 
   /** Stops consuming: deliveries waiting at the gate go back to the queue unacknowledged. */
@@ -67,7 +70,10 @@ export class JobIntake {
     let admission: Admission | undefined;
     if (resolved !== undefined) admission = await runner.gate.admit(resolved.label);
     try {
-      const { job, created } = await store.recordAccepted(request, { hostId, label: resolved?.label ?? null });
+      const { job, created } = await store.recordAccepted(request, {
+        hostId,
+        label: resolved?.label ?? null,
+      });
       if (!created) {
         if (job.hostId === hostId && job.state !== "finished" && job.label === null) {
           // Recorded but its failure never reached the owner (the publish failed): report it now.
@@ -91,7 +97,11 @@ export class JobIntake {
         await reportJobEnd(
           { store, queue: this.#options.queue, logger },
           { requestId, owner: request.owner, mask: request.mask },
-          { conclusion: "cancelled", reason: cancelled, lines: [`Job cancelled before it started: ${cancelled}`] },
+          {
+            conclusion: "cancelled",
+            reason: cancelled,
+            lines: [`Job cancelled before it started: ${cancelled}`],
+          },
         );
         return;
       }
@@ -108,7 +118,10 @@ export class JobIntake {
     const wanted = request.runs_on ?? imageMap.defaultLabel;
     const reason = `no image for label "${wanted}" on this orchestrator (${this.#options.hostId})`;
     metrics.observeIntake("unknown_label");
-    logger.warn({ requestId: job.requestId, runsOn: request.runs_on }, "job request for a label this host does not serve");
+    logger.warn(
+      { requestId: job.requestId, runsOn: request.runs_on },
+      "job request for a label this host does not serve",
+    );
     await reportJobEnd(
       { store: this.#options.store, queue: this.#options.queue, logger },
       { requestId: job.requestId, owner: request.owner, mask: request.mask },

@@ -7,9 +7,9 @@ import { ensureImage as fetchImage, isImagePresent } from "../images/image-fetch
 import type { ImageEntry } from "../images/image-map.ts";
 import type { JobStore } from "../persistence/job-store.ts";
 import type { CapacityScheduler, Schedulable } from "../scheduling/capacity-scheduler.ts";
-import type { KeepVmContext, VmEngine } from "../vm-engine.ts";
 import type { EngineLogger } from "../vm/vm-logger.ts";
 import { vmNameFor } from "../vm/vm-spec.ts";
+import type { KeepVmContext, VmEngine } from "../vm-engine.ts";
 import { AdmissionGate } from "./admission-gate.ts";
 import { reportJobEnd } from "./job-end-report.ts";
 import { JobEventRecorder } from "./job-event-recorder.ts";
@@ -42,7 +42,9 @@ export interface JobRunnerOptions {
   /** Jobs accepted beyond those that can start at once (see AdmissionGate). Default 1. */
   readonly intakeBuffer?: number | undefined;
   /** Makes sure the base image is on disk (fetching it); default `ensureImage`. */
-  readonly ensureImage?: ((image: ImageEntry, onProgress: (line: string) => void) => Promise<void>) | undefined;
+  readonly ensureImage?:
+    | ((image: ImageEntry, onProgress: (line: string) => void) => Promise<void>)
+    | undefined;
 }
 
 interface RunningJob {
@@ -130,7 +132,11 @@ export class JobRunner {
     const [queued] = this.#options.scheduler.remove((j) => j.request.request_id === requestId);
     if (queued === undefined) return "unknown";
     this.gate.changed();
-    await this.#reportEnd(queued.request, { conclusion: "cancelled", reason, lines: [`Job cancelled: ${reason}`] });
+    await this.#reportEnd(queued.request, {
+      conclusion: "cancelled",
+      reason,
+      lines: [`Job cancelled: ${reason}`],
+    });
     return "queued";
   }
 
@@ -143,7 +149,11 @@ export class JobRunner {
     }
     await Promise.all(
       queued.map((job) =>
-        this.#reportEnd(job.request, { conclusion: "cancelled", reason, lines: [`Job cancelled: ${reason}`] }),
+        this.#reportEnd(job.request, {
+          conclusion: "cancelled",
+          reason,
+          lines: [`Job cancelled: ${reason}`],
+        }),
       ),
     );
   }
@@ -218,7 +228,10 @@ export class JobRunner {
         onStoreError: (error: unknown, what: string) =>
           logger.warn({ requestId, what, err: error }, "storing the job's events failed"),
         onPublishError: (error: unknown, event: { seq: number; type: string }) =>
-          logger.error({ requestId, seq: event.seq, type: event.type, err: error }, "publishing a job event failed"),
+          logger.error(
+            { requestId, seq: event.seq, type: event.type, err: error },
+            "publishing a job event failed",
+          ),
       };
       const startSeq = await store.nextEventSeq(requestId);
 
@@ -254,7 +267,8 @@ export class JobRunner {
             store,
             hostId: this.#options.hostId,
             requestId,
-            onError: (error, name) => logger.warn({ requestId, vm: name, err: error }, "recording the VM failed"),
+            onError: (error, name) =>
+              logger.warn({ requestId, vm: name, err: error }, "recording the VM failed"),
           }),
         });
         await recorder.close();
@@ -265,8 +279,12 @@ export class JobRunner {
           conclusion: result.conclusion,
           seconds: (Date.now() - started.getTime()) / 1000,
         });
-        if (result.bootToSshMs !== undefined) metrics.observeBoot({ label: job.label, seconds: result.bootToSshMs / 1000 });
-        logger.info({ requestId, conclusion: result.conclusion, reason: result.reason, kept: result.kept }, "job finished");
+        if (result.bootToSshMs !== undefined)
+          metrics.observeBoot({ label: job.label, seconds: result.bootToSshMs / 1000 });
+        logger.info(
+          { requestId, conclusion: result.conclusion, reason: result.reason, kept: result.kept },
+          "job finished",
+        );
       } finally {
         await recorder.close();
       }

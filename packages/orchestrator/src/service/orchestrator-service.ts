@@ -15,6 +15,7 @@ import { migrateToLatest } from "../persistence/migrate.ts";
 import { describeDatabaseTarget, openDatabase } from "../persistence/open-database.ts";
 import type { RecoveryReport } from "../recovery/recover-host.ts";
 import { CapacityScheduler } from "../scheduling/capacity-scheduler.ts";
+import { resolveAccel } from "../vm/accel-probe.ts";
 import { VmEngine, type VmEngineOptions } from "../vm-engine.ts";
 import { CancelListener } from "./cancel-listener.ts";
 import { DebugSsh } from "./debug-ssh.ts";
@@ -104,6 +105,16 @@ export async function startOrchestrator(
   const vmRoot = join(config.stateDir, "vms");
   const imageMap = deps.imageMap ?? (await step("image map", () => loadImageMap(config.imageMapPath)));
   await step("state directory", () => mkdir(config.stateDir, { recursive: true, mode: 0o700 }));
+  // The KVM probe boots a tiny guest (up to seconds): once, now, rather than in the first job.
+  if ([...imageMap.images.values()].some((image) => image.accel === "auto")) {
+    const accel = await step("acceleration probe", () =>
+      resolveAccel("auto", {
+        logger,
+        ...(deps.engine?.qemuBinary === undefined ? {} : { qemuBinary: deps.engine.qemuBinary }),
+      }),
+    );
+    logger.info({ accel }, "VM acceleration");
+  }
 
   const db: Kysely<OrchestratorDatabase> = await step("database", () => openDatabase(config.database));
   cleanup.push({ name: "database", close: () => db.destroy() });
@@ -132,7 +143,10 @@ export async function startOrchestrator(
     host: hostId,
     logger: logger.child({ component: "vm" }),
   });
-  const scheduler = new CapacityScheduler<QueuedJob>({ global: config.maxConcurrency, perLabel: config.capacityMap });
+  const scheduler = new CapacityScheduler<QueuedJob>({
+    global: config.maxConcurrency,
+    perLabel: config.capacityMap,
+  });
   const metrics = new OrchestratorMetrics();
   const debugSsh = new DebugSsh({
     engine,

@@ -47,7 +47,10 @@ export async function shutdown(
     }
   };
 
-  logger.info({ drainTimeoutMs: options.drainTimeoutMs }, "shutting down: no new jobs; waiting for running jobs");
+  logger.info(
+    { drainTimeoutMs: options.drainTimeoutMs },
+    "shutting down: no new jobs; waiting for running jobs",
+  );
   await attempt("intake", parts.stopIntake);
   const drained = await Promise.race([
     parts.whenIdle(options.drainTimeoutMs),

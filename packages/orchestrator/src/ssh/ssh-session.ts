@@ -162,7 +162,8 @@ export class SshSession {
     };
     for (let attempt = 1; ; attempt++) {
       const reason = stopReason();
-      if (reason !== undefined) throw new SshConnectError(options.host, options.port, reason, { aborted: true });
+      if (reason !== undefined)
+        throw new SshConnectError(options.host, options.port, reason, { aborted: true });
       if (Date.now() >= deadline) break;
       let sock: Socket;
       try {
@@ -184,9 +185,11 @@ export class SshSession {
       }
       const pause = Math.min(delay, deadline - Date.now());
       if (pause > 0) {
-        await sleep(pause, undefined, options.signal === undefined ? undefined : { signal: options.signal }).catch(
-          () => undefined,
-        );
+        await sleep(
+          pause,
+          undefined,
+          options.signal === undefined ? undefined : { signal: options.signal },
+        ).catch(() => undefined);
       }
       delay = Math.min(delay * 2, maxDelay);
     }
@@ -381,7 +384,9 @@ function raceForBanner(
       if (now >= deadline) {
         settle(
           undefined,
-          new SshConnectError(options.host, options.port, lastError?.message ?? "no SSH banner", { cause: lastError }),
+          new SshConnectError(options.host, options.port, lastError?.message ?? "no SSH banner", {
+            cause: lastError,
+          }),
         );
         return;
       }

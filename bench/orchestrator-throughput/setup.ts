@@ -1,0 +1,169 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { mkdir, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import {
+  cancelTopology,
+  createPostgresDb,
+  type JobOwner,
+  type MqConfig,
+  mqConfigFromEnv,
+  ownerEventsTopology,
+} from "@solstice/common";
+import type { ImageEntry } from "@solstice/orchestrator";
+import { connect } from "amqplib";
+import { sql } from "kysely";
+
+// What both sides of the benchmark share: the fast guest, a git repository served to the guests,
+// the image map the service reads; and the service's own broker names and database schema.
+
+const run = promisify(execFile);
+const here = dirname(fileURLToPath(import.meta.url));
+export const ROOT = join(here, "..", "..");
+export const AMQP_URL = process.env["AMQP_URL"] || "amqp://guest:guest@127.0.0.1:5672/%2f";
+export const DATABASE_URL =
+  process.env["DATABASE_URL"] || "postgres://solstice:solstice@127.0.0.1:5432/solstice";
+
+interface GuestPaths {
+  kernel: string;
+  initrd: string;
+  disk: string;
+  format: "qcow2" | "raw";
+  append: string;
+  ssh_user: string;
+}
+
+/** The fast test guest as an image entry (built by scripts/build-test-guests.sh when missing). */
+export async function fastGuestImage(): Promise<ImageEntry> {
+  const { stdout } = await run(
+    "bash",
+    [join(ROOT, "scripts/build-test-guests.sh"), "fast", "--print-paths=json"],
+    {
+      maxBuffer: 1 << 24,
+    },
+  );
+  const g = (JSON.parse(stdout) as { fast: GuestPaths }).fast;
+  return {
+    label: "solstice-fast-guest",
+    source: `file://${g.disk}`,
+    localPath: g.disk,
+    decompress: "none",
+    nocloud: true,
+    defaults: { cpu: 1, ramMb: 512, diskGb: 1 },
+    sha256: undefined,
+    format: g.format,
+    sshUser: g.ssh_user,
+    kernel: g.kernel,
+    initrd: g.initrd,
+    append: g.append,
+    accel: "auto",
+  };
+}
+
+/** The same guest as an image map file for the service. */
+export async function writeImageMap(path: string, image: ImageEntry): Promise<void> {
+  const entry = {
+    source: image.source,
+    local_path: image.localPath,
+    format: image.format,
+    nocloud: true,
+    ssh_user: image.sshUser,
+    kernel: image.kernel,
+    initrd: image.initrd,
+    append: image.append,
+    defaults: { cpu: 1, ram_mb: 512, disk_gb: 1 },
+  };
+  await writeFile(
+    path,
+    JSON.stringify({ default_label: image.label, images: { [image.label]: entry } }, null, 2),
+  );
+}
+
+/** A free TCP port on loopback. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen({ host: "127.0.0.1", port: 0 }, resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (address === null || typeof address === "string") throw new Error("no free port");
+  return address.port;
+}
+
+/** One repository served by `git daemon`; guests clone it from git://10.0.2.2:PORT/repo. */
+export async function gitRepo(dir: string): Promise<{ daemon: ChildProcess; url: string; sha: string }> {
+  const repo = join(dir, "repo");
+  await mkdir(repo, { recursive: true });
+  await writeFile(join(repo, "README"), "orchestrator-throughput\n");
+  const git = (...args: string[]) =>
+    run("git", ["-c", "user.name=bench", "-c", "user.email=bench@example.invalid", ...args], { cwd: repo });
+  await git("init", "-q");
+  await git("add", "README");
+  await git("commit", "-q", "-m", "bench");
+  const sha = (await git("rev-parse", "HEAD")).stdout.trim();
+  const port = await freePort();
+  const daemon = spawn(
+    "git",
+    ["daemon", "--export-all", `--base-path=${dir}`, "--listen=127.0.0.1", `--port=${port}`, "--reuseaddr"],
+    { stdio: "ignore" },
+  );
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  return { daemon, url: `git://10.0.2.2:${port}/repo`, sha };
+}
+
+/** Queue settings with every name under a fresh prefix. */
+export function benchMq(prefetch: number): MqConfig {
+  const p = `bench-orch-${process.pid}-${Math.random().toString(16).slice(2, 8)}`;
+  return mqConfigFromEnv(
+    { AMQP_URL },
+    {
+      exchange: `${p}.jobs`,
+      queue: `${p}.jobs.v1`,
+      dlx: `${p}.dlx`,
+      dlq: `${p}.jobs.v1.dlq`,
+      eventsExchange: `${p}.events`,
+      eventsUnrouted: `${p}.events.unrouted`,
+      cancelExchange: `${p}.cancel`,
+      prefetch,
+    },
+  );
+}
+
+/** Deletes what the service and the bench declared on the broker. */
+export async function deleteMq(mq: MqConfig, owner: JobOwner, hostId: string): Promise<void> {
+  const model = await connect(AMQP_URL);
+  try {
+    const channel = await model.createChannel();
+    const queues = [
+      mq.queue,
+      mq.dlq,
+      mq.eventsUnrouted,
+      ownerEventsTopology(mq, owner).queue,
+      cancelTopology(mq, hostId).queue,
+    ];
+    for (const q of queues) await channel.deleteQueue(q);
+    for (const e of [mq.exchange, mq.dlx, mq.eventsExchange, mq.eventsUnrouted, mq.cancelExchange]) {
+      await channel.deleteExchange(e);
+    }
+    await channel.close();
+  } finally {
+    await model.close();
+  }
+}
+
+/** A private Postgres schema for the service; `url` sees only it. */
+export async function postgresSchema(): Promise<{ url: string; drop(): Promise<void> }> {
+  const schema = `bench_orch_${process.pid}_${Math.floor(Math.random() * 1e6)}`;
+  const admin = createPostgresDb({ url: DATABASE_URL, applicationName: "solstice-bench" });
+  await sql`create schema ${sql.id(schema)}`.execute(admin);
+  const url = new URL(DATABASE_URL);
+  url.searchParams.set("options", `-c search_path=${schema}`);
+  return {
+    url: url.toString(),
+    async drop() {
+      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(admin);
+      await admin.destroy();
+    },
+  };
+}

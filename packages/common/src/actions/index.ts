@@ -1,0 +1,51 @@
+export type {
+  ActionsJob,
+  ActionsRunDefaults,
+  ActionsStep,
+  ActionsValue,
+  ActionsWorkflow,
+  TemplatePart,
+} from "./actions-workflow.ts";
+export type { JsonValue } from "./expression-data.ts";
+export {
+  type ActionsJobStatus,
+  CONTEXT_NAMES,
+  type ContextName,
+  type ExpressionContexts,
+  ExpressionFailure,
+  evaluateExpression,
+  HASH_FILES_REFUSED,
+} from "./expression-evaluator.ts";
+export {
+  type ActionsContexts,
+  ActionsContextsSchema,
+  defaultActionsEnv,
+  type Need,
+  NeedSchema,
+} from "./job-contexts.ts";
+export { LogMasker, type LogMaskerOptions, unescapeCommandData } from "./log-masker.ts";
+export { expandMatrix, type MatrixCombination } from "./matrix-expansion.ts";
+export {
+  type ActionsWorkflowValidation,
+  parseActionsWorkflow,
+  validateActionsWorkflow,
+} from "./parse-actions-workflow.ts";
+export {
+  evaluateStepCondition,
+  type RenderResult,
+  type RuntimeStepResult,
+  renderStepTemplate,
+  resolveRuntimeStep,
+  type StepConditionResult,
+  type StepOutcome,
+  type StepRecord,
+  type StepRunState,
+} from "./step-runtime.ts";
+export {
+  type ActionsJobRequestFields,
+  findActionsJob,
+  type TranslatedJob,
+  type TranslateJobInput,
+  translateJob,
+} from "./translate-job.ts";
+export { formatTranslationWarning, type TranslationWarning } from "./translation-warning.ts";

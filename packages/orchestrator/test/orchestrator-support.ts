@@ -1,0 +1,365 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import {
+  createLogger,
+  createPostgresDb,
+  EventReorderer,
+  type JobEvent,
+  type JobOwner,
+  type JobQueue,
+  MQ_SETTINGS,
+  type MqConfig,
+  mqConfigFromEnv,
+  type Subscription,
+} from "@solstice/common";
+import { AMQP_URL, DATABASE_URL, requirePostgres } from "@solstice/test-support";
+import { connect } from "amqplib";
+import { sql } from "kysely";
+import { type Logger, pino } from "pino";
+import { stringify } from "yaml";
+import { parseServiceConfig, type ServiceConfig } from "../src/config/service-config.ts";
+import type { ImageEntry } from "../src/images/image-map.ts";
+import { fastGuestImage, qemuProcessesUsing } from "./vm-engine-support.ts";
+
+// Shared setup of the orchestrator service's end-to-end tests: an image map for the fast guest,
+// service configs (fleet: unique RabbitMQ names and a private Postgres schema; embedded), an
+// event collector that checks order and gaps with common's EventReorderer, the service as a
+// child process, and checks that no VM is left.
+
+const run = promisify(execFile);
+const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+/** The service's entry point, run from source (Node strips the types). */
+export const MAIN_TS = join(PACKAGE_ROOT, "src", "main.ts");
+
+/** Resolves once `check` holds (polled every 100 ms); rejects naming `what` after `timeoutMs`. */
+export async function eventually(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** An image map (YAML file in `dir`) serving the fast test guest as `solstice-fast-guest`, alias `fast`. */
+export async function writeFastGuestImageMap(dir: string): Promise<{ path: string; image: ImageEntry }> {
+  const image = await fastGuestImage();
+  const path = join(dir, "images.yaml");
+  await writeFile(
+    path,
+    stringify({
+      default_label: image.label,
+      aliases: { fast: image.label },
+      images: {
+        [image.label]: {
+          source: image.source,
+          local_path: image.localPath,
+          format: image.format,
+          nocloud: true,
+          ssh_user: image.sshUser,
+          kernel: image.kernel,
+          initrd: image.initrd,
+          append: image.append,
+          defaults: { cpu: 1, ram_mb: 512, disk_gb: 1 },
+        },
+      },
+    }),
+  );
+  return { path, image };
+}
+
+/** A prefix for every RabbitMQ name one test file declares. */
+export function mqPrefix(label: string): string {
+  return `test-orch-${label}-${process.pid}-${Math.random().toString(16).slice(2, 8)}`;
+}
+
+/** Queue settings with every name under `prefix`, on the test broker. */
+export function uniqueMq(prefix: string, prefetch: number): MqConfig {
+  return mqConfigFromEnv(
+    { AMQP_URL },
+    {
+      exchange: `${prefix}.jobs`,
+      queue: `${prefix}.jobs.v1`,
+      dlx: `${prefix}.dlx`,
+      dlq: `${prefix}.jobs.v1.dlq`,
+      eventsExchange: `${prefix}.events`,
+      eventsUnrouted: `${prefix}.events.unrouted`,
+      cancelExchange: `${prefix}.cancel`,
+      prefetch,
+      retryDelayMs: 100,
+      publishTimeoutMs: 15_000,
+    },
+  );
+}
+
+/** The environment variables that give a child service these queue settings. */
+export function mqEnv(mq: MqConfig): Record<string, string> {
+  return Object.fromEntries(MQ_SETTINGS.map((s) => [s.env, String(mq[s.key])]));
+}
+
+/** Deletes every queue and exchange whose name starts with `prefix`. */
+export async function deleteMqByPrefix(prefix: string): Promise<void> {
+  const names = async (kind: string) =>
+    (await run("rabbitmqctl", ["-q", kind, "name"])).stdout
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((n) => n.startsWith(prefix));
+  const queues = await names("list_queues");
+  const exchanges = await names("list_exchanges");
+  const model = await connect(AMQP_URL);
+  try {
+    const channel = await model.createChannel();
+    for (const q of queues) await channel.deleteQueue(q);
+    for (const e of exchanges) await channel.deleteExchange(e);
+    await channel.close();
+  } finally {
+    await model.close();
+  }
+}
+
+/** A private schema on the test Postgres; `url` sees only it. `drop()` removes it. */
+export async function postgresSchema(label: string): Promise<{ url: string; drop(): Promise<void> }> {
+  await requirePostgres();
+  const schema = `orch_${label}_${process.pid}_${Math.floor(Math.random() * 1e6)}`;
+  const admin = createPostgresDb({ url: DATABASE_URL, applicationName: "solstice-test" });
+  await sql`create schema ${sql.id(schema)}`.execute(admin);
+  const url = new URL(DATABASE_URL);
+  url.searchParams.set("options", `-c search_path=${schema}`);
+  return {
+    url: url.toString(),
+    async drop() {
+      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(admin);
+      await admin.destroy();
+    },
+  };
+}
+
+/** What a test service config varies. */
+export interface TestConfigOptions {
+  readonly imageMapPath: string;
+  readonly stateDir: string;
+  readonly hostId: string;
+  /** Fleet mode: RabbitMQ settings (else the in-process queue). */
+  readonly mq?: MqConfig | undefined;
+  /** Fleet mode: Postgres (else PGlite under the state dir). */
+  readonly databaseUrl?: string | undefined;
+  readonly maxConcurrency?: number | undefined;
+  readonly capacityMap?: string | undefined;
+  readonly debugSshTtlSecs?: number | undefined;
+  readonly drainTimeoutSecs?: number | undefined;
+}
+
+/** A service config as flags and the environment would give it; the HTTP API on a free port. */
+export function testConfig(options: TestConfigOptions): ServiceConfig {
+  const maxConcurrency = options.maxConcurrency ?? 2;
+  const mq = options.mq ?? mqConfigFromEnv({}, { prefetch: maxConcurrency });
+  const str = (n: number | undefined) => (n === undefined ? undefined : String(n));
+  return parseServiceConfig(
+    {
+      config: options.imageMapPath,
+      maxConcurrency: String(maxConcurrency),
+      capacityMap: options.capacityMap ?? `solstice-fast-guest=${maxConcurrency}`,
+      databaseUrl: options.databaseUrl,
+      httpAddr: "127.0.0.1:0",
+      hostId: options.hostId,
+      stateDir: options.stateDir,
+      debugSshTtlSecs: str(options.debugSshTtlSecs),
+      drainTimeoutSecs: str(options.drainTimeoutSecs),
+      mq,
+      amqpUrlGiven: options.mq !== undefined,
+    },
+    { hostname: "test", uid: 1000, home: tmpdir() },
+  );
+}
+
+/** A temporary directory for one test file; `remove()` deletes it. */
+export async function tempDir(label: string): Promise<{ path: string; remove(): Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), `solstice-${label}-`));
+  return { path, remove: () => rm(path, { recursive: true, force: true }) };
+}
+
+/**
+ * Collects one owner's events from the queue and restores each job's order with common's
+ * EventReorderer, noting duplicates and gaps.
+ */
+export class EventCollector {
+  /** Every event as it arrived. */
+  readonly arrived: JobEvent[] = [];
+  readonly #jobs = new Map<
+    string,
+    { reorderer: EventReorderer; ordered: JobEvent[]; duplicates: number[] }
+  >();
+  #subscription: Subscription | undefined;
+
+  static async subscribe(queue: JobQueue, owner: JobOwner): Promise<EventCollector> {
+    const collector = new EventCollector();
+    collector.#subscription = await queue.consumeEvents(owner, async (event) => collector.push(event), {
+      prefetch: 100,
+    });
+    return collector;
+  }
+
+  push(event: JobEvent): void {
+    this.arrived.push(event);
+    let job = this.#jobs.get(event.request_id);
+    if (job === undefined) {
+      job = { reorderer: new EventReorderer(), ordered: [], duplicates: [] };
+      this.#jobs.set(event.request_id, job);
+    }
+    const out = job.reorderer.push(event);
+    job.ordered.push(...out.events);
+    job.duplicates.push(...out.duplicates);
+  }
+
+  /** A job's events delivered in order so far (no gap skipped). */
+  ordered(requestId: string): JobEvent[] {
+    return this.#jobs.get(requestId)?.ordered ?? [];
+  }
+
+  /** Held back events (a gap before them) and duplicates of a job. */
+  problems(requestId: string): { missing: { from: number; to: number }[]; duplicates: number[] } {
+    const job = this.#jobs.get(requestId);
+    return { missing: job?.reorderer.missing() ?? [], duplicates: job?.duplicates ?? [] };
+  }
+
+  /** Waits until the job's `job_finished` has been delivered in order; returns its events. */
+  async finished(requestId: string, timeoutMs = 240_000): Promise<JobEvent[]> {
+    await eventually(
+      `job ${requestId} finished (events so far: ${this.describe(requestId)})`,
+      () => this.#jobs.get(requestId)?.reorderer.finished === true,
+      timeoutMs,
+    );
+    return this.ordered(requestId);
+  }
+
+  /** Waits until an event matching `match` was delivered in order for the job. */
+  async waitFor(requestId: string, match: (e: JobEvent) => boolean, timeoutMs = 240_000): Promise<JobEvent> {
+    let found: JobEvent | undefined;
+    await eventually(
+      `an event of job ${requestId} (so far: ${this.describe(requestId)})`,
+      () => {
+        found = this.ordered(requestId).find(match);
+        return found !== undefined;
+      },
+      timeoutMs,
+    );
+    return found as JobEvent;
+  }
+
+  describe(requestId: string): string {
+    return (
+      this.ordered(requestId)
+        .slice(-5)
+        .map((e) => (e.type === "log" ? `log:${e.text.slice(0, 80)}` : e.type))
+        .join(" | ") || "none"
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.#subscription?.cancel({ timeoutMs: 5_000 });
+  }
+}
+
+/** The service as a child process (`node src/main.ts run`), for tests of process behaviour. */
+export class ServiceProcess {
+  readonly child: ChildProcess;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  #output = "";
+
+  private constructor(child: ChildProcess) {
+    this.child = child;
+    this.exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+    child.stdout?.on("data", (chunk: Buffer) => {
+      this.#output += chunk.toString();
+    });
+    child.stderr?.on("data", (chunk: Buffer) => {
+      this.#output += chunk.toString();
+    });
+  }
+
+  /** Starts `solstice-orchestrator run` with exactly `env` (plus PATH and HOME). */
+  static start(env: Record<string, string>): ServiceProcess {
+    const child = spawn(process.execPath, ["--conditions=@solstice/source", MAIN_TS, "run"], {
+      env: {
+        PATH: process.env["PATH"] ?? "",
+        HOME: process.env["HOME"] ?? tmpdir(),
+        LOG_LEVEL: "info",
+        ...env,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    return new ServiceProcess(child);
+  }
+
+  get pid(): number {
+    if (this.child.pid === undefined) throw new Error("the service did not start");
+    return this.child.pid;
+  }
+
+  /** Everything it printed (JSON log lines). */
+  output(): string {
+    return this.#output;
+  }
+
+  /** Waits until `GET url/readyz` answers 200; fails with the service's output if it exits. */
+  async waitReady(url: string, timeoutMs = 120_000): Promise<void> {
+    let exited = false;
+    void this.exited.then(() => {
+      exited = true;
+    });
+    await eventually(
+      `the service ready at ${url}`,
+      async () => {
+        if (exited) throw new Error(`the service exited during start-up:\n${this.#output.slice(-4000)}`);
+        try {
+          return (await fetch(`${url}/readyz`)).status === 200;
+        } catch {
+          return false;
+        }
+      },
+      timeoutMs,
+    );
+  }
+
+  /** Sends a signal; resolves when the process has exited. */
+  async stop(signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    return this.exited;
+  }
+}
+
+/** QEMU processes and VM work directories left under a state directory. */
+export async function leftovers(stateDir: string): Promise<{ qemu: number[]; workDirs: string[] }> {
+  const qemu = await qemuProcessesUsing(stateDir);
+  const workDirs = await readdir(join(stateDir, "vms")).catch(() => []);
+  return { qemu, workDirs };
+}
+
+/** Kills QEMU processes left under `stateDir` (test cleanup) and returns their pids. */
+export async function killLeftoverQemu(stateDir: string): Promise<number[]> {
+  const pids = await qemuProcessesUsing(stateDir);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  return pids;
+}
+
+/** A JSON logger writing to `path` (read it when a test fails). */
+export function fileLogger(path: string): Logger {
+  return createLogger({
+    service: "solstice-orchestrator",
+    level: "debug",
+    destination: pino.destination({ dest: path, sync: true }),
+  });
+}
