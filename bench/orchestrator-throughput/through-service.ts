@@ -1,64 +1,78 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { AmqpJobQueue, type JobOwner, type JobRequest } from "@solstice/common";
+import { AmqpJobQueue, type JobEvent, type JobOwner, type JobRequest, type MqConfig } from "@solstice/common";
 import type { ImageEntry } from "@solstice/orchestrator";
 import { benchMq, deleteMq, freePort, postgresSchema, ROOT, writeImageMap } from "./setup.ts";
 
 const HOST_ID = "bench-orchestrator";
 
-/** The service's peak resident set size so far (VmHWM), in MB. */
-async function peakRssMb(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, "utf8");
-  const kb = Number(/^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1]);
-  return kb / 1024;
-}
-
 /**
- * The jobs published through RabbitMQ (as a runner service would) to `solstice-orchestrator run`,
- * a child process on Postgres with MAX_CONCURRENCY = `capacity`. Seconds from the first publish to
- * the last `job_finished` received; the service's VmHWM read before it is stopped.
+ * `solstice-orchestrator run` as a child process (fleet mode: RabbitMQ and a private Postgres
+ * schema, MAX_CONCURRENCY = capacity), fed through RabbitMQ as a runner service would.
  */
-export async function runThroughService(
-  makeJobs: (owner: JobOwner) => JobRequest[],
-  image: ImageEntry,
-  capacity: number,
-  dir: string,
-): Promise<{ seconds: number; peakRssMb: number }> {
-  const owner: JobOwner = { kind: "manual", instance: `bench-${process.pid}` };
-  const mq = benchMq(capacity);
-  const pg = await postgresSchema();
-  const imageMap = join(dir, "images.json");
-  await writeImageMap(imageMap, image);
-  const port = await freePort();
-  const env: Record<string, string> = {
-    PATH: process.env["PATH"] ?? "",
-    HOME: process.env["HOME"] ?? "/tmp",
-    LOG_LEVEL: "warn",
-    ORCH_CONFIG: imageMap,
-    MAX_CONCURRENCY: String(capacity),
-    CAPACITY_MAP: `${image.label}=${capacity}`,
-    DATABASE_URL: pg.url,
-    AMQP_URL: mq.url,
-    AMQP_EXCHANGE: mq.exchange,
-    AMQP_QUEUE: mq.queue,
-    AMQP_DLX: mq.dlx,
-    AMQP_DLQ: mq.dlq,
-    AMQP_EVENTS_EXCHANGE: mq.eventsExchange,
-    AMQP_EVENTS_UNROUTED: mq.eventsUnrouted,
-    AMQP_CANCEL_EXCHANGE: mq.cancelExchange,
-    HTTP_ADDR: `127.0.0.1:${port}`,
-    HOST_ID,
-    STATE_DIR: join(dir, "service-state"),
-  };
-  const child = spawn(
-    process.execPath,
-    ["--conditions=@solstice/source", join(ROOT, "packages/orchestrator/src/main.ts"), "run"],
-    { env, stdio: ["ignore", "ignore", "inherit"] },
-  );
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const client = await AmqpJobQueue.connect({ config: mq });
-  try {
+export class ServiceSession {
+  readonly owner: JobOwner = { kind: "manual", instance: `bench-${process.pid}` };
+  readonly #child: ChildProcess;
+  readonly #exited: Promise<number | null>;
+  readonly #client: AmqpJobQueue;
+  readonly #mq: MqConfig;
+  readonly #dropSchema: () => Promise<void>;
+  readonly #waiting = new Map<string, (event: JobEvent) => void>();
+
+  private constructor(fields: {
+    child: ChildProcess;
+    client: AmqpJobQueue;
+    mq: MqConfig;
+    dropSchema: () => Promise<void>;
+  }) {
+    this.#child = fields.child;
+    this.#exited = new Promise((resolve) => fields.child.once("exit", (code) => resolve(code)));
+    this.#client = fields.client;
+    this.#mq = fields.mq;
+    this.#dropSchema = fields.dropSchema;
+  }
+
+  /** Starts the service and waits until /readyz answers (start-up is not part of any timing). */
+  static async start(image: ImageEntry, capacity: number, dir: string): Promise<ServiceSession> {
+    const mq = benchMq(capacity);
+    const pg = await postgresSchema();
+    const imageMap = join(dir, "images.json");
+    await writeImageMap(imageMap, image);
+    const port = await freePort();
+    const env: Record<string, string> = {
+      PATH: process.env["PATH"] ?? "",
+      HOME: process.env["HOME"] ?? "/tmp",
+      LOG_LEVEL: "warn",
+      ORCH_CONFIG: imageMap,
+      MAX_CONCURRENCY: String(capacity),
+      CAPACITY_MAP: `${image.label}=${capacity}`,
+      DATABASE_URL: pg.url,
+      AMQP_URL: mq.url,
+      AMQP_EXCHANGE: mq.exchange,
+      AMQP_QUEUE: mq.queue,
+      AMQP_DLX: mq.dlx,
+      AMQP_DLQ: mq.dlq,
+      AMQP_EVENTS_EXCHANGE: mq.eventsExchange,
+      AMQP_EVENTS_UNROUTED: mq.eventsUnrouted,
+      AMQP_CANCEL_EXCHANGE: mq.cancelExchange,
+      HTTP_ADDR: `127.0.0.1:${port}`,
+      HOST_ID,
+      STATE_DIR: join(dir, "service-state"),
+    };
+    const child = spawn(
+      process.execPath,
+      // As deployed (bin/solstice-orchestrator.js, Containerfile): a young generation capped at 16 MB.
+      [
+        "--max-semi-space-size=8",
+        "--conditions=@solstice/source",
+        join(ROOT, "packages/orchestrator/src/main.ts"),
+        "run",
+      ],
+      { env, stdio: ["ignore", "ignore", "inherit"] },
+    );
+    const client = await AmqpJobQueue.connect({ config: mq });
+    const session = new ServiceSession({ child, client, mq, dropSchema: pg.drop });
     for (let ready = false; !ready; ) {
       if (child.exitCode !== null)
         throw new Error(`the orchestrator exited (${child.exitCode}) during start-up`);
@@ -68,36 +82,47 @@ export async function runThroughService(
       );
       if (!ready) await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    const jobs = makeJobs(owner);
-    const pending = new Set(jobs.map((j) => j.request_id));
-    let failed: string | undefined;
-    let allDone!: () => void;
-    const done = new Promise<void>((resolve) => {
-      allDone = resolve;
-    });
-    const subscription = await client.consumeEvents(
-      owner,
+    await client.consumeEvents(
+      session.owner,
       async (event) => {
-        if (event.type !== "job_finished" || !pending.has(event.request_id)) return;
-        if (event.conclusion !== "success") failed ??= `${event.conclusion}: ${event.reason ?? ""}`;
-        pending.delete(event.request_id);
-        if (pending.size === 0) allDone();
+        if (event.type === "job_finished") session.#waiting.get(event.request_id)?.(event);
       },
       { prefetch: 200 },
     );
+    return session;
+  }
+
+  /** Publishes the jobs; seconds from the first publish to the last `job_finished` received. */
+  async run(jobs: readonly JobRequest[]): Promise<number> {
+    const finished = jobs.map(
+      (job) =>
+        new Promise<JobEvent>((resolve) => {
+          this.#waiting.set(job.request_id, resolve);
+        }),
+    );
     const started = performance.now();
-    for (const job of jobs) await client.publishJob(job);
-    await done;
+    for (const job of jobs) await this.#client.publishJob(job);
+    const ends = await Promise.all(finished);
     const seconds = (performance.now() - started) / 1000;
-    await subscription.cancel();
-    if (failed !== undefined) throw new Error(`a job through the service did not succeed: ${failed}`);
-    const rss = await peakRssMb(child.pid ?? 0);
-    return { seconds, peakRssMb: rss };
-  } finally {
-    child.kill("SIGTERM");
-    await exited;
-    await client.close();
-    await deleteMq(mq, owner, HOST_ID);
-    await pg.drop();
+    for (const job of jobs) this.#waiting.delete(job.request_id);
+    const failed = ends.find((e) => e.type === "job_finished" && e.conclusion !== "success");
+    if (failed !== undefined)
+      throw new Error(`a job through the service did not succeed: ${JSON.stringify(failed)}`);
+    return seconds;
+  }
+
+  /** The service's peak resident set size so far (VmHWM), in MB. */
+  async peakRssMb(): Promise<number> {
+    const status = await readFile(`/proc/${this.#child.pid}/status`, "utf8");
+    return Number(/^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1]) / 1024;
+  }
+
+  /** SIGTERM, then removes the broker names and the schema. */
+  async stop(): Promise<void> {
+    this.#child.kill("SIGTERM");
+    await this.#exited;
+    await this.#client.close();
+    await deleteMq(this.#mq, this.owner, HOST_ID);
+    await this.#dropSchema();
   }
 }

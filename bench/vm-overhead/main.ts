@@ -34,8 +34,12 @@ function argValue(name: string, fallback: number): number {
 }
 
 interface Sample {
+  /** prepare → first output line of the first step. */
   readonly firstOutputMs: number;
+  /** QEMU started → SSH session. */
   readonly bootToSshMs: number;
+  /** SSH session → first output line (checkout, step upload and start). */
+  readonly sshToOutputMs: number;
 }
 
 interface Guest {
@@ -120,7 +124,11 @@ async function engineRound(
   ) {
     throw new Error(`engine round failed: ${result.conclusion} ${result.reason ?? ""}`);
   }
-  return { firstOutputMs: firstOutput - start, bootToSshMs: sshUp - qemuStarted };
+  return {
+    firstOutputMs: firstOutput - start,
+    bootToSshMs: sshUp - qemuStarted,
+    sshToOutputMs: firstOutput - sshUp,
+  };
 }
 
 async function baselineRound(
@@ -167,7 +175,11 @@ async function baselineRound(
     if (code !== 0 || qemuStarted === undefined || sshUp === undefined || firstOutput === undefined) {
       throw new Error(`baseline round failed (exit ${code})`);
     }
-    return { firstOutputMs: firstOutput - start, bootToSshMs: sshUp - qemuStarted };
+    return {
+      firstOutputMs: firstOutput - start,
+      bootToSshMs: sshUp - qemuStarted,
+      sshToOutputMs: firstOutput - sshUp,
+    };
   } finally {
     ports.release(port);
     await rm(dirname(work), { recursive: true, force: true });
@@ -219,7 +231,7 @@ async function main(): Promise<void> {
             : await baselineRound(guest, accel, engine.hypervisor.ports, repoUrl, sha);
         (side === "engine" ? engineSamples : baselineSamples).push(sample);
         console.log(
-          `  round ${round} ${side.padEnd(8)} first output ${seconds(sample.firstOutputMs)}  boot-to-SSH ${seconds(sample.bootToSshMs)}`,
+          `  round ${round} ${side.padEnd(8)} first output ${seconds(sample.firstOutputMs)}  boot-to-SSH ${seconds(sample.bootToSshMs)}  SSH-to-output ${seconds(sample.sshToOutputMs)}`,
         );
       }
     }
@@ -227,14 +239,21 @@ async function main(): Promise<void> {
     daemon.kill();
     await rm(dir, { recursive: true, force: true });
   }
-  const engineMedian = median(engineSamples.map((s) => s.firstOutputMs));
-  const baselineMedian = median(baselineSamples.map((s) => s.firstOutputMs));
-  const ratio = engineMedian / baselineMedian;
-  console.log(`engine   median prepare → first output: ${seconds(engineMedian)}`);
-  console.log(`baseline median prepare → first output: ${seconds(baselineMedian)}`);
-  console.log(`ratio engine/baseline: ${ratio.toFixed(3)} (target <= 1.10)`);
+  const med = (samples: Sample[], key: keyof Sample): number => median(samples.map((sample) => sample[key]));
+  // Each round's pair ran back to back under the same load from the rest of the machine: the
+  // ratio reported is the median of the per-round ratios (a busy moment hurts one pair only).
+  const ratios = engineSamples.map((sample, i) => sample.firstOutputMs / baselineSamples[i]!.firstOutputMs);
+  const ratio = median(ratios);
+  console.log(`engine   median prepare → first output: ${seconds(med(engineSamples, "firstOutputMs"))}`);
+  console.log(`baseline median prepare → first output: ${seconds(med(baselineSamples, "firstOutputMs"))}`);
   console.log(
-    `boot-to-SSH median: engine ${seconds(median(engineSamples.map((s) => s.bootToSshMs)))}, baseline ${seconds(median(baselineSamples.map((s) => s.bootToSshMs)))}`,
+    `ratio engine/baseline: ${ratio.toFixed(3)} (median of per-round ratios ${ratios.map((r) => r.toFixed(2)).join(", ")}; ratio of medians ${(med(engineSamples, "firstOutputMs") / med(baselineSamples, "firstOutputMs")).toFixed(3)}; target <= 1.10)`,
+  );
+  console.log(
+    `boot-to-SSH median: engine ${seconds(med(engineSamples, "bootToSshMs"))}, baseline ${seconds(med(baselineSamples, "bootToSshMs"))}`,
+  );
+  console.log(
+    `SSH-to-first-output median: engine ${seconds(med(engineSamples, "sshToOutputMs"))}, baseline ${seconds(med(baselineSamples, "sshToOutputMs"))} (the baseline's includes a second SSH connection)`,
   );
 }
 

@@ -117,12 +117,12 @@ export {
 export {
   CapacityMapError,
   DatabaseOpenError,
-  OrchestratorStartError,
-  OrchestratorStoppingError,
   HttpApiError,
   JobNotFoundError,
   JobStateError,
   MigrationError,
+  OrchestratorStartError,
+  OrchestratorStoppingError,
   ServiceConfigError,
   VmNotFoundError,
 } from "./errors.ts";
@@ -212,7 +212,12 @@ export {
   type LabelCapacity,
   type Schedulable,
 } from "./scheduling/capacity-scheduler.ts";
+// --- The running service (startOrchestrator: fleet and embedded mode; `cidev run` uses it) ---
+export { type Admission, AdmissionGate } from "./service/admission-gate.ts";
+export { CancelListener, type CancelListenerOptions } from "./service/cancel-listener.ts";
 export { DebugHolds } from "./service/debug-holds.ts";
+export { DEBUG_KEY_FILE, DebugSsh, type DebugSshOptions } from "./service/debug-ssh.ts";
+export { DEBUG_SSH_KEY_ENV, type DebugSshKeys, parseDebugSshKeys } from "./service/debug-ssh-keys.ts";
 export {
   type DebugHold,
   type DebugHoldDecision,
@@ -220,12 +225,6 @@ export {
   decideDebugHold,
   projectKey,
 } from "./service/debug-ssh-policy.ts";
-export { JobEventRecorder, type JobEventRecorderOptions } from "./service/job-event-recorder.ts";
-// --- The running service (startOrchestrator: fleet and embedded mode; `cidev run` uses it) ---
-export { type Admission, AdmissionGate } from "./service/admission-gate.ts";
-export { CancelListener, type CancelListenerOptions } from "./service/cancel-listener.ts";
-export { DEBUG_KEY_FILE, DebugSsh, type DebugSshOptions } from "./service/debug-ssh.ts";
-export { DEBUG_SSH_KEY_ENV, type DebugSshKeys, parseDebugSshKeys } from "./service/debug-ssh-keys.ts";
 export {
   type JobEnd,
   type JobEndReportDeps,
@@ -233,8 +232,14 @@ export {
   ownerOf,
   reportJobEnd,
 } from "./service/job-end-report.ts";
+export { JobEventRecorder, type JobEventRecorderOptions } from "./service/job-event-recorder.ts";
 export { JobIntake, type JobIntakeOptions } from "./service/job-intake.ts";
-export { type CancelOutcome, JobRunner, type JobRunnerOptions, type QueuedJob } from "./service/job-runner.ts";
+export {
+  type CancelOutcome,
+  JobRunner,
+  type JobRunnerOptions,
+  type QueuedJob,
+} from "./service/job-runner.ts";
 export {
   migrateDatabase,
   type OrchestratorDeps,
@@ -268,10 +273,10 @@ export {
   type GuestLayout,
   guestLayout,
   RUN_DIR_NAME,
-  RUNNER_SCRIPT_NAME,
   resolveWorkingDirectory,
   WORKSPACE_DIR_NAME,
 } from "./exec/guest-layout.ts";
+export { JobEventEmitter, type JobEventSink } from "./exec/job-events.ts";
 export {
   abortReason,
   type ExecuteJobOptions,
@@ -280,7 +285,6 @@ export {
   type StepResult,
   stepDisplayName,
 } from "./exec/job-executor.ts";
-export { JobEventEmitter, type JobEventSink } from "./exec/job-events.ts";
 export {
   JOB_SCRIPT_PATH,
   JOB_SCRIPT_STEP,

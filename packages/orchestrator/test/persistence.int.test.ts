@@ -71,7 +71,12 @@ describe.each(BACKENDS)("persistence on %s", (backend) => {
 
     test("apply in order on an empty database, then are a no-op", async () => {
       expect(await appliedMigrations(t.db)).toEqual([]);
-      expect(await migrateToLatest(t.db)).toEqual(["0001-jobs", "0002-vms", "0003-job-logs", "0004-job-event-seq"]);
+      expect(await migrateToLatest(t.db)).toEqual([
+        "0001-jobs",
+        "0002-vms",
+        "0003-job-logs",
+        "0004-job-event-seq",
+      ]);
       expect(await migrateToLatest(t.db)).toEqual([]);
       expect(await appliedMigrations(t.db)).toEqual(knownMigrations());
       const tables = await sql<{ table_name: string }>`

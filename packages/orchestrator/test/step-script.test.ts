@@ -5,9 +5,8 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { guestLayout, resolveWorkingDirectory, runnerScriptPath } from "../src/exec/guest-layout.ts";
+import { guestLayout, resolveWorkingDirectory } from "../src/exec/guest-layout.ts";
 import {
-  RUNNER_SCRIPT,
   renderKillCommand,
   renderShellCommand,
   renderStepFiles,
@@ -67,7 +66,6 @@ describe("step files run by /bin/sh", () => {
     home = await mkdtemp(join(tmpdir(), "solstice-step-script-"));
     await mkdir(layout().runDir, { recursive: true });
     await mkdir(join(layout().workspace, "sub dir"), { recursive: true });
-    await writeFile(runnerScriptPath(layout()), RUNNER_SCRIPT, { mode: 0o755 });
   });
   afterAll(async () => {
     await rm(home, { recursive: true, force: true });

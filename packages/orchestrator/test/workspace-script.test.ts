@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RUNNER_SCRIPT } from "../src/exec/step-script.ts";
 import {
   CHECKOUT_DONE_MARKER,
   renderWorkspaceScript,
@@ -44,7 +43,6 @@ async function prepare(home: string, sha: string, depth?: number) {
   const script = renderWorkspaceScript({
     repoUrl: `file://${repo}`,
     commitSha: sha,
-    runnerScript: RUNNER_SCRIPT,
     ...(depth === undefined ? {} : { depth }),
   });
   try {
@@ -57,7 +55,7 @@ async function prepare(home: string, sha: string, depth?: number) {
 }
 
 describe("renderWorkspaceScript", () => {
-  it("writes the step runner, names the workspace, and checks out exactly an older commit", async () => {
+  it("makes the run directory, names the workspace, and checks out exactly an older commit", async () => {
     const home = join(dir, "home1");
     const result = await prepare(home, first);
     expect(result.code).toBe(0);
@@ -66,8 +64,6 @@ describe("renderWorkspaceScript", () => {
     expect(lines.at(-1)).toBe(`${CHECKOUT_DONE_MARKER}${first}`);
     expect((await git(join(home, "work"), "rev-parse", "HEAD")).stdout.trim()).toBe(first);
     expect(await readFile(join(home, "work", "file.txt"), "utf8")).toBe("one\n");
-    expect(await readFile(join(home, ".solstice-run", "run-step.sh"), "utf8")).toBe(RUNNER_SCRIPT);
-    expect((await stat(join(home, ".solstice-run", "run-step.sh"))).mode & 0o777).toBe(0o755);
     expect((await stat(join(home, ".solstice-run"))).mode & 0o777).toBe(0o700);
   });
 
@@ -90,7 +86,6 @@ describe("renderWorkspaceScript", () => {
     const script = renderWorkspaceScript({
       repoUrl: "https://x:secret@h/r.git",
       commitSha: first,
-      runnerScript: RUNNER_SCRIPT,
     });
     expect(script.match(/secret/g)).toHaveLength(1);
     expect(script).toContain("url='https://x:secret@h/r.git'");
@@ -98,8 +93,6 @@ describe("renderWorkspaceScript", () => {
   });
 
   it.each(["main", "HEAD~1", "abc", "; rm -rf /", ""])("refuses the commit id %j", (sha) => {
-    expect(() =>
-      renderWorkspaceScript({ repoUrl: "u", commitSha: sha, runnerScript: RUNNER_SCRIPT }),
-    ).toThrow(TypeError);
+    expect(() => renderWorkspaceScript({ repoUrl: "u", commitSha: sha })).toThrow(TypeError);
   });
 });

@@ -159,7 +159,10 @@ const SETTING_SCHEMAS = {
   stateDir: nonEmpty,
   drainTimeoutSecs: integer(0, 86_400),
   debugSshTtlSecs: integer(1, MAX_DEBUG_SSH_TTL_SECS),
-  debugSshHost: nonEmpty.regex(/^[^\s'"`;|&$<>()]+$/, "expected [user@]host[:port], without spaces or shell characters"),
+  debugSshHost: nonEmpty.regex(
+    /^[^\s'"`;|&$<>()]+$/,
+    "expected [user@]host[:port], without spaces or shell characters",
+  ),
   runMigrations: boolean,
 } satisfies Record<ServiceSettingKey, z.ZodType<unknown, string>>;
 

@@ -9,8 +9,6 @@ import { posix } from "node:path";
 export const WORKSPACE_DIR_NAME = "work";
 /** The run directory's name under the home directory. */
 export const RUN_DIR_NAME = ".solstice-run";
-/** The step runner's file name in the run directory. */
-export const RUNNER_SCRIPT_NAME = "run-step.sh";
 
 /** Absolute paths in the guest for one job. */
 export interface GuestLayout {
@@ -51,9 +49,4 @@ export function stepFiles(
     launcher: posix.join(layout.runDir, `step-${index}.launch.sh`),
     pidFile: posix.join(layout.runDir, `step-${index}.pid`),
   };
-}
-
-/** The wrapper that starts a launcher in its own process group (see `step-script.ts`). */
-export function runnerScriptPath(layout: GuestLayout): string {
-  return posix.join(layout.runDir, RUNNER_SCRIPT_NAME);
 }

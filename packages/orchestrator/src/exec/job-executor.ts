@@ -19,7 +19,6 @@ import {
 import { shQuote } from "./shell-quote.ts";
 import { evaluateStepCondition, type JobStatus } from "./step-condition.ts";
 import { renderStep, runStep, uploadStepFiles } from "./step-runner.ts";
-import { RUNNER_SCRIPT } from "./step-script.ts";
 import { CHECKOUT_DONE_MARKER, renderWorkspaceScript, WORKSPACE_MARKER } from "./workspace-script.ts";
 
 // A job in a guest reached over SSH: prepare the run directory and check the workspace out at the
@@ -229,7 +228,6 @@ async function prepareWorkspace(
   const script = renderWorkspaceScript({
     repoUrl: request.repo_url,
     commitSha: request.commit_sha,
-    runnerScript: RUNNER_SCRIPT,
     ...(options.checkoutDepth === undefined ? {} : { depth: options.checkoutDepth }),
   });
   const output: string[] = [];

@@ -1,11 +1,11 @@
-import { type GuestLayout, resolveWorkingDirectory, runnerScriptPath, stepFiles } from "./guest-layout.ts";
+import { type GuestLayout, resolveWorkingDirectory, stepFiles } from "./guest-layout.ts";
 import { renderEnvExports, shQuote } from "./shell-quote.ts";
 
-// What runs a step in the guest, as text. A step is three files in the run directory:
+// What runs a step in the guest, as text. A step is two files in the run directory:
 //   step-N.sh         the step's `run` text, verbatim (uploaded 0755, the `{0}` of the shell)
 //   step-N.launch.sh  cd to the working directory, export the env, exec the shell on step-N.sh
-//   run-step.sh       (one per job) starts a launcher in a new session and writes its pid, so a
-//                     timeout or a cancel can kill the step's whole process group
+// and the command that runs the launcher through RUNNER_SCRIPT (inline), which starts it in a new
+// session and writes its pid, so a timeout or a cancel can kill the step's whole process group.
 // Only /bin/sh is needed in the guest; `setsid` is used when present (Linux, busybox), else
 // `set -m` job control gives the step its own process group.
 
@@ -51,7 +51,7 @@ export interface StepFiles {
   readonly launcherPath: string;
   readonly launcherContent: string;
   readonly pidFile: string;
-  /** The SSH exec command: the runner wrapper on this step's launcher. */
+  /** The SSH exec command: the runner on this step's launcher. */
   readonly command: string;
 }
 
@@ -63,7 +63,7 @@ export interface StepFiles {
  *   const files = renderStepFiles(guestLayout("/root"), {
  *     index: 0, run: "make test", env: { CI: "true" }, shellTemplate: "sh -e {0}", workingDirectory: "src",
  *   });
- *   files.command; // "exec sh '/root/.solstice-run/run-step.sh' '/root/.solstice-run/step-0.pid' ..."
+ *   files.command; // "exec sh -c '<runner>' solstice-step '/root/.solstice-run/step-0.pid' ..."
  */
 export function renderStepFiles(layout: GuestLayout, step: StepScriptInput): StepFiles {
   const paths = stepFiles(layout, step.index);
@@ -83,18 +83,17 @@ export function renderStepFiles(layout: GuestLayout, step: StepScriptInput): Ste
     launcherPath: paths.launcher,
     launcherContent,
     pidFile: paths.pidFile,
-    command: `exec sh ${shQuote(runnerScriptPath(layout))} ${shQuote(paths.pidFile)} ${shQuote(paths.launcher)}`,
+    command: `exec sh -c ${shQuote(RUNNER_SCRIPT)} solstice-step ${shQuote(paths.pidFile)} ${shQuote(paths.launcher)}`,
   };
 }
 
 /**
- * The runner wrapper (`run-step.sh <pidfile> <launcher>`): starts the launcher as the leader of a
+ * The step runner, passed inline as `sh -c RUNNER solstice-step <pidfile> <launcher>` (no file,
+ * no extra process in the guest; `sh -c` also shields it from a non-POSIX login shell): starts the launcher as the leader of a
  * new process group (its pid is the group id), records the pid, waits, and exits with the step's
  * status. The step's stdin is /dev/null (a background job's), its stdout/stderr the SSH channel's.
  */
-export const RUNNER_SCRIPT = `#!/bin/sh
-# Solstice CI: step runner (generated). Usage: run-step.sh <pidfile> <launcher>
-pidfile=$1
+export const RUNNER_SCRIPT = `pidfile=$1
 launcher=$2
 if command -v setsid >/dev/null 2>&1; then
   setsid sh "$launcher" </dev/null &

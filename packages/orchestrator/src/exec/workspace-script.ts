@@ -1,9 +1,9 @@
-import { RUN_DIR_NAME, RUNNER_SCRIPT_NAME, WORKSPACE_DIR_NAME } from "./guest-layout.ts";
+import { RUN_DIR_NAME, WORKSPACE_DIR_NAME } from "./guest-layout.ts";
 import { shQuote } from "./shell-quote.ts";
 
 // The guest's side of a job before its steps, as one POSIX shell script run over SSH (one round
-// trip: guests under TCG are slow to fork): make the run directory and write the step runner into
-// it, then check the workspace out with `git` (only `git` and `/bin/sh` are needed in the guest;
+// trip, few processes: guests under TCG are slow to fork): make the run directory, then check the
+// workspace out with `git` (only `git` and `/bin/sh` are needed in the guest;
 // the original runner shelled out to git too). The commit is fetched by its id; a server that
 // refuses fetching by id gets a fetch of all branches and tags instead. HEAD must end up at
 // exactly the requested commit, else the script fails.
@@ -14,8 +14,6 @@ export interface WorkspaceScriptInput {
   readonly commitSha: string;
   /** History depth for the fetch by commit id; 0 fetches the whole history. Default 1. */
   readonly depth?: number;
-  /** Written to `<run dir>/run-step.sh` (mode 0755). */
-  readonly runnerScript: string;
 }
 
 /** The first line the script prints, followed by the workspace's absolute path. */
@@ -23,14 +21,12 @@ export const WORKSPACE_MARKER = "solstice: workspace ";
 /** The line the script prints last, followed by the checked-out commit id. */
 export const CHECKOUT_DONE_MARKER = "solstice: HEAD is now at ";
 
-const HEREDOC_END = "SOLSTICE_RUNNER_SCRIPT_END";
-
 /**
  * The script. Paths are under the SSH user's `$HOME` (see guest-layout.ts); the first line it
  * prints names the workspace. The repository URL is never echoed (it may carry a token).
  *
  * @example
- *   renderWorkspaceScript({ repoUrl: "git://10.0.2.2/repo", commitSha: sha, runnerScript: RUNNER_SCRIPT });
+ *   renderWorkspaceScript({ repoUrl: "git://10.0.2.2/repo", commitSha: sha });
  */
 export function renderWorkspaceScript(input: WorkspaceScriptInput): string {
   if (!/^[0-9a-fA-F]{4,64}$/.test(input.commitSha)) {
@@ -38,32 +34,27 @@ export function renderWorkspaceScript(input: WorkspaceScriptInput): string {
   }
   const depth = input.depth ?? 1;
   if (!Number.isInteger(depth) || depth < 0) throw new RangeError("depth must be a non-negative integer");
-  if (input.runnerScript.split("\n").includes(HEREDOC_END))
-    throw new TypeError("the runner script contains the heredoc end marker");
   const sha = input.commitSha.toLowerCase();
   const depthFlag = depth === 0 ? "" : ` --depth=${depth}`;
-  const runner = input.runnerScript.endsWith("\n") ? input.runnerScript : `${input.runnerScript}\n`;
   return `set -e
 h=\${HOME:-$(pwd)}
 ws="$h/${WORKSPACE_DIR_NAME}"
 run="$h/${RUN_DIR_NAME}"
 url=${shQuote(input.repoUrl)}
 sha=${shQuote(sha)}
-mkdir -p "$ws"
 mkdir -p -m 700 "$run"
-cat >"$run/${RUNNER_SCRIPT_NAME}" <<'${HEREDOC_END}'
-${runner}${HEREDOC_END}
-chmod 755 "$run/${RUNNER_SCRIPT_NAME}"
 echo "${WORKSPACE_MARKER}$ws"
 if ! command -v git >/dev/null 2>&1; then
   echo "solstice: git is not installed in the guest (the image needs /bin/sh and git)" >&2
   exit 127
 fi
-cd "$ws"
-if [ -d .git ]; then
+if [ -d "$ws/.git" ]; then
+  cd "$ws"
   git remote set-url origin "$url" 2>/dev/null || git remote add origin "$url"
 else
-  git init -q . && git remote add origin "$url"
+  git init -q "$ws"
+  cd "$ws"
+  git remote add origin "$url"
 fi
 echo "solstice: fetching commit $sha"
 if ! git fetch -q --no-tags${depthFlag} origin "$sha"; then
@@ -71,7 +62,8 @@ if ! git fetch -q --no-tags${depthFlag} origin "$sha"; then
   git fetch -q --tags origin '+refs/heads/*:refs/remotes/origin/*'
 fi
 git -c advice.detachedHead=false checkout -q --force --detach "$sha"
-head=$(git rev-parse HEAD)
+# A detached HEAD is the commit id itself: read it without another git process.
+read -r head <.git/HEAD
 case "$head" in
   "$sha"*) ;;
   *) echo "solstice: HEAD is $head, not the requested commit $sha" >&2; exit 1 ;;
