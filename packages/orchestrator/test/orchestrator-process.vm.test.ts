@@ -146,14 +146,22 @@ describe("the orchestrator as a process", () => {
     expect(service.output()).toContain('"drained":false');
   });
 
-  test("kill -9 mid-job, then a restart: no QEMU or work directory left, the job reported failed, nothing running", async () => {
-    const first = await startService();
+  test("kill -9 mid-job, then a restart: no QEMU or work directory left, the running job reported failed, the waiting one requeued and run", async () => {
+    // Capacity 1: the first job runs, the second is accepted and waits (the intake's buffer).
+    const capacityOne = { MAX_CONCURRENCY: "1", CAPACITY_MAP: "solstice-fast-guest=1", AMQP_PREFETCH: "1" };
+    const first = await startService(capacityOne);
     const request = job([
       { name: "Sleeps", run: "echo started; sleep 600" },
       { name: "Never", run: "echo never" },
     ]);
+    const waiting = job([{ name: "Later", run: "echo ran after the restart" }]);
     await client.publishJob(request);
     await started(request);
+    await client.publishJob(waiting);
+    await eventually(
+      "the second job accepted, waiting",
+      async () => (await store.getJob(waiting.request_id))?.state === "accepted",
+    );
     const seqBeforeCrash = events.ordered(request.request_id).length;
 
     await first.stop("SIGKILL");
@@ -163,7 +171,7 @@ describe("the orchestrator as a process", () => {
     expect(left.workDirs).toHaveLength(1);
     expect(await store.getJob(request.request_id)).toMatchObject({ state: "running", stepsStarted: true });
 
-    const second = await startService();
+    const second = await startService(capacityOne);
     const ordered = await events.finished(request.request_id, 60_000);
     expect(ordered.at(-1)).toMatchObject({
       type: "job_finished",
@@ -175,16 +183,28 @@ describe("the orchestrator as a process", () => {
     expect(ordered.length).toBeGreaterThan(seqBeforeCrash);
     expect(events.problems(request.request_id)).toEqual({ missing: [], duplicates: [] });
     expect(ordered.some((e) => e.type === "log" && e.text === "never")).toBe(false);
-
-    expect(await leftovers(stateDir)).toEqual({ qemu: [], workDirs: [] });
     expect(await store.getJob(request.request_id)).toMatchObject({
       state: "finished",
       conclusion: "failure",
       reason: "orchestrator restarted",
     });
-    expect(await store.listJobs({ state: "running" })).toEqual([]);
-    expect((await store.vmsForHost(hostId)).length).toBe(0);
     expect((await store.vmsForJob(request.request_id)).map((v) => v.state)).toEqual(["destroyed"]);
+
+    // The job that had not started is run by the new process (attempt 2), not lost, not failed.
+    const later = await events.finished(waiting.request_id);
+    expect(later.at(-1)).toMatchObject({ type: "job_finished", conclusion: "success" });
+    expect(later.some((e) => e.type === "log" && e.text === "ran after the restart")).toBe(true);
+    expect(later.map((e) => e.seq)).toEqual(later.map((_, i) => i));
+    await eventually(
+      "the requeued job finished in the store",
+      async () => (await store.getJob(waiting.request_id))?.state === "finished",
+    );
+    expect(await store.getJob(waiting.request_id)).toMatchObject({ conclusion: "success", attempt: 2 });
+
+    expect(await store.listJobs({ state: "running" })).toEqual([]);
+    expect(await store.listJobs({ state: "accepted" })).toEqual([]);
+    expect((await store.vmsForHost(hostId)).length).toBe(0);
+    expect(await leftovers(stateDir)).toEqual({ qemu: [], workDirs: [] });
 
     expect(await second.stop("SIGTERM")).toEqual({ code: 0, signal: null });
   });

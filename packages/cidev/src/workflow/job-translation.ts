@@ -1,25 +1,19 @@
-import {
-  type JobRequestInput,
-  kdlJobRequestFields,
-  type TranslationWarning,
-  translateJob,
-} from "@solstice/common";
+import { type Env, type JobStep, kdlJobToSteps, type TranslationWarning, translateJob } from "@solstice/common";
 import { JobSelectionError } from "../errors.ts";
 import { jobSummaries, type LoadedWorkflow } from "./load-workflow.ts";
 
 /** The JobRequest fields a workflow job decides (everything but source, repository, commit, ids). */
-export type JobRequestFields = Pick<
-  JobRequestInput,
-  | "workflow_path"
-  | "workflow_job_id"
-  | "runs_on"
-  | "labels"
-  | "steps"
-  | "env"
-  | "timeout_seconds"
-  | "debug_ssh"
-  | "mask"
->;
+export interface JobRequestFields {
+  workflow_path: string | null;
+  workflow_job_id: string;
+  runs_on: string | null;
+  labels?: string[];
+  steps: JobStep[];
+  env?: Env;
+  timeout_seconds?: number;
+  debug_ssh?: boolean;
+  mask?: string[];
+}
 
 /** The repository and commit the job is translated for: the Actions `github` context. */
 export interface TranslationContext {
@@ -80,8 +74,16 @@ export function translateWorkflowJob(loaded: LoadedWorkflow, context: Translatio
   const jobId = selectJob(loaded, context.jobId);
   if (loaded.format === "kdl") {
     const job = loaded.workflow.jobsById.get(jobId)!;
-    const fields: JobRequestFields = kdlJobRequestFields(job, context.workflowPath ?? undefined);
-    if (context.runsOn !== undefined) fields.runs_on = context.runsOn;
+    // The same fields as common's kdlJobRequestFields (the VM runner's fallback), typed for output.
+    const fields: JobRequestFields = {
+      workflow_path: context.workflowPath,
+      workflow_job_id: job.id,
+      runs_on: context.runsOn ?? job.runs_on ?? null,
+      steps: kdlJobToSteps(job),
+      ...(Object.keys(job.env).length === 0 ? {} : { env: { ...job.env } }),
+      ...(job.timeout_seconds === undefined ? {} : { timeout_seconds: job.timeout_seconds }),
+      ...(job.debug_ssh === undefined ? {} : { debug_ssh: job.debug_ssh }),
+    };
     return {
       jobId,
       name: jobId,

@@ -67,6 +67,12 @@ fi
 
 # The NoCloud seed: an ISO 9660 volume labelled "cidata", usually the IDE CD-ROM /dev/sr0.
 seed=/run/solstice/seed
+# A seed file by its name; without Rock Ridge or Joliet, ISO 9660 shows it as user_dat.
+seed_file() {
+  for f in "$seed/$1" "$seed/$(echo "$1" | tr - _)" "$seed/$(echo "$1" | tr - _ | cut -c1-8)"; do
+    [ -f "$f" ] && { echo "$f"; return; }
+  done
+}
 mkdir -p "$seed"
 seed_dev=
 i=0
@@ -76,7 +82,7 @@ while [ -z "$seed_dev" ] && [ $i -lt 100 ]; do
     # Skip absent devices and empty drives (QEMU's pc machine adds an empty CD-ROM).
     [ -b "$d" ] && [ "$(cat "/sys/class/block/${d#/dev/}/size" 2>/dev/null)" != 0 ] || continue
     if mount -t iso9660 -o ro "$d" "$seed" 2>/dev/null || mount -o ro "$d" "$seed" 2>/dev/null; then
-      if [ -e "$seed/user-data" ] || [ -e "$seed/meta-data" ]; then seed_dev="$d"; break; fi
+      if [ -n "$(seed_file user-data)$(seed_file meta-data)" ]; then seed_dev="$d"; break; fi
       umount "$seed"
     fi
   done
@@ -89,12 +95,14 @@ if [ -z "$seed_dev" ]; then
   say "error: no NoCloud seed (ISO 9660 labelled cidata with user-data) found; no SSH key installed"
 else
   say "seed mounted from $seed_dev"
-  if [ -f "$seed/meta-data" ]; then
-    name="$(sed -n 's/^[[:space:]"]*local-hostname"\{0,1\}[[:space:]]*:[[:space:]]*["'\'']\{0,1\}\([A-Za-z0-9.-]*\).*/\1/p' "$seed/meta-data" | head -n1)"
+  meta="$(seed_file meta-data)"
+  user="$(seed_file user-data)"
+  if [ -n "$meta" ]; then
+    name="$(sed -n 's/^[[:space:]"]*local-hostname"\{0,1\}[[:space:]]*:[[:space:]]*["'\'']\{0,1\}\([A-Za-z0-9.-]*\).*/\1/p' "$meta" | head -n1)"
     [ -n "$name" ] && hostname "$name"
   fi
-  if [ -f "$seed/user-data" ]; then
-    tr -d '\r' <"$seed/user-data" >/run/solstice/user-data
+  if [ -n "$user" ]; then
+    tr -d '\r' <"$user" >/run/solstice/user-data
     # Every public key line in the user-data (ssh_authorized_keys of any user).
     grep -oE '(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) AAAA[A-Za-z0-9+/]+=*' \
       /run/solstice/user-data | sort -u >/root/.ssh/authorized_keys

@@ -1,0 +1,23 @@
+import type { Command } from "commander";
+import type { CliContext } from "../cli/cli-context.ts";
+import { EXIT_OK } from "../cli/exit-codes.ts";
+import { formatJobSteps } from "../output/job-text.ts";
+import { selectJob } from "../workflow/job-translation.ts";
+import { loadWorkflowFile } from "../workflow/load-workflow.ts";
+import { resolveWorkflowPath } from "../workflow/workflow-file.ts";
+
+/** `cidev show <file> --job <id>`: a job's steps with their names and commands, as written. */
+export function registerShow(program: Command, ctx: CliContext): void {
+  program
+    .command("show")
+    .description("show a job's steps with their names and commands, as the file writes them")
+    .argument("<file>", "workflow file (KDL or Actions YAML), or a directory holding one")
+    .option("-j, --job <id>", "the job (may be left out when the workflow has one job)")
+    .action(
+      ctx.action(async (arg: string, opts: { job?: string }) => {
+        const loaded = await loadWorkflowFile(await resolveWorkflowPath(arg));
+        ctx.stdout.write(formatJobSteps(loaded, selectJob(loaded, opts.job)));
+        return EXIT_OK;
+      }),
+    );
+}

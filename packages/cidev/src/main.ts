@@ -1,0 +1,13 @@
+// cidev: the developer CLI's entry point. It only wires: the process's streams → the program
+// (src/program.ts, one file per command under src/commands/) → the exit code.
+//
+//   pnpm cidev validate examples/workflow.kdl       (from source; Node strips the types)
+//   cidev run examples/hello                        (built: bin/cidev.js)
+
+import { processContext } from "./cli/cli-context.ts";
+import { runProgram } from "./cli/run-program.ts";
+import { buildProgram } from "./program.ts";
+
+const ctx = processContext();
+const code = await runProgram(buildProgram(ctx), process.argv, { stderr: ctx.stderr, exitCode: ctx.exitCode });
+process.exit(code);

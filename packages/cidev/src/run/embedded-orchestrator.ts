@@ -1,0 +1,54 @@
+import { tmpdir } from "node:os";
+import { mqConfigFromEnv } from "@solstice/common";
+import {
+  type ImageMap,
+  parseServiceConfig,
+  type RunningOrchestrator,
+  startOrchestrator,
+} from "@solstice/orchestrator";
+import type { Logger } from "pino";
+
+/** What the embedded orchestrator of one `cidev run` needs. */
+export interface EmbeddedOrchestratorOptions {
+  readonly imageMapPath: string;
+  readonly imageMap: ImageMap;
+  /** A private, empty directory: VM work directories and PGlite live there. */
+  readonly stateDir: string;
+  /** The canonical label the job runs on (its capacity is one job). */
+  readonly label: string;
+  /** How long a failed job's VM is kept with `--keep-on-failure` (at most 1800 s). */
+  readonly keepForSecs: number;
+  readonly logger: Logger;
+  /** How long to wait for the guest's SSH (default the engine's, 5 min). */
+  readonly sshTimeoutMs?: number | undefined;
+}
+
+/**
+ * The orchestrator service in its embedded single-node mode (in-process queue, PGlite under the
+ * state directory, no HTTP API), for one job on this machine: the same code as the fleet.
+ */
+export async function startEmbeddedOrchestrator(options: EmbeddedOrchestratorOptions): Promise<RunningOrchestrator> {
+  const config = parseServiceConfig(
+    {
+      config: options.imageMapPath,
+      maxConcurrency: "1",
+      capacityMap: `${options.label}=1`,
+      hostId: `cidev-${process.pid}`,
+      stateDir: options.stateDir,
+      debugSshTtlSecs: String(options.keepForSecs),
+      drainTimeoutSecs: "0",
+      // Only for the config's sake: the HTTP API is not started.
+      httpAddr: "127.0.0.1:0",
+      // The user's AMQP_* variables are for the fleet: the embedded queue uses the defaults.
+      mq: mqConfigFromEnv({}, { prefetch: 1 }),
+      amqpUrlGiven: false,
+    },
+    { hostname: "cidev", uid: process.getuid?.() ?? 1000, home: tmpdir() },
+  );
+  return startOrchestrator(config, {
+    logger: options.logger,
+    imageMap: options.imageMap,
+    http: false,
+    ...(options.sshTimeoutMs === undefined ? {} : { engine: { sshTimeoutMs: options.sshTimeoutMs } }),
+  });
+}
