@@ -64,8 +64,12 @@ build_key() {
       LC_ALL=C sort -z | xargs -0 sha256sum)
     (cd "$REPO_ROOT" && find "scripts/test-guests/$guest" scripts/test-guests/lib -type f -perm -u+x -print | LC_ALL=C sort)
     echo "kernel $kver"
-    # The build knobs (SOLSTICE_FAST_*, SOLSTICE_CLOUDINIT_*, SOLSTICE_DEBIAN_*) change the result too.
-    env | grep -E '^SOLSTICE_(FAST|CLOUDINIT|DEBIAN)_' | LC_ALL=C sort || true
+    # The build settings change the result too (not the SOLSTICE_*_GUEST_* that --print-paths prints).
+    local knob
+    for knob in SOLSTICE_FAST_DISK_SIZE SOLSTICE_FAST_INITRD_COMPRESS SOLSTICE_CLOUDINIT_DISK_SIZE \
+      SOLSTICE_DEBIAN_MIRROR SOLSTICE_DEBIAN_SECURITY_MIRROR; do
+      echo "$knob=${!knob:-}"
+    done
     # shellcheck disable=SC2046
     (guest_conf "$guest" && dpkg-query -W -f='${Package} ${Version}\n' $GUEST_PACKAGES 2>/dev/null)
   } | sha256sum | cut -c1-16

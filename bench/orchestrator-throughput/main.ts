@@ -71,14 +71,29 @@ try {
 
   let engineSeconds = 0;
   let serviceSeconds = 0;
+  let engineCpu = 0;
+  let serviceCpu = 0;
   const ratios: number[] = [];
+  const runEngine = async (): Promise<number> => {
+    const before = process.cpuUsage();
+    const seconds = await engine.run(makeJobs(perRound, undefined));
+    const used = process.cpuUsage(before);
+    engineCpu += (used.user + used.system) / 1e6;
+    return seconds;
+  };
+  const runService = async (session: ServiceSession): Promise<number> => {
+    const before = await session.cpuSeconds();
+    const seconds = await session.run(makeJobs(perRound, session.owner));
+    serviceCpu += (await session.cpuSeconds()) - before;
+    return seconds;
+  };
   for (let round = 1; round <= rounds; round++) {
     const engineFirst = round % 2 === 1;
     let e = 0;
     let s = 0;
-    if (engineFirst) e = await engine.run(makeJobs(perRound, undefined));
-    s = await service.run(makeJobs(perRound, service.owner));
-    if (!engineFirst) e = await engine.run(makeJobs(perRound, undefined));
+    if (engineFirst) e = await runEngine();
+    s = await runService(service);
+    if (!engineFirst) e = await runEngine();
     engineSeconds += e;
     serviceSeconds += s;
     ratios.push(e / s);
@@ -102,6 +117,10 @@ try {
   console.log(
     `ratio orchestrator/engine: ${overall.toFixed(3)} overall, ${median.toFixed(3)} median of rounds ` +
       `(target >= ${TARGET_RATIO}: ${overall >= TARGET_RATIO ? "met" : "NOT met"})`,
+  );
+  console.log(
+    `CPU per job outside QEMU: engine (bench process) ${(engineCpu / jobs).toFixed(2)} s, ` +
+      `orchestrator process ${(serviceCpu / jobs).toFixed(2)} s`,
   );
   console.log(
     `orchestrator peak RSS (VmHWM): ${peak.toFixed(1)} MB ` +

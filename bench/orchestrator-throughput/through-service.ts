@@ -6,6 +6,8 @@ import type { ImageEntry } from "@solstice/orchestrator";
 import { benchMq, deleteMq, freePort, postgresSchema, ROOT, writeImageMap } from "./setup.ts";
 
 const HOST_ID = "bench-orchestrator";
+// USER_HZ on Linux.
+const CLOCK_TICKS = 100;
 
 /**
  * `solstice-orchestrator run` as a child process (fleet mode: RabbitMQ and a private Postgres
@@ -109,6 +111,14 @@ export class ServiceSession {
     if (failed !== undefined)
       throw new Error(`a job through the service did not succeed: ${JSON.stringify(failed)}`);
     return seconds;
+  }
+
+  /** CPU seconds (user + system) the service process has used so far. */
+  async cpuSeconds(): Promise<number> {
+    const stat = await readFile(`/proc/${this.#child.pid}/stat`, "utf8");
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
   }
 
   /** The service's peak resident set size so far (VmHWM), in MB. */

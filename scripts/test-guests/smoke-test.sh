@@ -82,10 +82,20 @@ http_pid=$!
 # The NoCloud seed.
 ssh-keygen -q -t ed25519 -N '' -C solstice-smoke -f "$work/id_ed25519"
 mkdir -p "$work/seed"
+# SMOKE_USERS=1: the key in a `users:` entry for the SSH user (as a seed for a non-root
+# ssh_user may carry it) instead of the top-level ssh_authorized_keys.
+if [ "${SMOKE_USERS:-0}" = 1 ]; then
+  keys="users:
+  - name: $user
+    ssh_authorized_keys:
+      - $(cat "$work/id_ed25519.pub")"
+else
+  keys="ssh_authorized_keys:
+  - $(cat "$work/id_ed25519.pub")"
+fi
 cat >"$work/seed/user-data" <<EOF
 #cloud-config
-ssh_authorized_keys:
-  - $(cat "$work/id_ed25519.pub")
+$keys
 write_files:
 - path: /etc/solstice/job.yaml
   permissions: '0644'
@@ -140,7 +150,8 @@ gssh "set -e
   cd \$HOME && mkdir -p work && cd work
   git clone -q git://10.0.2.2:$git_port/repo.git g && git -C g checkout -q $sha1 && sh g/hello.sh
   git clone -q http://10.0.2.2:$http_port/repo.git h && git -C h rev-parse HEAD
-  df -h . | tail -n 1" | sed 's/^/  guest| /' >&2
+  df -h . | tail -n 1
+  [ \$(id -u) = 0 ] || sudo -n true" | sed 's/^/  guest| /' >&2
 gssh "grep -q 'commit_sha: $sha1' /etc/solstice/job.yaml" || die "job.yaml missing or wrong"
 echo 'echo sftp ok' >"$work/up.sh"
 chmod 755 "$work/up.sh"

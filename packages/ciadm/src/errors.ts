@@ -5,7 +5,11 @@ import { EXIT_FAILED, EXIT_USAGE, type ExitCode } from "./cli/exit-codes.ts";
 export class CiadmError extends SolsticeError {
   readonly exitCode: ExitCode;
 
-  constructor(code: string, message: string, options: { exitCode: ExitCode; hint?: string; cause?: unknown }) {
+  constructor(
+    code: string,
+    message: string,
+    options: { exitCode: ExitCode; hint?: string; cause?: unknown },
+  ) {
     super(code, message, {
       ...(options.hint === undefined ? {} : { hint: options.hint }),
       ...(options.cause === undefined ? {} : { cause: options.cause }),
@@ -26,7 +30,12 @@ export class ApiUnreachableError extends CiadmError {
   readonly url: string;
 
   constructor(url: string, cause: unknown) {
-    const why = cause instanceof Error ? (cause.cause instanceof Error ? cause.cause.message : cause.message) : String(cause);
+    const why =
+      cause instanceof Error
+        ? cause.cause instanceof Error
+          ? cause.cause.message
+          : cause.message
+        : String(cause);
     super("CIADM_API_UNREACHABLE", `cannot reach the orchestrator at ${url}: ${why}`, {
       exitCode: EXIT_USAGE,
       hint: "is the orchestrator running? point --orch-url / ORCH_URL at its HTTP API (default http://127.0.0.1:8081)",

@@ -5,7 +5,11 @@ import { EXIT_FAILED, EXIT_USAGE, type ExitCode } from "./cli/exit-codes.ts";
 export class CidevError extends SolsticeError {
   readonly exitCode: ExitCode;
 
-  constructor(code: string, message: string, options: { exitCode: ExitCode; hint?: string; cause?: unknown }) {
+  constructor(
+    code: string,
+    message: string,
+    options: { exitCode: ExitCode; hint?: string; cause?: unknown },
+  ) {
     super(code, message, {
       ...(options.hint === undefined ? {} : { hint: options.hint }),
       ...(options.cause === undefined ? {} : { cause: options.cause }),

@@ -9,5 +9,8 @@ import { runProgram } from "./cli/run-program.ts";
 import { buildProgram } from "./program.ts";
 
 const ctx = processContext();
-const code = await runProgram(buildProgram(ctx), process.argv, { stderr: ctx.stderr, exitCode: ctx.exitCode });
+const code = await runProgram(buildProgram(ctx), process.argv, {
+  stderr: ctx.stderr,
+  exitCode: ctx.exitCode,
+});
 process.exit(code);

@@ -17,7 +17,7 @@ export function buildProgram(ctx: CliContext): Command {
   const program = prepareProgram(
     new Command("cidev")
       .description(
-        "Solstice CI developer CLI: validate, inspect and translate workflows (KDL or Actions YAML),\n" +
+        "Solstice CI developer CLI: validate, inspect and translate workflows (KDL or Actions YAML), " +
           "and run a job for real in a local VM.\n\n" +
           "Exit codes: 0 ok; 1 the workflow is invalid or the job failed; 2 usage, file, git or setup error.",
       )

@@ -18,7 +18,9 @@ export function exitCodeFor(error: unknown): ExitCode {
 
 /** Help and version exit 0; every usage error of commander exits 2 (commander would say 1). */
 function commanderExitCode(error: CommanderError): ExitCode {
-  return error.code === "commander.helpDisplayed" || error.code === "commander.version" ? EXIT_OK : EXIT_USAGE;
+  return error.code === "commander.helpDisplayed" || error.code === "commander.version"
+    ? EXIT_OK
+    : EXIT_USAGE;
 }
 
 /** `name: message` and, when the error has one, `hint: …` on the next line. */

@@ -21,7 +21,12 @@ export function registerList(program: Command, ctx: CliContext): void {
             file: loaded.file,
             format: loaded.format,
             name: loaded.workflow.name ?? null,
-            jobs: jobs.map((j) => ({ id: j.id, runs_on: j.runsOn ?? null, name: j.name ?? null, steps: j.steps })),
+            jobs: jobs.map((j) => ({
+              id: j.id,
+              runs_on: j.runsOn ?? null,
+              name: j.name ?? null,
+              steps: j.steps,
+            })),
           };
           ctx.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
         } else {

@@ -53,11 +53,11 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .command("run")
     .summary("run a job for real in a local VM (embedded orchestrator); exit code follows the job")
     .description(
-      "Run a job for real in a VM on this machine, through the orchestrator's embedded single-node mode\n" +
-        "(no broker, no database server). The guest checks out the git repository holding the file:\n" +
-        "HEAD when the work tree is clean, else a snapshot of the work tree (uncommitted changes\n" +
-        "included), served by `git daemon` on 127.0.0.1. The log streams live; the exit code is 0 when\n" +
-        "the job succeeds, 1 when it fails or is cancelled, 2 when it cannot start.\n" +
+      "Run a job for real in a VM on this machine, through the orchestrator's embedded single-node mode " +
+        "(no broker, no database server). The guest checks out the git repository holding the file: " +
+        "HEAD when the work tree is clean, else a snapshot of the work tree (uncommitted changes " +
+        "included), served by `git daemon` on 127.0.0.1. The log streams live; the exit code is 0 when " +
+        "the job succeeds, 1 when it fails or is cancelled, 2 when it cannot start. " +
         "Ctrl-C cancels the job (twice: stops at once). Service logs: LOG_LEVEL (default warn).",
     )
     .argument("<file>", "workflow file (KDL or Actions YAML), or a directory holding one (examples/hello)")
@@ -67,8 +67,14 @@ export function registerRun(program: Command, ctx: CliContext): void {
         .env("ORCH_CONFIG")
         .default(undefined, CHECKOUT_IMAGE_MAP),
     )
-    .option("--runs-on <label>", "the image label to run on (default: the job's runs_on, else the map's default)")
-    .option("--keep-on-failure", "if the job fails, keep its VM up and print the SSH command, until Ctrl-C or --keep-for")
+    .option(
+      "--runs-on <label>",
+      "the image label to run on (default: the job's runs_on, else the map's default)",
+    )
+    .option(
+      "--keep-on-failure",
+      "if the job fails, keep its VM up and print the SSH command, until Ctrl-C or --keep-for",
+    )
     .addOption(
       new Option("--keep-for <seconds>", "how long --keep-on-failure keeps the VM (at most 1800)")
         .env("DEBUG_SSH_TTL_SECS")
@@ -76,7 +82,10 @@ export function registerRun(program: Command, ctx: CliContext): void {
         .default(MAX_DEBUG_SSH_TTL_SECS),
     )
     .option("--repo <path|url>", "the repository to check out (default: the git repository holding the file)")
-    .option("--sha <sha>", "the commit to check out (default: HEAD, or the work tree's snapshot; a URL's HEAD)")
+    .option(
+      "--sha <sha>",
+      "the commit to check out (default: HEAD, or the work tree's snapshot; a URL's HEAD)",
+    )
     .option("--no-color", "no colours (also: NO_COLOR=1)")
     .action(ctx.action((arg: string, opts: RunOptions) => runCommand(ctx, arg, opts)));
 }
@@ -91,7 +100,12 @@ async function runCommand(ctx: CliContext, arg: string, opts: RunOptions) {
 
   const tempDir = await mkdtemp(join(tmpdir(), "cidev-"));
   try {
-    const source = await openRepositorySource({ file, repo: opts.repo, sha: opts.sha, tempDir: join(tempDir) });
+    const source = await openRepositorySource({
+      file,
+      repo: opts.repo,
+      sha: opts.sha,
+      tempDir: join(tempDir),
+    });
     try {
       const translation = translateWorkflowJob(loaded, {
         jobId: opts.job,
@@ -110,12 +124,13 @@ async function runCommand(ctx: CliContext, arg: string, opts: RunOptions) {
       }
       const wanted = opts.runsOn ?? translation.fields.runs_on ?? undefined;
       const resolved = resolveLabel(imageMap, wanted);
-      if (resolved === undefined) throw new RunLabelError(wanted ?? imageMap.defaultLabel, mapPath, servedLabels(imageMap));
+      if (resolved === undefined)
+        throw new RunLabelError(wanted ?? imageMap.defaultLabel, mapPath, servedLabels(imageMap));
       const { label, image } = resolved;
 
       if (!(await isImagePresent(image))) {
         note(`Fetching image ${label} from ${image.source}`);
-        await ensureImage(image, { onProgress: terminalProgress(process.stderr as never) });
+        await ensureImage(image, { onProgress: terminalProgress(ctx.stderr) });
       }
       const request = newJobRequest({
         source: "manual",

@@ -24,8 +24,9 @@ interface TranslateOptions {
 export function registerTranslate(program: Command, ctx: CliContext): void {
   program
     .command("translate")
+    .summary("show the JobRequest a runner service would publish for a job")
     .description(
-      "show what a runner service would publish for a job: the JobRequest's runs_on, env and steps\n" +
+      "show what a runner service would publish for a job: the JobRequest's runs_on, env and steps " +
         "(actions/checkout becomes a git step; any other uses: becomes a step that fails, with a warning)",
     )
     .argument("<file>", "workflow file (KDL or Actions YAML), or a directory holding one")

@@ -25,11 +25,15 @@ interface FileReport {
 export function registerValidate(program: Command, ctx: CliContext): void {
   program
     .command("validate")
+    .summary("check workflow files; print every error as file:line:column: message")
     .description(
-      "check workflow files (KDL .solstice/workflow.kdl, or Actions .github/workflows/*.yml, .forgejo/workflows/*.yml)\n" +
+      "check workflow files (KDL .solstice/workflow.kdl, or Actions .github/workflows/*.yml, .forgejo/workflows/*.yml) " +
         "and report every error as file:line:column: message (exit 1 when any file is invalid)",
     )
-    .argument("<file...>", "workflow files (a directory means its .solstice/workflow.kdl or only Actions workflow)")
+    .argument(
+      "<file...>",
+      "workflow files (a directory means its .solstice/workflow.kdl or only Actions workflow)",
+    )
     .option("--json", "print one JSON report per file (an array) instead of text")
     .action(
       ctx.action(async (files: string[], opts: { json?: boolean }) => {
@@ -59,7 +63,9 @@ function printReport(ctx: CliContext, r: FileReport): void {
   if (r.valid) {
     const name = r.name === null ? "" : ` '${r.name}'`;
     const count = r.jobs.length === 1 ? "1 job" : `${r.jobs.length} jobs`;
-    ctx.stdout.write(`OK: ${r.file}: ${r.format === "kdl" ? "KDL" : "Actions"} workflow${name} with ${count}\n`);
+    ctx.stdout.write(
+      `OK: ${r.file}: ${r.format === "kdl" ? "KDL" : "Actions"} workflow${name} with ${count}\n`,
+    );
     return;
   }
   for (const e of r.errors) ctx.stdout.write(`${r.file}:${e.line}:${e.column}: ${e.message}\n`);
@@ -87,7 +93,8 @@ async function validateOne(arg: string): Promise<FileReport> {
     if (check.workflow !== undefined) {
       report.name = check.workflow.workflow.name ?? null;
       report.jobs = jobSummaries(check.workflow).map((j) => j.id);
-      if (check.workflow.format === "actions") errors.push(...(await translateEveryJob(check.workflow, report)));
+      if (check.workflow.format === "actions")
+        errors.push(...(await translateEveryJob(check.workflow, report)));
     }
     errors.sort((a, b) => a.line - b.line || a.column - b.column);
     report.errors = errors.map((e) => ({ line: e.line, column: e.column, code: e.code, message: e.detail }));
@@ -110,7 +117,8 @@ async function translateEveryJob(loaded: LoadedWorkflow, report: FileReport): Pr
   for (const job of jobSummaries(loaded)) {
     try {
       const t = translateWorkflowJob(loaded, { ...base, jobId: job.id });
-      for (const w of t.warnings) report.warnings.push({ line: w.line, column: w.column, message: w.message });
+      for (const w of t.warnings)
+        report.warnings.push({ line: w.line, column: w.column, message: w.message });
     } catch (error) {
       if (error instanceof WorkflowError) errors.push(error);
       else throw error;

@@ -27,7 +27,8 @@ export async function git(
     return { stdout, stderr };
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr?.trim();
-    const why = stderr !== undefined && stderr !== "" ? stderr : error instanceof Error ? error.message : String(error);
+    const why =
+      stderr !== undefined && stderr !== "" ? stderr : error instanceof Error ? error.message : String(error);
     throw new Error(`git ${args.join(" ")}: ${why}`, { cause: error });
   }
 }

@@ -61,7 +61,10 @@ export function forgeNames(facts: RepositoryFacts | undefined): { repository: st
     if (scp !== null) return { serverUrl: `https://${scp[1]}`, repository: scp[2]! };
     if (URL.canParse(origin)) {
       const url = new URL(origin);
-      const path = url.pathname.replace(/^\/+/, "").replace(/\.git\/?$/, "").replace(/\/+$/, "");
+      const path = url.pathname
+        .replace(/^\/+/, "")
+        .replace(/\.git\/?$/, "")
+        .replace(/\/+$/, "");
       if (path.includes("/")) {
         const scheme = url.protocol === "http:" ? "http" : "https";
         return { serverUrl: `${scheme}://${url.host}`, repository: path };

@@ -49,7 +49,11 @@ function stepLines(step: JobStep, index: number, total: number, uses?: string): 
   if (step.continue_on_error === true) lines.push(field("continue_on_error", "true"));
   const env = envText(step.env ?? undefined);
   if (env !== undefined) lines.push(field("env", env));
-  if (step.runtime_expressions !== undefined && step.runtime_expressions !== null && step.runtime_expressions.length > 0)
+  if (
+    step.runtime_expressions !== undefined &&
+    step.runtime_expressions !== null &&
+    step.runtime_expressions.length > 0
+  )
     lines.push(field("evaluated when reached", step.runtime_expressions.join(", ")));
   return lines;
 }

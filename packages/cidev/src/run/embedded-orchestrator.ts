@@ -27,7 +27,9 @@ export interface EmbeddedOrchestratorOptions {
  * The orchestrator service in its embedded single-node mode (in-process queue, PGlite under the
  * state directory, no HTTP API), for one job on this machine: the same code as the fleet.
  */
-export async function startEmbeddedOrchestrator(options: EmbeddedOrchestratorOptions): Promise<RunningOrchestrator> {
+export async function startEmbeddedOrchestrator(
+  options: EmbeddedOrchestratorOptions,
+): Promise<RunningOrchestrator> {
   const config = parseServiceConfig(
     {
       config: options.imageMapPath,

@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { connect, createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { CidevError } from "../errors.ts";
 import { EXIT_USAGE } from "../cli/exit-codes.ts";
+import { CidevError } from "../errors.ts";
 
 /** The host's loopback as QEMU user-mode networking (SLIRP) shows it to the guest. */
 export const GUEST_HOST_ADDRESS = "10.0.2.2";
@@ -50,16 +50,23 @@ export class GitDaemon {
         throw new CidevError(
           "CIDEV_GIT_DAEMON",
           `git daemon did not start: ${failed?.message ?? stderr.trim()}`,
-          { exitCode: EXIT_USAGE, hint: "cidev run serves the repository with `git daemon` (Debian: apt-get install git)" },
+          {
+            exitCode: EXIT_USAGE,
+            hint: "cidev run serves the repository with `git daemon` (Debian: apt-get install git)",
+          },
         );
       }
       if (await listening(port)) return new GitDaemon(port, child);
     }
     child.kill();
-    throw new CidevError("CIDEV_GIT_DAEMON", `git daemon did not listen on 127.0.0.1:${port}: ${stderr.trim()}`, {
-      exitCode: EXIT_USAGE,
-      hint: "try again (another program may have taken the port)",
-    });
+    throw new CidevError(
+      "CIDEV_GIT_DAEMON",
+      `git daemon did not listen on 127.0.0.1:${port}: ${stderr.trim()}`,
+      {
+        exitCode: EXIT_USAGE,
+        hint: "try again (another program may have taken the port)",
+      },
+    );
   }
 
   /** The URL the guest clones `name` (a directory under the base path) from. */

@@ -6,7 +6,10 @@ export const CHECKOUT_IMAGE_MAP = fileURLToPath(
 );
 
 /** The image map `cidev run` uses: `--image-map`, else `ORCH_CONFIG`, else the checkout's example map. */
-export function imageMapPath(flag: string | undefined, env: Readonly<Record<string, string | undefined>>): string {
+export function imageMapPath(
+  flag: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): string {
   if (flag !== undefined && flag !== "") return flag;
   const fromEnv = env["ORCH_CONFIG"];
   if (fromEnv !== undefined && fromEnv !== "") return fromEnv;

@@ -9,7 +9,10 @@ import type { TerminalStyle } from "../cli/terminal-style.ts";
 export function stepTitle(step: JobStep | undefined, index: number): string {
   const name = step?.name?.trim();
   if (name !== undefined && name !== "") return name;
-  const first = step?.run.split("\n").find((l) => l.trim() !== "")?.trim();
+  const first = step?.run
+    .split("\n")
+    .find((l) => l.trim() !== "")
+    ?.trim();
   if (first === undefined) return `step ${index + 1}`;
   return first.length > 60 ? `${first.slice(0, 57)}...` : first;
 }
@@ -43,7 +46,9 @@ export class JobLogPrinter {
     this.#startedAt ??= at;
     switch (event.type) {
       case "job_started":
-        return [s.dim(`Job started on ${event.host ?? "this host"}${event.label ? ` (image ${event.label})` : ""}`)];
+        return [
+          s.dim(`Job started on ${event.host ?? "this host"}${event.label ? ` (image ${event.label})` : ""}`),
+        ];
       case "log":
         // The VM's console, the checkout and Solstice's notices: dimmed, apart from the steps' output.
         if (event.stream === "system") return [s.dim(event.text)];
@@ -69,7 +74,8 @@ export class JobLogPrinter {
         const took = formatDuration(Math.max(0, at - (this.#startedAt ?? at)));
         const why = event.reason === undefined || event.reason === null ? "" : `: ${event.reason}`;
         if (event.conclusion === "success") return ["", s.bold(s.green(`Job succeeded in ${took}`))];
-        if (event.conclusion === "cancelled") return ["", s.bold(s.yellow(`Job cancelled after ${took}${why}`))];
+        if (event.conclusion === "cancelled")
+          return ["", s.bold(s.yellow(`Job cancelled after ${took}${why}`))];
         return ["", s.bold(s.red(`Job failed after ${took}${why}`))];
       }
     }

@@ -111,9 +111,14 @@ export async function runLocally(input: LocalRunInput): Promise<JobConclusion> {
     const end = await finished;
     await subscription.cancel({ timeoutMs: 1000 }).catch(() => undefined);
     if (end.conclusion === "failure" && input.keepOnFailure && interrupts === 0) {
-      await holdForDebugging(orch, input, () => interrupts > 0, (fn) => {
-        onInterrupt = fn;
-      });
+      await holdForDebugging(
+        orch,
+        input,
+        () => interrupts > 0,
+        (fn) => {
+          onInterrupt = fn;
+        },
+      );
     }
     return end.conclusion;
   } finally {
@@ -142,7 +147,9 @@ async function holdForDebugging(
   setInterrupt(() => wake());
   const until = vm.debugUntil?.getTime() ?? Date.now() + input.keepForSecs * 1000;
   while (!interrupted() && Date.now() < until) {
-    const current = (await orch.store.vmsForJob(input.request.request_id)).find((v) => v.vmName === vm.vmName);
+    const current = (await orch.store.vmsForJob(input.request.request_id)).find(
+      (v) => v.vmName === vm.vmName,
+    );
     if (current === undefined || current.state === "destroyed") break;
     await new Promise<void>((resolve) => {
       wake = resolve;
@@ -153,7 +160,11 @@ async function holdForDebugging(
 }
 
 /** The lines telling how to SSH into a kept VM (the key file lives in the VM's 0700 work directory). */
-export function debugBanner(vm: Pick<VmRecord, "workDir" | "sshPort" | "debugUntil">, user: string, style: TerminalStyle): string {
+export function debugBanner(
+  vm: Pick<VmRecord, "workDir" | "sshPort" | "debugUntil">,
+  user: string,
+  style: TerminalStyle,
+): string {
   const key = `${vm.workDir}/${DEBUG_KEY_FILE}`;
   const until = vm.debugUntil === null ? "" : ` until ${vm.debugUntil.toISOString()}`;
   const command =

@@ -48,11 +48,20 @@ export async function prepareRepoSnapshot(
 ): Promise<RepoSnapshot> {
   const root = facts.root;
   const fail = (what: string, error: unknown, hint: string): never => {
-    throw new GitRepositoryError(root, `${what}: ${error instanceof Error ? error.message : String(error)}`, hint, error);
+    throw new GitRepositoryError(
+      root,
+      `${what}: ${error instanceof Error ? error.message : String(error)}`,
+      hint,
+      error,
+    );
   };
   const gitDir = join(baseDir, SNAPSHOT_REPO_NAME);
   const objects = await git(root, ["rev-parse", "--git-path", "objects"]).catch((e: unknown) =>
-    fail(`cannot read the repository at ${root}`, e, "run cidev inside a git repository, or pass --repo <url>"),
+    fail(
+      `cannot read the repository at ${root}`,
+      e,
+      "run cidev inside a git repository, or pass --repo <url>",
+    ),
   );
   const objectsDir = resolveFrom(root, objects.stdout.trim());
   await git(baseDir, ["init", "-q", "--bare", gitDir]).catch((e: unknown) =>
@@ -101,7 +110,10 @@ function resolveFrom(base: string, path: string): string {
 /** A commit of the work tree as `git add -A` sees it, written into `gitDir` only. */
 async function snapshotWorkTree(facts: RepositoryFacts, gitDir: string, objectsDir: string): Promise<string> {
   const index = join(gitDir, "cidev-index");
-  const userIndex = resolveFrom(facts.root, (await git(facts.root, ["rev-parse", "--git-path", "index"])).stdout.trim());
+  const userIndex = resolveFrom(
+    facts.root,
+    (await git(facts.root, ["rev-parse", "--git-path", "index"])).stdout.trim(),
+  );
   // Starting from the user's index saves hashing unchanged files again (its stat data is valid).
   await copyFile(userIndex, index).catch(() => undefined);
   const env = {

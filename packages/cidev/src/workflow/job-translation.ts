@@ -1,4 +1,10 @@
-import { type Env, type JobStep, kdlJobToSteps, type TranslationWarning, translateJob } from "@solstice/common";
+import {
+  type Env,
+  type JobStep,
+  kdlJobToSteps,
+  type TranslationWarning,
+  translateJob,
+} from "@solstice/common";
 import { JobSelectionError } from "../errors.ts";
 import { jobSummaries, type LoadedWorkflow } from "./load-workflow.ts";
 

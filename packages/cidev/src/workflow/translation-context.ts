@@ -19,7 +19,10 @@ export interface TranslationFlags {
  * (HEAD, its branch, `origin`), else placeholders (a zero commit id, `refs/heads/main`,
  * `local/workflow` on `https://localhost`).
  */
-export async function translationContextFor(file: string, flags: TranslationFlags): Promise<TranslationContext> {
+export async function translationContextFor(
+  file: string,
+  flags: TranslationFlags,
+): Promise<TranslationContext> {
   const facts = await repositoryFacts(file);
   const names = forgeNames(facts);
   const branch = facts?.branch;

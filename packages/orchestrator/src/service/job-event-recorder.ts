@@ -9,7 +9,7 @@ export interface JobEventRecorderOptions {
   readonly publish: (event: JobEvent) => Promise<void>;
   /** Flush once this many events are buffered (default 256). */
   readonly flushEvents?: number | undefined;
-  /** ... or this long after the first buffered event (default 100 ms). */
+  /** ... or this long after the first buffered event (default 250 ms). */
   readonly flushMs?: number | undefined;
   /**
    * Added to every event's `seq`: a job run again after a restart continues the sequence its owner
@@ -54,7 +54,7 @@ export class JobEventRecorder {
   constructor(options: JobEventRecorderOptions) {
     this.#options = options;
     this.#flushEvents = Math.max(1, options.flushEvents ?? 256);
-    this.#flushMs = Math.max(0, options.flushMs ?? 100);
+    this.#flushMs = Math.max(0, options.flushMs ?? 250);
     this.#offset = Math.max(0, Math.floor(options.seqOffset ?? 0));
   }
 

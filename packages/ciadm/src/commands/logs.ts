@@ -1,0 +1,55 @@
+import type { Command } from "commander";
+import { OrchestratorClient } from "../api/orchestrator-client.ts";
+import type { CliContext } from "../cli/cli-context.ts";
+import { addApiOptions, apiTarget } from "../cli/connection-options.ts";
+import { EXIT_FAILED, EXIT_OK } from "../cli/exit-codes.ts";
+import { followJob } from "../follow/follow-job.ts";
+import { LogText } from "../output/job-text.ts";
+
+interface LogsOptions {
+  follow?: boolean;
+  json?: boolean;
+  orchUrl?: string;
+  orchToken?: string;
+}
+
+/** `ciadm logs <id> [--follow]`: a job's stored log (the newest 10,000 lines), or live. */
+export function registerLogs(program: Command, ctx: CliContext): void {
+  const command = program
+    .command("logs")
+    .summary("print a job's log; --follow streams it live until the job ends")
+    .description(
+      "print a job's log (the newest 10,000 lines the orchestrator keeps); with --follow, stream it " +
+        "live until the job ends, then exit 0 if it succeeded, 1 if not",
+    )
+    .argument("<id>", "the job's request id")
+    .option("-f, --follow", "stream new lines until the job finishes")
+    .option("--json", "one JSON object per line ({seq, step, stream, text, ts}) instead of text");
+  addApiOptions(command);
+  command.action(
+    ctx.action(async (id: string, opts: LogsOptions) => {
+      const api = new OrchestratorClient(apiTarget(opts, ctx.env));
+      if (opts.follow === true) {
+        const note = (line: string) => ctx.stderr.write(`${line}\n`);
+        if (opts.json === true) {
+          const end = await api.followLogs(id, (line) => ctx.stdout.write(`${JSON.stringify(line)}\n`));
+          return end.conclusion === "success" ? EXIT_OK : EXIT_FAILED;
+        }
+        const end = await followJob(api, id, ctx.stdout, note);
+        note(`job ${id} ${end.conclusion ?? end.state}${end.reason === null ? "" : `: ${end.reason}`}`);
+        return end.conclusion === "success" ? EXIT_OK : EXIT_FAILED;
+      }
+      const job = await api.getJob(id);
+      const text = new LogText(job.request?.steps ?? []);
+      let after: number | undefined;
+      for (;;) {
+        const page = await api.logPage(id, { afterSeq: after, limit: 1000 });
+        for (const line of page.lines)
+          ctx.stdout.write(opts.json === true ? `${JSON.stringify(line)}\n` : text.line(line));
+        if (page.lines.length < 1000 || page.next_after_seq === null) break;
+        after = page.next_after_seq;
+      }
+      return EXIT_OK;
+    }),
+  );
+}

@@ -1,0 +1,39 @@
+// @solstice/ciadm as a library: the HTTP API client and what the CLI's commands are made of.
+export {
+  type JobDetail,
+  JobDetailSchema,
+  type JobView,
+  JobViewSchema,
+  type LogEnd,
+  type LogLine,
+  LogLineSchema,
+  type VmView,
+} from "./api/api-schemas.ts";
+export { type JobQuery, OrchestratorClient } from "./api/orchestrator-client.ts";
+export { type ServerSentEvent, SseParser } from "./api/sse-parser.ts";
+export { type CliContext, processContext } from "./cli/cli-context.ts";
+export {
+  type ApiTarget,
+  addApiOptions,
+  apiTarget,
+  DEFAULT_ORCH_URL,
+} from "./cli/connection-options.ts";
+export { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type ExitCode } from "./cli/exit-codes.ts";
+export { exitCodeFor, formatError, runProgram } from "./cli/run-program.ts";
+export {
+  ApiError,
+  ApiResponseError,
+  ApiUnreachableError,
+  CiadmError,
+  RefNotFoundError,
+  UsageError,
+} from "./errors.ts";
+export { followJob } from "./follow/follow-job.ts";
+export { resolveRef } from "./git/ls-remote.ts";
+export { checkBroker, checkDatabase, checkOrchestrator, type HealthCheck } from "./health/health-checks.ts";
+export { deadLetterJson, formatDeadLetters } from "./output/dead-letter-text.ts";
+export { formatImageTable, type ImageRow, imageRows } from "./output/image-text.ts";
+export { formatJobStatus, formatJobTable, jobResult, LogText, shortTime } from "./output/job-text.ts";
+export { textTable } from "./output/text-table.ts";
+export { buildProgram } from "./program.ts";
+export { withQueue } from "./queue/connect-queue.ts";

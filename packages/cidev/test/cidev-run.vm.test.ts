@@ -1,0 +1,117 @@
+import { execFile, spawn } from "node:child_process";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { CIDEV_MAIN, REPO_ROOT, runCidev } from "./cli-support.ts";
+
+// `cidev run` for real: the fast test guest boots under QEMU through the embedded orchestrator.
+// One passing job (the README's quick start, examples/hello) and one failing job kept up with
+// --keep-on-failure, entered with the SSH command cidev prints, then ended with Ctrl-C.
+
+const run = promisify(execFile);
+
+beforeAll(async () => {
+  // Builds the fast guest when missing (cached: a fraction of a second).
+  await run("bash", [join(REPO_ROOT, "scripts/build-test-guests.sh"), "fast"], { timeout: 600_000 });
+});
+
+/** Pids of QEMU processes whose command line mentions `text`. */
+async function qemuWith(text: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
+    if (cmdline.includes("qemu-system") && cmdline.includes(text)) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+describe("cidev run", () => {
+  test("the quick start: examples/hello passes; exit 0, a header and a result per step", async () => {
+    const r = await runCidev(["run", "examples/hello"], { timeoutMs: 280_000 });
+    expect(r.stdout).toContain("==> Step 1/3: Where am I");
+    expect(r.stdout).toMatch(/^Linux job-[0-9a-f-]+ /m);
+    expect(r.stdout).toContain("==> Step 3/3: Run the example's script");
+    expect(r.stdout).toContain("Hello from a Solstice CI VM");
+    expect(r.stdout).toMatch(/<== Step 3\/3: Run the example's script: success \(exit 0, [\d.]+ s\)/);
+    expect(r.stdout).toMatch(/Job succeeded in /);
+    expect(r.code).toBe(0);
+  });
+
+  test("a failing job exits 1; --keep-on-failure keeps its VM, the printed SSH command gets in, Ctrl-C ends it", async () => {
+    const repo = await mkdtemp(join(tmpdir(), "cidev-vm-repo-"));
+    const git = (...args: string[]) =>
+      run("git", ["-c", "user.name=T", "-c", "user.email=t@example.invalid", ...args], { cwd: repo });
+    try {
+      await mkdir(join(repo, ".solstice"));
+      await writeFile(
+        join(repo, ".solstice/workflow.kdl"),
+        `workflow {
+  job id="broken" runs_on="fast" {
+    step name="Greet" run="echo hello"
+    step name="Fail" run="echo about to fail >&2; exit 3"
+    step name="Never" run="echo never"
+  }
+}
+`,
+      );
+      await git("init", "-q");
+      await git("add", "-A");
+      await git("commit", "-qm", "init");
+      // Not committed: the guest must see it all the same (the work tree's snapshot).
+      await writeFile(join(repo, "uncommitted.txt"), "from the work tree\n");
+
+      const child = spawn(
+        process.execPath,
+        ["--conditions=@solstice/source", CIDEV_MAIN, "run", repo, "--keep-on-failure", "--keep-for", "240"],
+        { env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] },
+      );
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (c: Buffer) => {
+        stdout += c.toString();
+      });
+      child.stderr.on("data", (c: Buffer) => {
+        stderr += c.toString();
+      });
+      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+      const deadline = Date.now() + 280_000;
+      while (!/^\s+ssh -i .*$/m.test(stdout)) {
+        if (child.exitCode !== null || Date.now() > deadline) {
+          child.kill("SIGKILL");
+          throw new Error(`no SSH command printed:\n${stdout}\n${stderr}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(stdout).toContain("==> Step 2/3: Fail");
+      expect(stdout).toMatch(/<== Step 2\/3: Fail: failure \(exit 3, /);
+      expect(stdout).toContain("--- Step 3/3: Never: skipped");
+      expect(stdout).toMatch(/Job failed after .*: step "Fail" exited with 3/);
+      const vmName = /job-[0-9a-f-]{36}/.exec(stdout)?.[0];
+      expect(vmName).toBeDefined();
+
+      const command = /^\s+(ssh -i .*)$/m.exec(stdout)![1]!;
+      const args = command.split(" ").slice(1);
+      const key = args[args.indexOf("-i") + 1]!;
+      expect((await stat(key)).mode & 0o777).toBe(0o600);
+      const inside = await run(
+        "ssh",
+        ["-o", "BatchMode=yes", "-o", "ConnectTimeout=30", ...args, "cat work/uncommitted.txt; hostname"],
+        {
+          timeout: 60_000,
+        },
+      );
+      expect(inside.stdout).toContain("from the work tree");
+      expect(inside.stdout).toContain(vmName);
+
+      child.kill("SIGINT");
+      expect(await exited).toBe(1);
+      expect(await qemuWith(vmName!)).toEqual([]);
+      await expect(stat(key)).rejects.toMatchObject({ code: "ENOENT" });
+    } finally {
+      await rm(repo, { recursive: true, force: true });
+    }
+  });
+});
