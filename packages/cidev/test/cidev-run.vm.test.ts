@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { beforeAll, describe, expect, test } from "vitest";
 import { CIDEV_MAIN, REPO_ROOT, runCidev } from "./cli-support.ts";
 
 // `cidev run` for real: the fast test guest boots under QEMU through the embedded orchestrator.

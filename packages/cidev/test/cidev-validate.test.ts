@@ -46,6 +46,7 @@ const CASES: readonly { name: string; file: string; text: string; errors: string
   {
     name: "Actions: two bad expressions",
     file: ".forgejo/workflows/expressions.yml",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Actions expressions, not a template literal
     text: "on: push\njobs:\n  build:\n    runs-on: fast\n    steps:\n      - run: echo ${{ nope.x }}\n      - run: echo ${{ github.sha == }}\n",
     errors: ["6:19: Unrecognized named-value: 'nope'", "7:19: Unexpected end of expression: '=='"],
   },

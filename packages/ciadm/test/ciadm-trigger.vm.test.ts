@@ -1,0 +1,215 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { createPostgresDb } from "@solstice/common";
+import { DATABASE_URL, requirePostgres, requireRabbitMQ } from "@solstice/test-support";
+import { sql } from "kysely";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { REPO_ROOT, runCiadm } from "./cli-support.ts";
+import { deleteMqByPrefix, eventually, mqEnv, mqPrefix, uniqueMq } from "./mq-support.ts";
+
+// `ciadm trigger --wait` through a real orchestrator (`solstice-orchestrator run`, a child process
+// from source) on real RabbitMQ (names private to this file) and Postgres (a private schema): the
+// job runs in the fast test guest, cloning a repository served by `git daemon`. Then the other
+// HTTP API commands on that job: status, jobs, logs, cancel, health.
+
+const run = promisify(execFile);
+const ORCH_MAIN = join(REPO_ROOT, "packages/orchestrator/src/main.ts");
+const prefix = mqPrefix("trigger");
+const mq = uniqueMq(prefix);
+const token = randomBytes(24).toString("hex");
+let dir: string;
+let schema: string;
+let schemaUrl: string;
+let gitDaemon: ChildProcess | undefined;
+let orchestrator: ChildProcess | undefined;
+let orchestratorOutput = "";
+let orchUrl: string;
+let repo: { url: string; sha: string };
+let env: Record<string, string>;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen({ host: "127.0.0.1", port: 0 }, () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0));
+    });
+  });
+}
+
+beforeAll(async () => {
+  await requireRabbitMQ();
+  await requirePostgres();
+  await run("bash", [join(REPO_ROOT, "scripts/build-test-guests.sh"), "fast"], { timeout: 600_000 });
+  dir = await mkdtemp(join(tmpdir(), "ciadm-trigger-"));
+
+  // The repository the guest clones: git daemon on loopback, seen from the guest as 10.0.2.2.
+  const repoDir = join(dir, "git", "repo");
+  await mkdir(repoDir, { recursive: true });
+  await writeFile(join(repoDir, "hello.txt"), "hello from the repo\n");
+  const git = (...args: string[]) =>
+    run("git", ["-c", "user.name=T", "-c", "user.email=t@example.invalid", ...args], { cwd: repoDir });
+  await git("init", "-q");
+  await git("add", "-A");
+  await git("commit", "-qm", "init");
+  const gitPort = await freePort();
+  gitDaemon = spawn(
+    "git",
+    ["daemon", "--export-all", `--base-path=${join(dir, "git")}`, "--listen=127.0.0.1", `--port=${gitPort}`],
+    { stdio: "ignore" },
+  );
+  repo = { url: `git://10.0.2.2:${gitPort}/repo`, sha: (await git("rev-parse", "HEAD")).stdout.trim() };
+
+  // A private Postgres schema.
+  schema = `ciadm_${process.pid}_${Math.floor(Math.random() * 1e6)}`;
+  const admin = createPostgresDb({ url: DATABASE_URL, applicationName: "ciadm-test" });
+  await sql`create schema ${sql.id(schema)}`.execute(admin);
+  await admin.destroy();
+  const url = new URL(DATABASE_URL);
+  url.searchParams.set("options", `-c search_path=${schema}`);
+  schemaUrl = url.toString();
+
+  const httpPort = await freePort();
+  orchUrl = `http://127.0.0.1:${httpPort}`;
+  orchestrator = spawn(process.execPath, ["--conditions=@solstice/source", ORCH_MAIN, "run"], {
+    env: {
+      PATH: process.env["PATH"] ?? "",
+      HOME: process.env["HOME"] ?? tmpdir(),
+      ...mqEnv(mq),
+      DATABASE_URL: schemaUrl,
+      ORCH_CONFIG: join(REPO_ROOT, "examples/orchestrator-image-map.yaml"),
+      STATE_DIR: join(dir, "state"),
+      HOST_ID: `ciadm-test-${process.pid}`,
+      HTTP_ADDR: `127.0.0.1:${httpPort}`,
+      HTTP_TOKEN: token,
+      MAX_CONCURRENCY: "1",
+      CAPACITY_MAP: "solstice-fast-guest=1",
+      DRAIN_TIMEOUT_SECS: "0",
+      LOG_LEVEL: "info",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  orchestrator.stdout?.on("data", (c: Buffer) => {
+    orchestratorOutput += c.toString();
+  });
+  orchestrator.stderr?.on("data", (c: Buffer) => {
+    orchestratorOutput += c.toString();
+  });
+  await eventually(
+    "the orchestrator ready",
+    async () => {
+      if (orchestrator?.exitCode !== null) throw new Error(`the orchestrator exited:\n${orchestratorOutput}`);
+      const answer = await fetch(`${orchUrl}/readyz`, {
+        headers: { authorization: `Bearer ${token}` },
+      }).catch(() => undefined);
+      return answer?.status === 200;
+    },
+    120_000,
+  );
+  // ciadm reads the token from HTTP_TOKEN when ORCH_TOKEN is not set.
+  env = { ...mqEnv(mq), ORCH_URL: orchUrl, HTTP_TOKEN: token };
+});
+
+afterAll(async () => {
+  if (orchestrator !== undefined && orchestrator.exitCode === null) {
+    const exited = new Promise((resolve) => orchestrator?.once("exit", resolve));
+    orchestrator.kill("SIGTERM");
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 30_000))]);
+    if (orchestrator.exitCode === null) orchestrator.kill("SIGKILL");
+  }
+  gitDaemon?.kill();
+  if (schema !== undefined) {
+    const admin = createPostgresDb({ url: DATABASE_URL, applicationName: "ciadm-test" });
+    await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(admin);
+    await admin.destroy();
+  }
+  await deleteMqByPrefix(prefix);
+  const leftovers: number[] = [];
+  for (const entry of await readdir("/proc")) {
+    const cmdline = /^\d+$/.test(entry)
+      ? await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "")
+      : "";
+    if (dir !== undefined && cmdline.includes("qemu-system") && cmdline.includes(dir))
+      leftovers.push(Number(entry));
+  }
+  for (const pid of leftovers) process.kill(pid, "SIGKILL");
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  expect(leftovers).toEqual([]);
+});
+
+describe("ciadm against a running orchestrator", { timeout: 300_000 }, () => {
+  test("trigger --wait runs the job and exits by its conclusion; status, jobs, logs, cancel, health", async () => {
+    const triggered = await runCiadm(
+      [
+        "trigger",
+        "--repo",
+        repo.url,
+        "--sha",
+        repo.sha,
+        "--runs-on",
+        "fast",
+        "--step",
+        "cat hello.txt",
+        "--step",
+        "echo $((20 + 22))",
+        "--wait",
+      ],
+      { env, timeoutMs: 280_000 },
+    );
+    const id = triggered.stdout.trim();
+    expect(id, `${triggered.stderr}\n${orchestratorOutput.slice(-3000)}`).toMatch(/^[0-9a-f-]{36}$/);
+    expect(triggered.stderr).toContain("==> Step 1/2: step 1");
+    expect(triggered.stderr).toContain("hello from the repo");
+    expect(triggered.stderr).toContain("==> Step 2/2: step 2");
+    expect(triggered.stderr).toMatch(/^42$/m);
+    expect(triggered.stderr).toContain(`job ${id} success`);
+    expect(triggered.code).toBe(0);
+
+    const status = await runCiadm(["status", id, "--json"], { env });
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      request_id: id,
+      state: "finished",
+      conclusion: "success",
+      source: "manual",
+      label: "solstice-fast-guest",
+      owner: { kind: "manual" },
+    });
+    const statusText = await runCiadm(["status", id], { env });
+    expect(statusText.stdout).toMatch(/^conclusion: +success$/m);
+
+    const table = await runCiadm(["jobs", "--state", "finished"], { env });
+    expect(table.code).toBe(0);
+    expect(table.stdout.split("\n")[0]).toMatch(
+      /^REQUEST ID +RESULT +LABEL +SOURCE +HOST +RECEIVED +FINISHED +REPOSITORY$/,
+    );
+    expect(table.stdout).toMatch(new RegExp(`^${id} +success +solstice-fast-guest +manual `, "m"));
+    const list = await runCiadm(["jobs", "--json", "--label", "solstice-fast-guest"], { env });
+    expect((JSON.parse(list.stdout) as { request_id: string }[]).map((j) => j.request_id)).toContain(id);
+
+    const logs = await runCiadm(["logs", id], { env });
+    expect(logs.stdout).toContain("hello from the repo");
+    expect(logs.stdout).toMatch(/^42$/m);
+
+    const cancel = await runCiadm(["cancel", id], { env });
+    expect(cancel.stderr).toContain("JOB_FINISHED");
+    expect(cancel.code).toBe(1);
+
+    const health = await runCiadm(["health", "--json"], { env: { ...env, DATABASE_URL: schemaUrl } });
+    expect(JSON.parse(health.stdout)).toEqual([
+      expect.objectContaining({ name: "orchestrator", status: "ok" }),
+      expect.objectContaining({ name: "broker", status: "ok" }),
+      expect.objectContaining({ name: "database", status: "ok" }),
+    ]);
+    expect(health.code).toBe(0);
+
+    const wrongToken = await runCiadm(["jobs"], { env: { ...env, ORCH_TOKEN: "not-the-token-at-all" } });
+    expect(wrongToken.stderr).toContain("UNAUTHORIZED");
+    expect(wrongToken.code).toBe(2);
+  });
+});
