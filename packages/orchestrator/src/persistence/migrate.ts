@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { type Migration, type MigrationProvider, type MigrationResult, Migrator } from "kysely/migration";
 import { MigrationError } from "../errors.ts";
 import { MIGRATIONS } from "./migrations/migration-list.ts";
@@ -11,12 +11,18 @@ const provider: MigrationProvider = {
   getMigrations: async (): Promise<Record<string, Migration>> => ({ ...MIGRATIONS }),
 };
 
-function migratorFor<DB>(db: Kysely<DB>): Migrator {
+async function migratorFor<DB>(db: Kysely<DB>): Promise<Migrator> {
+  // Name the schema the tables live in (the connection's current one: `public`, or the one its
+  // search_path selects). Without it, kysely takes a migration table found in ANY schema of the
+  // database for ours, and then fails to find it in our own ("relation ... does not exist").
+  const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
+  const schema = rows[0]?.schema ?? undefined;
   return new Migrator({
     db,
     provider,
     migrationTableName: MIGRATION_TABLE,
     migrationLockTableName: `${MIGRATION_TABLE}_lock`,
+    ...(schema === undefined || schema === null ? {} : { migrationTableSchema: schema }),
   });
 }
 
@@ -29,14 +35,14 @@ function migratorFor<DB>(db: Kysely<DB>): Migrator {
  *   const applied = await migrateToLatest(db); // ["0001-jobs", "0002-vms", "0003-job-logs"] the first time
  */
 export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<string[]> {
-  const { error, results } = await migratorFor(db).migrateToLatest();
+  const { error, results } = await (await migratorFor(db)).migrateToLatest();
   if (error !== undefined) throw new MigrationError(failedMigration(results), error);
   return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
 }
 
 /** The names of the migrations applied so far, in order. */
 export async function appliedMigrations<DB>(db: Kysely<DB>): Promise<string[]> {
-  const all = await migratorFor(db).getMigrations();
+  const all = await (await migratorFor(db)).getMigrations();
   return all.filter((m) => m.executedAt !== undefined).map((m) => m.name);
 }
 
