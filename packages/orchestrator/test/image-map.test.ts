@@ -49,14 +49,14 @@ describe("the example image map", () => {
     expect(fast).toMatchObject({
       localPath: "/home/ci/.cache/solstice/guests/fast/disk.qcow2",
       source: "file:///home/ci/.cache/solstice/guests/fast/disk.qcow2",
-      kernel: "/home/ci/.cache/solstice/guests/fast/vmlinuz",
+      kernel: "/home/ci/.cache/solstice/guests/fast/vmlinux",
       initrd: "/home/ci/.cache/solstice/guests/fast/initrd.img",
       append: "console=ttyS0 quiet panic=-1",
       format: "qcow2",
     });
     expect(map.images.get("debian-12-cloudinit")).toMatchObject({
       localPath: "/home/ci/.cache/solstice/guests/cloud-init/disk.qcow2",
-      kernel: "/home/ci/.cache/solstice/guests/cloud-init/vmlinuz",
+      kernel: "/home/ci/.cache/solstice/guests/cloud-init/vmlinux",
       sshUser: "debian",
     });
     expect(map.sizes.get("large")).toEqual({ cpu: 4, ramMb: 4096 });
