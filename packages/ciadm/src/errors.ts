@@ -1,22 +1,7 @@
-import { SolsticeError } from "@solstice/common";
-import { EXIT_FAILED, EXIT_USAGE, type ExitCode } from "./cli/exit-codes.ts";
+import { CliError, EXIT_FAILED, EXIT_USAGE } from "@solstice/cli-kit";
 
 /** The base of `ciadm`'s own errors: a stable `code`, a hint, and the exit code it leads to. */
-export class CiadmError extends SolsticeError {
-  readonly exitCode: ExitCode;
-
-  constructor(
-    code: string,
-    message: string,
-    options: { exitCode: ExitCode; hint?: string; cause?: unknown },
-  ) {
-    super(code, message, {
-      ...(options.hint === undefined ? {} : { hint: options.hint }),
-      ...(options.cause === undefined ? {} : { cause: options.cause }),
-    });
-    this.exitCode = options.exitCode;
-  }
-}
+export class CiadmError extends CliError {}
 
 /** Flags that do not go together, or a value that is not valid. */
 export class UsageError extends CiadmError {

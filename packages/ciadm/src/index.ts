@@ -11,15 +11,12 @@ export {
 } from "./api/api-schemas.ts";
 export { type JobQuery, OrchestratorClient } from "./api/orchestrator-client.ts";
 export { type ServerSentEvent, SseParser } from "./api/sse-parser.ts";
-export { type CliContext, processContext } from "./cli/cli-context.ts";
 export {
   type ApiTarget,
   addApiOptions,
   apiTarget,
   DEFAULT_ORCH_URL,
 } from "./cli/connection-options.ts";
-export { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type ExitCode } from "./cli/exit-codes.ts";
-export { exitCodeFor, formatError, runProgram } from "./cli/run-program.ts";
 export {
   ApiError,
   ApiResponseError,

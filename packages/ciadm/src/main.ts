@@ -4,8 +4,7 @@
 //   pnpm ciadm jobs --state running        (from source; Node strips the types)
 //   ciadm health                           (built: bin/ciadm.js)
 
-import { processContext } from "./cli/cli-context.ts";
-import { runProgram } from "./cli/run-program.ts";
+import { processContext, runProgram } from "@solstice/cli-kit";
 import { buildProgram } from "./program.ts";
 
 const ctx = processContext();

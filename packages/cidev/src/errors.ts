@@ -1,21 +1,18 @@
-import { SolsticeError } from "@solstice/common";
-import { EXIT_FAILED, EXIT_USAGE, type ExitCode } from "./cli/exit-codes.ts";
+import { CliError, EXIT_FAILED, EXIT_USAGE, type ExitCode } from "@solstice/cli-kit";
+import { SolsticeError, WorkflowError } from "@solstice/common";
 
 /** The base of `cidev`'s own errors: a stable `code`, a hint, and the exit code it leads to. */
-export class CidevError extends SolsticeError {
-  readonly exitCode: ExitCode;
+export class CidevError extends CliError {}
 
-  constructor(
-    code: string,
-    message: string,
-    options: { exitCode: ExitCode; hint?: string; cause?: unknown },
-  ) {
-    super(code, message, {
-      ...(options.hint === undefined ? {} : { hint: options.hint }),
-      ...(options.cause === undefined ? {} : { cause: options.cause }),
-    });
-    this.exitCode = options.exitCode;
-  }
+/**
+ * cidev's exit codes beyond the shared ones: an invalid workflow, found while reading it for
+ * show/translate/run, exits 1; the rest is left to the shared rules (usage, files, git, the image
+ * map, the VM host: 2).
+ */
+export function classifyCidevError(error: unknown): ExitCode | undefined {
+  if (error instanceof WorkflowError) return EXIT_FAILED;
+  if (error instanceof SolsticeError && error.code === "ACTIONS_WORKFLOW_ERRORS") return EXIT_FAILED;
+  return undefined;
 }
 
 /** The file is neither a KDL workflow nor an Actions workflow (by its name). */

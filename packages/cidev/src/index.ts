@@ -1,10 +1,7 @@
 // @solstice/cidev as a library: what the CLI's commands are made of.
-export { type CliContext, processContext } from "./cli/cli-context.ts";
-export { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type ExitCode } from "./cli/exit-codes.ts";
-export { exitCodeFor, formatError, runProgram } from "./cli/run-program.ts";
-export { PLAIN_STYLE, type TerminalStyle, terminalStyle } from "./cli/terminal-style.ts";
 export {
   CidevError,
+  classifyCidevError,
   GitRepositoryError,
   JobSelectionError,
   RunLabelError,

@@ -4,13 +4,14 @@
 //   pnpm cidev validate examples/workflow.kdl       (from source; Node strips the types)
 //   cidev run examples/hello                        (built: bin/cidev.js)
 
-import { processContext } from "./cli/cli-context.ts";
-import { runProgram } from "./cli/run-program.ts";
+import { processContext, runProgram } from "@solstice/cli-kit";
+import { classifyCidevError } from "./errors.ts";
 import { buildProgram } from "./program.ts";
 
 const ctx = processContext();
 const code = await runProgram(buildProgram(ctx), process.argv, {
   stderr: ctx.stderr,
   exitCode: ctx.exitCode,
+  classify: classifyCidevError,
 });
 process.exit(code);

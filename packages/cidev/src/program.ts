@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
+import type { CliContext } from "@solstice/cli-kit";
+import { prepareProgram } from "@solstice/cli-kit";
 import { Command } from "commander";
-import type { CliContext } from "./cli/cli-context.ts";
-import { prepareProgram } from "./cli/run-program.ts";
 import { registerList } from "./commands/list.ts";
 import { registerRun } from "./commands/run.ts";
 import { registerShow } from "./commands/show.ts";

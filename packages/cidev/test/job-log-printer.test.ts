@@ -1,6 +1,6 @@
+import { PLAIN_STYLE } from "@solstice/cli-kit";
 import type { JobEvent } from "@solstice/common";
 import { describe, expect, test } from "vitest";
-import { PLAIN_STYLE } from "../src/cli/terminal-style.ts";
 import { formatDuration, JobLogPrinter, stepTitle } from "../src/run/job-log-printer.ts";
 
 const id = "0b6f8a52-3c1d-4e7f-9a2b-5c6d7e8f9a0b";

@@ -1,1 +1,2 @@
+export * from "./cli-runner.ts";
 export * from "./services.ts";

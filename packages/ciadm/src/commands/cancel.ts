@@ -1,8 +1,8 @@
+import type { CliContext } from "@solstice/cli-kit";
+import { EXIT_OK } from "@solstice/cli-kit";
 import type { Command } from "commander";
 import { OrchestratorClient } from "../api/orchestrator-client.ts";
-import type { CliContext } from "../cli/cli-context.ts";
 import { addApiOptions, apiTarget } from "../cli/connection-options.ts";
-import { EXIT_OK } from "../cli/exit-codes.ts";
 
 /** `ciadm cancel <id>`: cancels a queued or running job through the HTTP API. */
 export function registerCancel(program: Command, ctx: CliContext): void {

@@ -1,8 +1,8 @@
 import { createInterface } from "node:readline/promises";
+import type { CliContext } from "@solstice/cli-kit";
+import { EXIT_FAILED, EXIT_OK } from "@solstice/cli-kit";
 import type { Command } from "commander";
-import type { CliContext } from "../cli/cli-context.ts";
 import { addQueueOptions, queueConfig } from "../cli/connection-options.ts";
-import { EXIT_FAILED, EXIT_OK } from "../cli/exit-codes.ts";
 import { UsageError } from "../errors.ts";
 import { withQueue } from "../queue/connect-queue.ts";
 

@@ -1,6 +1,7 @@
+import type { CliContext } from "@solstice/cli-kit";
+import { EXIT_FAILED, EXIT_OK } from "@solstice/cli-kit";
 import type { Command } from "commander";
 import { OrchestratorClient } from "../api/orchestrator-client.ts";
-import type { CliContext } from "../cli/cli-context.ts";
 import {
   addApiOptions,
   addDatabaseOption,
@@ -8,7 +9,6 @@ import {
   apiTarget,
   queueConfig,
 } from "../cli/connection-options.ts";
-import { EXIT_FAILED, EXIT_OK } from "../cli/exit-codes.ts";
 import { checkBroker, checkDatabase, checkOrchestrator } from "../health/health-checks.ts";
 import { textTable } from "../output/text-table.ts";
 

@@ -1,9 +1,9 @@
 import { stat } from "node:fs/promises";
+import type { CliContext } from "@solstice/cli-kit";
+import { EXIT_OK } from "@solstice/cli-kit";
 import { loadImageMap } from "@solstice/orchestrator";
 import type { Command } from "commander";
-import type { CliContext } from "../cli/cli-context.ts";
 import { addImageMapOption } from "../cli/connection-options.ts";
-import { EXIT_OK } from "../cli/exit-codes.ts";
 import { formatImageTable, imageRows } from "../output/image-text.ts";
 
 /** `ciadm images list`: the image map's labels, aliases, and whether each image is on this host. */

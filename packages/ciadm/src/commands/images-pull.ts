@@ -1,3 +1,5 @@
+import type { CliContext } from "@solstice/cli-kit";
+import { EXIT_OK } from "@solstice/cli-kit";
 import {
   ensureImage,
   loadImageMap,
@@ -6,9 +8,7 @@ import {
   terminalProgress,
 } from "@solstice/orchestrator";
 import type { Command } from "commander";
-import type { CliContext } from "../cli/cli-context.ts";
 import { addImageMapOption } from "../cli/connection-options.ts";
-import { EXIT_OK } from "../cli/exit-codes.ts";
 import { UsageError } from "../errors.ts";
 
 /** `ciadm images pull [<label>]`: fetches missing base images, with a progress bar. */

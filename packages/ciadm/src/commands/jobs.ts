@@ -1,8 +1,8 @@
+import type { CliContext } from "@solstice/cli-kit";
+import { EXIT_OK } from "@solstice/cli-kit";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { OrchestratorClient } from "../api/orchestrator-client.ts";
-import type { CliContext } from "../cli/cli-context.ts";
 import { addApiOptions, apiTarget } from "../cli/connection-options.ts";
-import { EXIT_OK } from "../cli/exit-codes.ts";
 import { formatJobTable } from "../output/job-text.ts";
 
 interface JobsOptions {

@@ -1,8 +1,8 @@
+import type { CliContext } from "@solstice/cli-kit";
+import { EXIT_FAILED, EXIT_OK } from "@solstice/cli-kit";
 import type { Command } from "commander";
 import { OrchestratorClient } from "../api/orchestrator-client.ts";
-import type { CliContext } from "../cli/cli-context.ts";
 import { addApiOptions, apiTarget } from "../cli/connection-options.ts";
-import { EXIT_FAILED, EXIT_OK } from "../cli/exit-codes.ts";
 import { followJob } from "../follow/follow-job.ts";
 import { LogText } from "../output/job-text.ts";
 

@@ -1,4 +1,6 @@
 import { mkdir } from "node:fs/promises";
+import type { CliContext } from "@solstice/cli-kit";
+import { EXIT_OK } from "@solstice/cli-kit";
 import {
   currentHostFacts,
   databaseTarget,
@@ -8,9 +10,7 @@ import {
   openDatabase,
 } from "@solstice/orchestrator";
 import { type Command, Option } from "commander";
-import type { CliContext } from "../cli/cli-context.ts";
 import { addDatabaseOption } from "../cli/connection-options.ts";
-import { EXIT_OK } from "../cli/exit-codes.ts";
 
 /** `ciadm migrate`: applies the orchestrator's database migrations. */
 export function registerMigrate(program: Command, ctx: CliContext): void {

@@ -1,10 +1,10 @@
 import { hostname } from "node:os";
+import type { CliContext } from "@solstice/cli-kit";
+import { EXIT_FAILED, EXIT_OK } from "@solstice/cli-kit";
 import { AmqpJobQueue, type JobStep, newJobRequest } from "@solstice/common";
 import type { Command } from "commander";
 import { OrchestratorClient } from "../api/orchestrator-client.ts";
-import type { CliContext } from "../cli/cli-context.ts";
 import { addApiOptions, addQueueOptions, apiTarget, queueConfig } from "../cli/connection-options.ts";
-import { EXIT_FAILED, EXIT_OK } from "../cli/exit-codes.ts";
 import { UsageError } from "../errors.ts";
 import { followJob } from "../follow/follow-job.ts";
 import { resolveRef } from "../git/ls-remote.ts";

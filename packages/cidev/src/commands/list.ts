@@ -1,6 +1,6 @@
+import type { CliContext } from "@solstice/cli-kit";
+import { EXIT_OK } from "@solstice/cli-kit";
 import type { Command } from "commander";
-import type { CliContext } from "../cli/cli-context.ts";
-import { EXIT_OK } from "../cli/exit-codes.ts";
 import { formatJobList } from "../output/job-text.ts";
 import { jobSummaries, loadWorkflowFile } from "../workflow/load-workflow.ts";
 import { resolveWorkflowPath } from "../workflow/workflow-file.ts";

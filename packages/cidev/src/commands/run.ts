@@ -1,6 +1,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
+import type { CliContext } from "@solstice/cli-kit";
+import { EXIT_FAILED, EXIT_OK, terminalStyle } from "@solstice/cli-kit";
 import { createLogger, type LogLevel, logLevelFromEnv, newJobRequest } from "@solstice/common";
 import {
   ensureImage,
@@ -12,9 +14,6 @@ import {
   terminalProgress,
 } from "@solstice/orchestrator";
 import { type Command, InvalidArgumentError, Option } from "commander";
-import type { CliContext } from "../cli/cli-context.ts";
-import { EXIT_FAILED, EXIT_OK } from "../cli/exit-codes.ts";
-import { terminalStyle } from "../cli/terminal-style.ts";
 import { RunLabelError } from "../errors.ts";
 import { formatWarnings } from "../output/job-text.ts";
 import { CHECKOUT_IMAGE_MAP, imageMapPath } from "../run/image-map-location.ts";

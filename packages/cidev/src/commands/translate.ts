@@ -1,6 +1,6 @@
+import type { CliContext } from "@solstice/cli-kit";
+import { EXIT_OK } from "@solstice/cli-kit";
 import type { Command } from "commander";
-import type { CliContext } from "../cli/cli-context.ts";
-import { EXIT_OK } from "../cli/exit-codes.ts";
 import { formatTranslation, formatWarnings, translationJson } from "../output/job-text.ts";
 import { translateWorkflowJob } from "../workflow/job-translation.ts";
 import { loadWorkflowFile } from "../workflow/load-workflow.ts";

@@ -1,8 +1,7 @@
+import type { CliContext } from "@solstice/cli-kit";
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type ExitCode, formatError } from "@solstice/cli-kit";
 import { SolsticeError, WorkflowError } from "@solstice/common";
 import type { Command } from "commander";
-import type { CliContext } from "../cli/cli-context.ts";
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type ExitCode } from "../cli/exit-codes.ts";
-import { formatError } from "../cli/run-program.ts";
 import { translateWorkflowJob } from "../workflow/job-translation.ts";
 import { checkWorkflowFile, jobSummaries, type LoadedWorkflow } from "../workflow/load-workflow.ts";
 import { translationContextFor } from "../workflow/translation-context.ts";

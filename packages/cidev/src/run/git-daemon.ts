@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { connect, createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { EXIT_USAGE } from "../cli/exit-codes.ts";
+import { EXIT_USAGE } from "@solstice/cli-kit";
 import { CidevError } from "../errors.ts";
 
 /** The host's loopback as QEMU user-mode networking (SLIRP) shows it to the guest. */

@@ -1,5 +1,5 @@
+import type { TerminalStyle } from "@solstice/cli-kit";
 import type { JobEvent, JobStep } from "@solstice/common";
-import type { TerminalStyle } from "../cli/terminal-style.ts";
 
 // Turns a job's events (in order) into the lines `cidev run` prints: a header per step, the
 // step's output as it comes, each step's result and duration, the VM's boot and Solstice's own

@@ -1,3 +1,4 @@
+import type { TerminalStyle } from "@solstice/cli-kit";
 import {
   EventReorderer,
   type JobConclusion,
@@ -9,7 +10,6 @@ import {
 import type { ImageEntry, ImageMap, RunningOrchestrator, VmRecord } from "@solstice/orchestrator";
 import { DEBUG_KEY_FILE, WORKSPACE_DIR_NAME } from "@solstice/orchestrator";
 import type { Logger } from "pino";
-import type { TerminalStyle } from "../cli/terminal-style.ts";
 import { startEmbeddedOrchestrator } from "./embedded-orchestrator.ts";
 import { JobLogPrinter } from "./job-log-printer.ts";
 

@@ -1,9 +1,0 @@
-/** Exit codes of `cidev` (and `ciadm`): scripts and CI rely on them. */
-export const EXIT_OK = 0;
-/** The job failed or was cancelled, or the workflow is invalid. */
-export const EXIT_FAILED = 1;
-/** Bad usage (unknown flag, missing argument, no such file or job) or a connection/setup error. */
-export const EXIT_USAGE = 2;
-
-/** One of the exit codes above. */
-export type ExitCode = typeof EXIT_OK | typeof EXIT_FAILED | typeof EXIT_USAGE;

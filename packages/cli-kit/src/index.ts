@@ -1,0 +1,11 @@
+export { type CliContext, processContext } from "./cli-context.ts";
+export { CliError } from "./cli-error.ts";
+export { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type ExitCode } from "./exit-codes.ts";
+export {
+  type ExitCodeClassifier,
+  exitCodeFor,
+  formatError,
+  prepareProgram,
+  runProgram,
+} from "./run-program.ts";
+export { PLAIN_STYLE, type TerminalStyle, terminalStyle } from "./terminal-style.ts";
