@@ -34,7 +34,13 @@ const containerfile = readFileSync(join(ROOT, "Containerfile"), "utf8");
 
 describe("compose.yml", () => {
   test("runs RabbitMQ, Postgres 16 and the orchestrator built from the Containerfile", () => {
-    expect(Object.keys(compose.services).sort()).toEqual(["orchestrator", "postgres", "rabbitmq"]);
+    // forgejo-runner: checked by packages/forgejo-runner/test/forgejo-runner-compose.test.ts.
+    expect(Object.keys(compose.services).sort()).toEqual([
+      "forgejo-runner",
+      "orchestrator",
+      "postgres",
+      "rabbitmq",
+    ]);
     expect(compose.services["rabbitmq"]?.image).toMatch(/^rabbitmq:(3|4)-management/);
     expect(compose.services["postgres"]?.image).toBe("postgres:16");
     expect(compose.services["orchestrator"]?.build).toEqual({ context: ".", dockerfile: "Containerfile" });
@@ -94,6 +100,7 @@ describe("compose.yml", () => {
     expect(orch?.ports).toEqual(["127.0.0.1:8081:8081"]);
     expect(orch?.healthcheck?.test.join(" ")).toContain("http://127.0.0.1:8081/readyz");
     expect(Object.keys(compose.volumes).sort()).toEqual([
+      "forgejo-runner-state",
       "images",
       "orchestrator-state",
       "postgres-data",

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -90,6 +90,22 @@ describe("renderWorkspaceScript", () => {
     expect(script.match(/secret/g)).toHaveLength(1);
     expect(script).toContain("url='https://x:secret@h/r.git'");
     expect(script).not.toMatch(/echo[^\n]*\$url/);
+  });
+
+  it("with checkout false makes an empty workspace and never touches the repository", async () => {
+    const home = join(dir, "home-empty");
+    await mkdir(home, { recursive: true });
+    const script = renderWorkspaceScript({
+      repoUrl: "https://x:secret@h/r.git",
+      commitSha: first,
+      checkout: false,
+    });
+    expect(script).not.toContain("secret");
+    expect(script).not.toContain("git");
+    const { stdout } = await run("/bin/sh", ["-c", script], { env: { ...process.env, HOME: home } });
+    expect(stdout.split("\n")[0]).toBe(`${WORKSPACE_MARKER}${home}/work`);
+    expect(await readdir(join(home, "work"))).toEqual([]);
+    expect(stdout).not.toContain(CHECKOUT_DONE_MARKER);
   });
 
   it.each(["main", "HEAD~1", "abc", "; rm -rf /", ""])("refuses the commit id %j", (sha) => {

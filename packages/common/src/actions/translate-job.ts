@@ -64,6 +64,8 @@ export interface ActionsJobRequestFields {
   /** Every secret value, each line of multi-line ones, the token and its encoded forms. */
   mask: string[];
   owner?: JobOwner;
+  /** Always false: an Actions job's workspace starts empty; its checkout step fetches the repository. */
+  workspace_checkout: false;
 }
 
 /** A translated job. */
@@ -278,6 +280,7 @@ class JobTranslator {
         ...envContext,
       },
       mask: maskValues(this.#mask),
+      workspace_checkout: false,
       ...(timeout === undefined ? {} : { timeout_seconds: timeout }),
       ...(this.#input.owner === undefined ? {} : { owner: this.#input.owner }),
     };

@@ -123,6 +123,12 @@ export const JobRequestSchema = z
      * The message therefore holds secrets: never log a JobRequest whole.
      */
     mask: optionalField(z.array(z.string().min(1))),
+    /**
+     * `false`: the engine leaves the workspace empty (no clone of `repo_url`), because the steps
+     * check the repository out themselves (Actions' `actions/checkout`, with the task's token).
+     * Absent means true: the engine checks out `repo_url` at `commit_sha`.
+     */
+    workspace_checkout: optionalField(z.boolean()),
   })
   .describe("JobRequest");
 /** A validated JobRequest, as consumers see it. */

@@ -225,9 +225,11 @@ async function prepareWorkspace(
   onRunDir: (layout: GuestLayout) => void,
 ): Promise<GuestLayout> {
   const { events } = options;
+  const checkout = request.workspace_checkout !== false;
   const script = renderWorkspaceScript({
     repoUrl: request.repo_url,
     commitSha: request.commit_sha,
+    checkout,
     ...(options.checkoutDepth === undefined ? {} : { depth: options.checkoutDepth }),
   });
   const output: string[] = [];
@@ -264,8 +266,8 @@ async function prepareWorkspace(
   }
   const layout = guestLayout(posix.dirname(workspace));
   if (options.signal?.aborted) return layout;
-  if (result.exitCode !== 0 || head === undefined || !head.startsWith(request.commit_sha.toLowerCase()))
-    throw failed();
+  if (result.exitCode !== 0) throw failed();
+  if (checkout && (head === undefined || !head.startsWith(request.commit_sha.toLowerCase()))) throw failed();
   return layout;
 }
 

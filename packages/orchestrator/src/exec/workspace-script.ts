@@ -14,6 +14,11 @@ export interface WorkspaceScriptInput {
   readonly commitSha: string;
   /** History depth for the fetch by commit id; 0 fetches the whole history. Default 1. */
   readonly depth?: number;
+  /**
+   * False: only make an empty workspace (the job's steps check out themselves, e.g. Actions'
+   * checkout with the task's token). Default true.
+   */
+  readonly checkout?: boolean;
 }
 
 /** The first line the script prints, followed by the workspace's absolute path. */
@@ -32,6 +37,7 @@ export function renderWorkspaceScript(input: WorkspaceScriptInput): string {
   if (!/^[0-9a-fA-F]{4,64}$/.test(input.commitSha)) {
     throw new TypeError(`commit_sha must be a hexadecimal commit id, got ${JSON.stringify(input.commitSha)}`);
   }
+  if (input.checkout === false) return renderEmptyWorkspaceScript();
   const depth = input.depth ?? 1;
   if (!Number.isInteger(depth) || depth < 0) throw new RangeError("depth must be a non-negative integer");
   const sha = input.commitSha.toLowerCase();
@@ -69,5 +75,18 @@ case "$head" in
   *) echo "solstice: HEAD is $head, not the requested commit $sha" >&2; exit 1 ;;
 esac
 echo "${CHECKOUT_DONE_MARKER}$head"
+`;
+}
+
+/** The script without a checkout: the run directory and an empty workspace. */
+function renderEmptyWorkspaceScript(): string {
+  return `set -e
+h=\${HOME:-$(pwd)}
+ws="$h/${WORKSPACE_DIR_NAME}"
+run="$h/${RUN_DIR_NAME}"
+mkdir -p -m 700 "$run"
+echo "${WORKSPACE_MARKER}$ws"
+mkdir -p "$ws"
+echo "solstice: the workspace starts empty (the job checks the repository out itself)"
 `;
 }

@@ -1,0 +1,425 @@
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import {
+  type JobConclusion,
+  type JobEvent,
+  LogMasker,
+  renderStepTemplate,
+  type StepConclusion,
+  type StepRecord,
+} from "@solstice/common";
+import { type LogRow, LogRowSchema, Result, type TaskStateSchema } from "@solstice/forgejo-protocol";
+
+// What Forgejo should know about one task, built from the job's events: log rows (masked),
+// step states and the result. Pure: the reporter (task-reporter.ts) sends it, the journal
+// (task-journal.ts) saves the part that survives a restart.
+//
+// Rows are numbered from 0 for the whole task; a step's rows are [log_index, log_index +
+// log_length). Rows before `ackIndex` are at the server and dropped from memory. Each row
+// remembers the event that made it, so `durableSeq` says which events are fully delivered: the
+// event queue may acknowledge every event below it.
+
+/** One step's state as Forgejo sees it. */
+export interface StepReport {
+  result: Result;
+  startedAt: Date | undefined;
+  stoppedAt: Date | undefined;
+  logIndex: number;
+  logLength: number;
+  /** Its `id` in the workflow, for `steps.<id>` in job outputs. */
+  readonly stepId: string | undefined;
+  outcome: StepConclusion | undefined;
+  outputs: Record<string, string> | undefined;
+}
+
+/** What survives a restart (no secrets: rows are masked, outputs are the job's). */
+export interface TaskReportSnapshot {
+  readonly taskId: string;
+  readonly requestId: string;
+  readonly ackIndex: number;
+  readonly durableSeq: number;
+  readonly result: Result;
+  readonly startedAt: string;
+  readonly stoppedAt: string | undefined;
+  readonly steps: readonly {
+    result: Result;
+    startedAt?: string | undefined;
+    stoppedAt?: string | undefined;
+    logIndex: number;
+    logLength: number;
+    stepId?: string | undefined;
+    outcome?: StepConclusion | undefined;
+    outputs?: Record<string, string> | undefined;
+  }[];
+  readonly outputTemplates: Record<string, string>;
+  readonly sentOutputs: readonly string[];
+  readonly logClosed: boolean;
+}
+
+interface PendingRow {
+  readonly row: LogRow;
+  /** The event that made the row; -1 for rows the runner adds itself. */
+  readonly seq: number;
+}
+
+const STEP_RESULTS: Record<StepConclusion, Result> = {
+  success: Result.SUCCESS,
+  failure: Result.FAILURE,
+  skipped: Result.SKIPPED,
+  cancelled: Result.CANCELLED,
+};
+
+const JOB_RESULTS: Record<JobConclusion, Result> = {
+  success: Result.SUCCESS,
+  failure: Result.FAILURE,
+  cancelled: Result.CANCELLED,
+};
+
+/** Options of a new {@link TaskReport}. */
+export interface TaskReportInit {
+  readonly taskId: bigint;
+  readonly requestId: string;
+  /** Values to mask (secrets, tokens). */
+  readonly mask?: readonly string[];
+  /** The job's steps: their workflow `id`s (index = the step's position). */
+  readonly stepIds?: readonly (string | undefined)[];
+  /** The job's `outputs:` templates. */
+  readonly outputTemplates?: Readonly<Record<string, string>>;
+  readonly startedAt?: Date;
+}
+
+/** The task's reportable state. */
+export class TaskReport {
+  readonly taskId: bigint;
+  readonly requestId: string;
+  readonly #masker: LogMasker;
+  #steps: StepReport[];
+  #pending: PendingRow[] = [];
+  #ackIndex = 0;
+  #rowCount = 0;
+  /** The next event seq expected (every event below it was applied). */
+  #appliedSeq = 0;
+  #result: Result = Result.UNSPECIFIED;
+  #startedAt: Date;
+  #stoppedAt: Date | undefined;
+  #outputTemplates: Record<string, string>;
+  readonly #sentOutputs = new Set<string>();
+  #logClosed = false;
+
+  constructor(init: TaskReportInit) {
+    this.taskId = init.taskId;
+    this.requestId = init.requestId;
+    this.#masker = new LogMasker(init.mask ?? []);
+    this.#startedAt = init.startedAt ?? new Date();
+    this.#outputTemplates = { ...(init.outputTemplates ?? {}) };
+    this.#steps = (init.stepIds ?? []).map((stepId) => newStep(stepId, 0));
+  }
+
+  /** A report resumed from its journal (after a restart). */
+  static fromSnapshot(snapshot: TaskReportSnapshot): TaskReport {
+    const report = new TaskReport({
+      taskId: BigInt(snapshot.taskId),
+      requestId: snapshot.requestId,
+      outputTemplates: snapshot.outputTemplates,
+      startedAt: new Date(snapshot.startedAt),
+    });
+    report.#ackIndex = snapshot.ackIndex;
+    report.#rowCount = snapshot.ackIndex;
+    report.#appliedSeq = snapshot.durableSeq;
+    report.#result = snapshot.result;
+    report.#stoppedAt = snapshot.stoppedAt === undefined ? undefined : new Date(snapshot.stoppedAt);
+    report.#logClosed = snapshot.logClosed;
+    for (const key of snapshot.sentOutputs) report.#sentOutputs.add(key);
+    report.#steps = snapshot.steps.map((s) => ({
+      result: s.result,
+      startedAt: s.startedAt === undefined ? undefined : new Date(s.startedAt),
+      stoppedAt: s.stoppedAt === undefined ? undefined : new Date(s.stoppedAt),
+      logIndex: s.logIndex,
+      logLength: s.logLength,
+      stepId: s.stepId,
+      outcome: s.outcome,
+      outputs: s.outputs,
+    }));
+    return report;
+  }
+
+  /** The steps of the job, once known (the request is translated after the report starts). */
+  setSteps(
+    stepIds: readonly (string | undefined)[],
+    outputTemplates: Readonly<Record<string, string>>,
+  ): void {
+    this.#steps = stepIds.map((stepId) => newStep(stepId, this.#rowCount));
+    this.#outputTemplates = { ...outputTemplates };
+  }
+
+  /** Registers more values to mask (from now on). */
+  addMask(values: readonly string[]): void {
+    for (const value of values) this.#masker.add(value);
+  }
+
+  /** The next event `seq` this report expects. */
+  get appliedSeq(): number {
+    return this.#appliedSeq;
+  }
+
+  /** Every event below this seq is fully delivered to Forgejo (its rows acknowledged). */
+  get durableSeq(): number {
+    return this.#pending.find((p) => p.seq >= 0)?.seq ?? this.#appliedSeq;
+  }
+
+  /** Rows the server acknowledged. */
+  get ackIndex(): number {
+    return this.#ackIndex;
+  }
+
+  /** Rows made so far. */
+  get rowCount(): number {
+    return this.#rowCount;
+  }
+
+  /** True once the job has its result. */
+  get done(): boolean {
+    return this.#result !== Result.UNSPECIFIED;
+  }
+
+  get result(): Result {
+    return this.#result;
+  }
+
+  /** True once the server archived the log (`no_more` acknowledged). */
+  get logClosed(): boolean {
+    return this.#logClosed;
+  }
+
+  /** Adds a row of the runner's own (masked like any other). */
+  addRunnerRow(content: string, time: Date = new Date()): void {
+    this.#push(this.#masker.mask(content), time, -1);
+  }
+
+  /**
+   * Applies the job's next event (the caller restores `seq` order). Events below `appliedSeq`
+   * are ignored (already applied before a restart).
+   */
+  apply(event: JobEvent): void {
+    if (event.seq < this.#appliedSeq) return;
+    this.#appliedSeq = event.seq + 1;
+    const time = new Date(event.timestamp);
+    switch (event.type) {
+      case "log": {
+        const content =
+          event.stream === "system" ? this.#masker.mask(event.text) : this.#masker.maskLine(event.text);
+        this.#push(content, time, event.seq);
+        return;
+      }
+      case "job_started":
+        this.#push(
+          `Solstice CI: running in a VM${event.label === undefined ? "" : ` of ${event.label}`}${event.host === undefined ? "" : ` on ${event.host}`}`,
+          time,
+          event.seq,
+        );
+        return;
+      case "step_started": {
+        const step = this.#step(event.step);
+        if (step.startedAt === undefined) {
+          step.startedAt = time;
+          step.logIndex = this.#rowCount;
+        }
+        return;
+      }
+      case "step_finished": {
+        const step = this.#step(event.step);
+        if (step.startedAt === undefined) {
+          step.startedAt = time;
+          step.logIndex = this.#rowCount;
+        }
+        step.stoppedAt = time;
+        step.result = STEP_RESULTS[event.conclusion];
+        step.logLength = this.#rowCount - step.logIndex;
+        step.outcome = event.conclusion;
+        const outputs = (event as { outputs?: Record<string, string> }).outputs;
+        if (outputs !== undefined) step.outputs = { ...outputs };
+        return;
+      }
+      case "job_finished":
+        if (event.conclusion !== "success" && event.reason !== undefined) {
+          this.#push(`Solstice CI: the job ${jobVerb(event.conclusion)}: ${event.reason}`, time, event.seq);
+        }
+        this.finish(JOB_RESULTS[event.conclusion], time);
+        return;
+    }
+  }
+
+  /** Ends the task with `result` (steps without one become cancelled, as in Forgejo). */
+  finish(result: Result, time: Date = new Date()): void {
+    if (this.done) return;
+    this.#result = result === Result.UNSPECIFIED ? Result.FAILURE : result;
+    this.#stoppedAt = time;
+    for (const step of this.#steps) {
+      if (step.result !== Result.UNSPECIFIED) continue;
+      step.result = Result.CANCELLED;
+      step.startedAt ??= time;
+      step.stoppedAt = time;
+      step.logIndex = step.logIndex || this.#rowCount;
+      step.logLength = Math.max(0, this.#rowCount - step.logIndex);
+    }
+  }
+
+  /** The rows to send: all not yet acknowledged, from `ackIndex` (at most `limit`). */
+  pendingRows(limit = Number.POSITIVE_INFINITY): { index: number; rows: LogRow[]; last: boolean } {
+    const slice = this.#pending.slice(0, limit);
+    return {
+      index: this.#ackIndex,
+      rows: slice.map((p) => p.row),
+      last: slice.length === this.#pending.length,
+    };
+  }
+
+  /** How many rows wait for the server. */
+  get pendingCount(): number {
+    return this.#pending.length;
+  }
+
+  /**
+   * The server now holds `ack` rows. Throws when it holds fewer than before (it lost rows: the
+   * runner cannot resend them).
+   */
+  acknowledge(ack: number, noMoreSent: boolean): void {
+    if (ack < this.#ackIndex) {
+      throw new Error(
+        `Forgejo acknowledged ${ack} log rows, fewer than the ${this.#ackIndex} it had already`,
+      );
+    }
+    const dropped = Math.min(ack - this.#ackIndex, this.#pending.length);
+    this.#pending.splice(0, dropped);
+    this.#ackIndex = ack;
+    if (noMoreSent && this.#pending.length === 0) this.#logClosed = true;
+  }
+
+  /** The log was archived by the server (AlreadyExists): nothing more can be sent. */
+  markLogClosed(): void {
+    this.#pending = [];
+    this.#logClosed = true;
+  }
+
+  /** The state for UpdateTask. */
+  taskState(): MessageInitShape<typeof TaskStateSchema> {
+    return {
+      id: this.taskId,
+      result: this.#result,
+      startedAt: timestampFromDate(this.#startedAt),
+      ...(this.#stoppedAt === undefined ? {} : { stoppedAt: timestampFromDate(this.#stoppedAt) }),
+      steps: this.#steps.map((step, index) => ({
+        id: BigInt(index),
+        result: step.result,
+        ...(step.startedAt === undefined ? {} : { startedAt: timestampFromDate(step.startedAt) }),
+        ...(step.stoppedAt === undefined ? {} : { stoppedAt: timestampFromDate(step.stoppedAt) }),
+        logIndex: BigInt(step.logIndex),
+        logLength: BigInt(step.logLength),
+      })),
+    };
+  }
+
+  /**
+   * The job's outputs not yet acknowledged, rendered once the job is done (templates over the
+   * steps' outputs); Forgejo limits keys to 255 bytes and values to 1 MiB.
+   */
+  unsentOutputs(): Record<string, string> {
+    if (!this.done) return {};
+    const steps: Record<string, StepRecord> = {};
+    for (const step of this.#steps) {
+      if (step.stepId === undefined) continue;
+      const outcome = step.outcome;
+      steps[step.stepId] = {
+        ...(step.outputs === undefined ? {} : { outputs: step.outputs }),
+        ...(outcome === undefined ? {} : { outcome, conclusion: outcome }),
+      };
+    }
+    const status =
+      this.#result === Result.SUCCESS
+        ? "success"
+        : this.#result === Result.CANCELLED
+          ? "cancelled"
+          : "failure";
+    const out: Record<string, string> = {};
+    for (const [key, template] of Object.entries(this.#outputTemplates)) {
+      if (this.#sentOutputs.has(key) || Buffer.byteLength(key) > 255) continue;
+      const rendered = renderStepTemplate(template, { status, steps });
+      if ("value" in rendered && Buffer.byteLength(rendered.value) <= 1024 * 1024) out[key] = rendered.value;
+    }
+    return out;
+  }
+
+  /** The server has these output keys. */
+  outputsSent(keys: readonly string[]): void {
+    for (const key of keys) this.#sentOutputs.add(key);
+  }
+
+  /** Whether outputs remain to send. */
+  get outputsPending(): boolean {
+    return Object.keys(this.unsentOutputs()).length > 0;
+  }
+
+  /** What the journal keeps. */
+  snapshot(): TaskReportSnapshot {
+    return {
+      taskId: this.taskId.toString(),
+      requestId: this.requestId,
+      ackIndex: this.#ackIndex,
+      durableSeq: this.durableSeq,
+      result: this.#result,
+      startedAt: this.#startedAt.toISOString(),
+      stoppedAt: this.#stoppedAt?.toISOString(),
+      steps: this.#steps.map((s) => ({
+        result: s.result,
+        startedAt: s.startedAt?.toISOString(),
+        stoppedAt: s.stoppedAt?.toISOString(),
+        logIndex: s.logIndex,
+        logLength: s.logLength,
+        stepId: s.stepId,
+        outcome: s.outcome,
+        outputs: s.outputs,
+      })),
+      outputTemplates: this.#outputTemplates,
+      sentOutputs: [...this.#sentOutputs],
+      logClosed: this.#logClosed,
+    };
+  }
+
+  #push(content: string, time: Date, seq: number): void {
+    this.#pending.push({ row: create(LogRowSchema, { time: timestampFromDate(time), content }), seq });
+    this.#rowCount += 1;
+  }
+
+  #step(index: number): StepReport {
+    while (this.#steps.length <= index) this.#steps.push(newStep(undefined, this.#rowCount));
+    return this.#steps[index]!;
+  }
+}
+
+function newStep(stepId: string | undefined, logIndex: number): StepReport {
+  return {
+    result: Result.UNSPECIFIED,
+    startedAt: undefined,
+    stoppedAt: undefined,
+    logIndex,
+    logLength: 0,
+    stepId,
+    outcome: undefined,
+    outputs: undefined,
+  };
+}
+
+function jobVerb(conclusion: JobConclusion): string {
+  return conclusion === "cancelled" ? "was cancelled" : "failed";
+}
+
+/** A result's name for logs: `success`, `failure`, `cancelled`, `skipped`, `unspecified`. */
+export function resultName(result: Result): string {
+  const names: Record<number, string> = {
+    [Result.SUCCESS]: "success",
+    [Result.FAILURE]: "failure",
+    [Result.CANCELLED]: "cancelled",
+    [Result.SKIPPED]: "skipped",
+  };
+  return names[result] ?? "unspecified";
+}
