@@ -53,6 +53,8 @@ describe("forgejo-runner with a real orchestrator", () => {
 jobs:
   build:
     runs-on: fast
+    outputs:
+      version: \${{ steps.third.outputs.version }}
     steps:
       - uses: actions/checkout@v4
       - name: Show
@@ -70,7 +72,10 @@ jobs:
           printf '%s\\n' "$MULTI"
         shell: bash
       - name: Third
-        run: echo "third step done"
+        id: third
+        run: |
+          echo "third step done"
+          echo "version=2.0" >> "$GITHUB_OUTPUT"
 `,
       { secrets: { API_KEY: "sekrit-value-1", MULTI: "first-line-x\nsecond-line-y" } },
     );
@@ -90,6 +95,8 @@ jobs:
     expect(stepRows(done, 1)).toContain("line 50");
     expect(stepRows(done, 0).join("\n")).toMatch(/checkout: HEAD is now at [0-9a-f]{40}/);
     expect(stepRows(done, 3)).toContain("third step done");
+    // The job's outputs, rendered from the steps' GITHUB_OUTPUT.
+    expect(done.outputs).toEqual({ version: "2.0" });
     // Steps' ranges follow each other.
     const ranges = done.state.steps.map((s) => [Number(s.logIndex), Number(s.logLength)] as const);
     for (let i = 1; i < ranges.length; i += 1) {

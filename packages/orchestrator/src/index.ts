@@ -294,9 +294,7 @@ export {
   planFromWorkflowKdl,
   WORKFLOW_KDL_PATH,
 } from "./exec/job-plan.ts";
-export { createLogMasker, MASK } from "./exec/log-masker.ts";
 export { isValidEnvName, renderEnvExports, shQuote } from "./exec/shell-quote.ts";
-export { type ConditionResult, evaluateStepCondition, type JobStatus } from "./exec/step-condition.ts";
 export { runStep, type StepOutcome, type StepRunInput } from "./exec/step-runner.ts";
 export {
   RUNNER_SCRIPT,

@@ -127,6 +127,69 @@ describe("VmEngine.runJob with the fast guest", () => {
     await expectNothingLeft(result.vm);
   });
 
+  it("carries steps' outputs, GITHUB_ENV and GITHUB_PATH to later steps, masks ::add-mask:: values, and can start with an empty workspace", async () => {
+    const repo = await git.createRepo("runtime", { "README.md": "never checked out\n" });
+    const log = new EventLog();
+    const req = request({
+      repo_url: repo.guestUrl,
+      commit_sha: repo.sha,
+      workspace_checkout: false,
+      env: { LEVEL: "job" },
+      steps: [
+        {
+          id: "v",
+          name: "Outputs",
+          run: [
+            'ls -A "$GITHUB_WORKSPACE" | grep -vx lost+found | wc -l',
+            'echo "version=1.2" >> "$GITHUB_OUTPUT"',
+            'printf "notes<<EOF\\nfirst\\nsecond\\nEOF\\n" >> "$GITHUB_OUTPUT"',
+            'echo "FROM_ENV=set-by-step-0" >> "$GITHUB_ENV"',
+            'echo "LEVEL=from-github-env" >> "$GITHUB_ENV"',
+            'mkdir -p "$HOME/tools" && printf "#!/bin/sh\\necho tool-ran\\n" > "$HOME/tools/mytool" && chmod +x "$HOME/tools/mytool"',
+            'echo "$HOME/tools" >> "$GITHUB_PATH"',
+            'echo "::add-mask::hidden-value-7"',
+          ].join("\n"),
+        },
+        {
+          name: "Use them",
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: Actions expressions, rendered by the engine
+          run: 'echo "version ${{ steps.v.outputs.version }} / $VIA_ENV / $FROM_ENV / $LEVEL"\nmytool\necho "secret hidden-value-7"',
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: an Actions expression
+          env: { VIA_ENV: "${{ steps.v.outputs.notes }}", LEVEL: "step" },
+          runtime_expressions: ["run", "env.VIA_ENV"],
+        },
+        { name: "Runs", if: "steps.v.outputs.version == '1.2'", run: "echo condition-true" },
+        { name: "Skipped", if: "steps.v.outcome != 'success'", run: "echo condition-false" },
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: an Actions expression
+        { name: "Bad", run: "echo ${{ steps.v.outputs.version.nope( }}", runtime_expressions: ["run"] },
+      ],
+    });
+    const result = await engine.runJob(req, image, { sink: log.sink });
+    expectWellFormed(log.events);
+    expect(log.lines(0)).toEqual(["stdout: 0", "stdout: ::add-mask::***"]);
+    expect(log.lines(1)).toEqual([
+      "stdout: version 1.2 / first",
+      "stdout: second / set-by-step-0 / step",
+      "stdout: tool-ran",
+      "stdout: secret ***",
+    ]);
+    expect(log.lines(2)).toEqual(["stdout: condition-true"]);
+    expect(log.of("step_finished").map((e) => [e.step, e.conclusion])).toEqual([
+      [0, "success"],
+      [1, "success"],
+      [2, "success"],
+      [3, "skipped"],
+      [4, "failure"],
+    ]);
+    expect(log.of("step_finished")[0]?.outputs).toEqual({ version: "1.2", notes: "first\nsecond" });
+    expect(log.lines(4).join("\n")).toMatch(/^system: run: /);
+    expect(result.conclusion).toBe("failure");
+    expect(log.lines(null)).toContain(
+      "system: solstice: the workspace starts empty (the job checks the repository out itself)",
+    );
+    await expectNothingLeft(result.vm);
+  });
+
   it("runs two VMs at once on distinct ports, falls back to job.sh and workflow.kdl, and kills a step at its timeout", async () => {
     const withKdl = await git.createRepo("kdl", {
       ".solstice/workflow.kdl": `workflow {

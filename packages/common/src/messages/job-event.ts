@@ -72,6 +72,8 @@ export const StepFinishedEventSchema = z.object({
   exit_code: z.number().int().nullable(),
   duration_ms: z.number().int().nonnegative(),
   conclusion: StepConclusionSchema,
+  /** What the step wrote to GITHUB_OUTPUT (masked), for `steps.<id>.outputs` and the job's outputs. */
+  outputs: optionalField(z.record(z.string(), z.string())),
 });
 /** @see StepFinishedEventSchema */
 export type StepFinishedEvent = z.infer<typeof StepFinishedEventSchema>;

@@ -2,13 +2,13 @@ import {
   EventSequencer,
   type JobConclusion,
   type JobEvent,
+  LogMasker,
   type LogStream,
   type StepConclusion,
   type UnsequencedJobEvent,
 } from "@solstice/common";
 import type { EngineLogger } from "../vm/vm-logger.ts";
 import { silentLogger } from "../vm/vm-logger.ts";
-import { createLogMasker } from "./log-masker.ts";
 
 /**
  * Where a job's events go (the orchestrator publishes them to the job's owner; tests collect
@@ -19,7 +19,8 @@ export type JobEventSink = (event: JobEvent) => void | Promise<void>;
 
 /**
  * Turns what happens during a job into sequenced {@link JobEvent}s (common's EventSequencer) and
- * hands them to the sink in order. Log text is masked (JobRequest `mask`) before it leaves.
+ * hands them to the sink in order. Log text is masked (JobRequest `mask`, and values a step
+ * registers with `::add-mask::` from then on) before it leaves.
  *
  * @example
  *   const events = new JobEventEmitter(request.request_id, sink, { mask: request.mask });
@@ -31,7 +32,7 @@ export class JobEventEmitter {
   readonly requestId: string;
   readonly #sequencer: EventSequencer;
   readonly #sink: JobEventSink;
-  readonly #mask: (line: string) => string;
+  readonly #masker: LogMasker;
   readonly #logger: EngineLogger;
   #chain: Promise<void> = Promise.resolve();
   #failures = 0;
@@ -48,7 +49,7 @@ export class JobEventEmitter {
       options.startAt === undefined ? {} : { startAt: options.startAt },
     );
     this.#sink = sink;
-    this.#mask = createLogMasker(options.mask);
+    this.#masker = new LogMasker(options.mask ?? []);
     this.#logger = options.logger ?? silentLogger;
   }
 
@@ -64,7 +65,9 @@ export class JobEventEmitter {
 
   /** A line of output; `step` null for job-level lines (boot console, checkout, notices). */
   log(step: number | null, stream: LogStream, text: string): void {
-    this.#emit({ type: "log", step, stream, text: this.#mask(text) });
+    // A step's own output may register values to mask (`::add-mask::`); Solstice's lines may not.
+    const masked = stream === "system" ? this.#masker.mask(text) : this.#masker.maskLine(text);
+    this.#emit({ type: "log", step, stream, text: masked });
   }
 
   /** A job-level `system` line. */
@@ -81,19 +84,29 @@ export class JobEventEmitter {
   }
 
   stepStarted(step: number, name: string): void {
-    this.#emit({ type: "step_started", step, name: this.#mask(name) });
+    this.#emit({ type: "step_started", step, name: this.#masker.mask(name) });
   }
 
   stepFinished(
     step: number,
-    result: { exitCode: number | null; durationMs: number; conclusion: StepConclusion },
+    result: {
+      exitCode: number | null;
+      durationMs: number;
+      conclusion: StepConclusion;
+      outputs?: Readonly<Record<string, string>>;
+    },
   ): void {
+    const outputs =
+      result.outputs === undefined
+        ? undefined
+        : Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, this.#masker.mask(v)]));
     this.#emit({
       type: "step_finished",
       step,
       exit_code: result.exitCode,
       duration_ms: Math.max(0, Math.round(result.durationMs)),
       conclusion: result.conclusion,
+      ...(outputs === undefined ? {} : { outputs }),
     });
   }
 
@@ -102,7 +115,7 @@ export class JobEventEmitter {
     this.#emit({
       type: "job_finished",
       conclusion,
-      ...(reason === undefined ? {} : { reason: this.#mask(reason) }),
+      ...(reason === undefined ? {} : { reason: this.#masker.mask(reason) }),
     });
     this.#finished = true;
   }

@@ -1,10 +1,26 @@
 import { posix } from "node:path";
-import type { JobConclusion, JobRequest, JobStep } from "@solstice/common";
+import {
+  type ActionsJobStatus,
+  evaluateStepCondition,
+  type JobConclusion,
+  type JobRequest,
+  type JobStep,
+  resolveRuntimeStep,
+  type StepRecord,
+} from "@solstice/common";
 import { JobDefinitionError, SshCommandError, WorkspaceCheckoutError } from "../errors.ts";
 import { LineSplitter } from "../io/line-splitter.ts";
 import type { SshSession } from "../ssh/ssh-session.ts";
 import type { EngineLogger } from "../vm/vm-logger.ts";
 import { silentLogger } from "../vm/vm-logger.ts";
+import {
+  parseKeyValueFile,
+  parsePathFile,
+  parseReadBack,
+  renderReadBackCommand,
+  type StepFileCommands,
+  stepFileCommands,
+} from "./file-commands.ts";
 import { type GuestLayout, guestLayout } from "./guest-layout.ts";
 import type { JobEventEmitter } from "./job-events.ts";
 import {
@@ -17,8 +33,8 @@ import {
   WORKFLOW_KDL_PATH,
 } from "./job-plan.ts";
 import { shQuote } from "./shell-quote.ts";
-import { evaluateStepCondition, type JobStatus } from "./step-condition.ts";
 import { renderStep, runStep, uploadStepFiles } from "./step-runner.ts";
+import type { StepFiles } from "./step-script.ts";
 import { CHECKOUT_DONE_MARKER, renderWorkspaceScript, WORKSPACE_MARKER } from "./workspace-script.ts";
 
 // A job in a guest reached over SSH: prepare the run directory and check the workspace out at the
@@ -90,19 +106,24 @@ export async function executeJob(
   // Open the SFTP channel while the workspace is checked out, and upload the request's steps as
   // soon as the run directory exists: both overlap the git fetch (guests under TCG are slow).
   void session.hasSftp();
-  const uploads = new Map<number, Promise<void>>();
+  // Uploaded ahead as the request gives them; a step whose files differ when it is reached
+  // (runtime expressions, GITHUB_ENV, GITHUB_PATH) is uploaded again then.
+  const uploads = new Map<number, { files: StepFiles; upload: Promise<void> }>();
   const layout = await prepareWorkspace(session, request, options, (early) => {
     for (const [index, step] of (request.steps ?? []).entries()) {
+      const fileCommands = stepFileCommands(early, index);
       const rendered = renderStep({
         index,
         step,
-        env: stepEnv(request, early, {}, step, index),
+        env: stepEnv(request, early, {}, step, index, {}, fileCommands),
         layout: early,
+        fileCommands,
+        pathPrefix: [],
       });
       if ("files" in rendered) {
         const upload = uploadStepFiles(session, rendered.files);
         upload.catch(() => undefined);
-        uploads.set(index, upload);
+        uploads.set(index, { files: rendered.files, upload });
       }
     }
   });
@@ -127,41 +148,69 @@ export async function executeJob(
     options.signal === undefined ? local.signal : AbortSignal.any([options.signal, local.signal]);
 
   const results: StepResult[] = [];
-  let status: JobStatus = "success";
+  let status: ActionsJobStatus = "success";
   let reason: string | undefined;
+  // What later steps see of earlier ones: `steps.<id>`, GITHUB_ENV, GITHUB_PATH.
+  const records: Record<string, StepRecord> = {};
+  const githubEnv: Record<string, string> = {};
+  const pathPrefix: string[] = [];
   try {
     for (const [index, step] of plan.steps.entries()) {
-      const name = stepDisplayName(step);
       if (signal.aborted && status !== "cancelled") {
         status = "cancelled";
         reason = abortReason(signal);
       }
-      const condition = evaluateStepCondition(step.if, status);
+      const state = { status, steps: records, contexts: { env: { ...(request.env ?? {}), ...githubEnv } } };
+      const condition = evaluateStepCondition(step.if, state);
       // After a cancel nothing more runs, whatever its condition: the VM is going away.
       if (status === "cancelled" || ("run" in condition && !condition.run)) {
         events.stepFinished(index, { exitCode: null, durationMs: 0, conclusion: "skipped" });
-        results.push({ index, name, conclusion: "skipped", exitCode: null, durationMs: 0 });
+        results.push({
+          index,
+          name: stepDisplayName(step),
+          conclusion: "skipped",
+          exitCode: null,
+          durationMs: 0,
+        });
+        if (step.id !== undefined)
+          records[step.id] = { outputs: {}, outcome: "skipped", conclusion: "skipped" };
         continue;
       }
+      const resolved = "error" in condition ? condition : resolveRuntimeStep(step, state);
+      const ready = "step" in resolved ? resolved.step : step;
+      const name = stepDisplayName(ready);
       events.stepStarted(index, name);
+      const fileCommands = stepFileCommands(layout, index);
+      const input = {
+        index,
+        step: ready,
+        env: stepEnv(request, layout, plan.env, ready, index, githubEnv, fileCommands),
+        layout,
+        signal,
+        fileCommands,
+        pathPrefix: [...pathPrefix],
+        ...(options.killGraceMs === undefined ? {} : { killGraceMs: options.killGraceMs }),
+      };
       const outcome =
-        "error" in condition
-          ? failCondition(events, index, condition.error)
-          : await runStep(session, events, {
-              index,
-              step,
-              env: stepEnv(request, layout, plan.env, step, index),
-              layout,
-              signal,
-              uploaded: plan.source === "request" ? uploads.get(index) : undefined,
-              ...(options.killGraceMs === undefined ? {} : { killGraceMs: options.killGraceMs }),
-            });
+        "error" in resolved
+          ? failStep(events, index, resolved.error)
+          : await runStep(session, events, { ...input, uploaded: uploadedAhead(uploads.get(index), input) });
+      const outputs =
+        "error" in resolved || outcome.conclusion === "cancelled"
+          ? {}
+          : await readFileCommands(session, events, index, fileCommands, githubEnv, pathPrefix);
       events.stepFinished(index, {
         exitCode: outcome.exitCode,
         durationMs: outcome.durationMs,
         conclusion: outcome.conclusion,
+        ...(Object.keys(outputs).length === 0 ? {} : { outputs }),
       });
       results.push({ index, name, ...outcome });
+      if (step.id !== undefined) {
+        const after =
+          outcome.conclusion === "failure" && step.continue_on_error ? "success" : outcome.conclusion;
+        records[step.id] = { outputs, outcome: outcome.conclusion, conclusion: after };
+      }
       logger.debug({ requestId: request.request_id, step: index, ...outcome }, "step finished");
       if (outcome.conclusion === "cancelled") {
         status = "cancelled";
@@ -185,7 +234,8 @@ export async function executeJob(
 
 /**
  * A step's environment, later entries winning: Solstice's own variables, the workflow job's env
- * (KDL fallback), the request's env, the step's env, and the step index.
+ * (KDL fallback), the request's env, what earlier steps wrote to GITHUB_ENV, the step's env
+ * (as in Actions, it wins over GITHUB_ENV), the step index and its file-command paths.
  */
 function stepEnv(
   request: JobRequest,
@@ -193,6 +243,8 @@ function stepEnv(
   planEnv: Readonly<Record<string, string>>,
   step: JobStep,
   index: number,
+  githubEnv: Readonly<Record<string, string>>,
+  fileCommands: StepFileCommands,
 ): Record<string, string> {
   return {
     CI: "true",
@@ -200,17 +252,64 @@ function stepEnv(
     SOLSTICE_REQUEST_ID: request.request_id,
     SOLSTICE_COMMIT_SHA: request.commit_sha,
     SOLSTICE_WORKDIR: layout.workspace,
+    GITHUB_WORKSPACE: layout.workspace,
     ...planEnv,
     ...(request.env ?? {}),
+    ...githubEnv,
     ...(step.env ?? {}),
     SOLSTICE_STEP: String(index),
+    ...fileCommands,
   };
 }
 
-function failCondition(events: JobEventEmitter, index: number, message: string) {
-  const reason = `if: ${message}`;
-  events.log(index, "system", reason);
-  return { conclusion: "failure" as const, exitCode: null, durationMs: 0, reason };
+/** A step that cannot run (its `if` or a runtime expression failed): the reason is its log. */
+function failStep(events: JobEventEmitter, index: number, message: string) {
+  events.log(index, "system", message);
+  return { conclusion: "failure" as const, exitCode: null, durationMs: 0, reason: message };
+}
+
+/** The ahead-of-time upload, if it uploaded exactly the files this step needs now. */
+function uploadedAhead(
+  ahead: { files: StepFiles; upload: Promise<void> } | undefined,
+  input: Parameters<typeof renderStep>[0],
+): Promise<void> | undefined {
+  if (ahead === undefined) return undefined;
+  const now = renderStep(input);
+  if (!("files" in now)) return undefined;
+  const same =
+    now.files.scriptContent === ahead.files.scriptContent &&
+    now.files.launcherContent === ahead.files.launcherContent &&
+    now.files.launcherPath === ahead.files.launcherPath;
+  return same ? ahead.upload : undefined;
+}
+
+/**
+ * Reads a step's GITHUB_OUTPUT, GITHUB_ENV and GITHUB_PATH back (one SSH round trip): GITHUB_ENV
+ * and GITHUB_PATH go into `githubEnv` and `pathPrefix` for later steps; returns the outputs.
+ * Malformed lines are reported in the step's log; a lost connection leaves them unread.
+ */
+async function readFileCommands(
+  session: SshSession,
+  events: JobEventEmitter,
+  index: number,
+  files: StepFileCommands,
+  githubEnv: Record<string, string>,
+  pathPrefix: string[],
+): Promise<Record<string, string>> {
+  let stdout: string;
+  try {
+    stdout = (await session.run(renderReadBackCommand(files))).stdout;
+  } catch {
+    return {};
+  }
+  const back = parseReadBack(stdout);
+  const outputs = parseKeyValueFile(back.GITHUB_OUTPUT ?? "", "GITHUB_OUTPUT");
+  const env = parseKeyValueFile(back.GITHUB_ENV ?? "", "GITHUB_ENV");
+  for (const error of [...outputs.errors, ...env.errors]) events.log(index, "system", error);
+  Object.assign(githubEnv, env.values);
+  // Later additions come first, as in Actions.
+  pathPrefix.unshift(...parsePathFile(back.GITHUB_PATH ?? "").reverse());
+  return outputs.values;
 }
 
 /**

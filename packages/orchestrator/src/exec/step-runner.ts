@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { JobStep } from "@solstice/common";
 import { LineSplitter } from "../io/line-splitter.ts";
 import type { SshSession } from "../ssh/ssh-session.ts";
+import type { StepFileCommands } from "./file-commands.ts";
 import type { GuestLayout } from "./guest-layout.ts";
 import type { JobEventEmitter } from "./job-events.ts";
 import { renderKillCommand, renderStepFiles, type StepFiles, shellTemplate } from "./step-script.ts";
@@ -27,11 +28,15 @@ export interface StepRunInput {
   readonly uploaded?: Promise<void> | undefined;
   /** Between TERM and KILL, and between KILL and giving up on the channel. Default 5000 ms. */
   readonly killGraceMs?: number;
+  /** The step's file commands (created empty by the launcher; their variables are in `env`). */
+  readonly fileCommands?: StepFileCommands | undefined;
+  /** Directories earlier steps added with GITHUB_PATH, put before PATH. */
+  readonly pathPrefix?: readonly string[] | undefined;
 }
 
 /** A step's files, or why it cannot be run (a bad `shell`, an env name a shell cannot hold). */
 export function renderStep(
-  input: Pick<StepRunInput, "index" | "step" | "env" | "layout">,
+  input: Pick<StepRunInput, "index" | "step" | "env" | "layout" | "fileCommands" | "pathPrefix">,
 ): { files: StepFiles } | { error: string } {
   const shell = shellTemplate(input.step.shell);
   if ("error" in shell) return { error: `shell: ${shell.error}` };
@@ -43,6 +48,8 @@ export function renderStep(
         env: input.env,
         shellTemplate: shell.template,
         workingDirectory: input.step.working_directory,
+        ...(input.fileCommands === undefined ? {} : { emptyFiles: Object.values(input.fileCommands) }),
+        ...(input.pathPrefix === undefined ? {} : { pathPrefix: input.pathPrefix }),
       }),
     };
   } catch (error) {

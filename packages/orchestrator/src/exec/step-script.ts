@@ -42,6 +42,10 @@ export interface StepScriptInput {
   /** A template from {@link shellTemplate}. */
   readonly shellTemplate: string;
   readonly workingDirectory: string | undefined;
+  /** Files the launcher creates empty before the step (its GITHUB_OUTPUT, GITHUB_ENV, ...). */
+  readonly emptyFiles?: readonly string[];
+  /** Directories put before PATH (what earlier steps wrote to GITHUB_PATH, latest first). */
+  readonly pathPrefix?: readonly string[];
 }
 
 /** The files of one step and the command that runs it over SSH. */
@@ -73,7 +77,11 @@ export function renderStepFiles(layout: GuestLayout, step: StepScriptInput): Ste
     "#!/bin/sh",
     `# Solstice CI: launcher of step ${step.index} (generated)`,
     `cd ${shQuote(directory)} || { printf 'solstice: cannot enter working directory %s\\n' ${shQuote(directory)} >&2; exit 1; }`,
+    ...(step.emptyFiles ?? []).map((file) => `: >${shQuote(file)}`),
     ...renderEnvExports(step.env),
+    ...((step.pathPrefix ?? []).length === 0
+      ? []
+      : [`PATH=${shQuote((step.pathPrefix ?? []).join(":"))}:"$PATH"; export PATH`]),
     `exec ${renderShellCommand(step.shellTemplate, paths.script)}`,
     "",
   ].join("\n");
