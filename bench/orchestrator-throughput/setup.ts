@@ -167,3 +167,65 @@ export async function postgresSchema(): Promise<{ url: string; drop(): Promise<v
     },
   };
 }
+
+/** What {@link startOrchestratorProcess} needs. */
+export interface OrchestratorProcessOptions {
+  readonly image: ImageEntry;
+  readonly capacity: number;
+  /** Its image map and state go here. */
+  readonly dir: string;
+  readonly mq: MqConfig;
+  readonly databaseUrl: string;
+  readonly hostId: string;
+}
+
+/**
+ * `solstice-orchestrator run` as a child process, as deployed (fleet mode, young generation capped
+ * at 16 MB), resolved once /readyz answers: start-up is not part of any timing.
+ */
+export async function startOrchestratorProcess(options: OrchestratorProcessOptions): Promise<ChildProcess> {
+  const { image, capacity, dir, mq } = options;
+  const imageMap = join(dir, "images.json");
+  await writeImageMap(imageMap, image);
+  const port = await freePort();
+  const env: Record<string, string> = {
+    PATH: process.env["PATH"] ?? "",
+    HOME: process.env["HOME"] ?? "/tmp",
+    LOG_LEVEL: "warn",
+    ORCH_CONFIG: imageMap,
+    MAX_CONCURRENCY: String(capacity),
+    CAPACITY_MAP: `${image.label}=${capacity}`,
+    DATABASE_URL: options.databaseUrl,
+    AMQP_URL: mq.url,
+    AMQP_EXCHANGE: mq.exchange,
+    AMQP_QUEUE: mq.queue,
+    AMQP_DLX: mq.dlx,
+    AMQP_DLQ: mq.dlq,
+    AMQP_EVENTS_EXCHANGE: mq.eventsExchange,
+    AMQP_EVENTS_UNROUTED: mq.eventsUnrouted,
+    AMQP_CANCEL_EXCHANGE: mq.cancelExchange,
+    HTTP_ADDR: `127.0.0.1:${port}`,
+    HOST_ID: options.hostId,
+    STATE_DIR: join(dir, "service-state"),
+  };
+  const child = spawn(
+    process.execPath,
+    [
+      "--max-semi-space-size=8",
+      "--conditions=@solstice/source",
+      join(ROOT, "packages/orchestrator/src/main.ts"),
+      "run",
+    ],
+    { env, stdio: ["ignore", "ignore", "inherit"] },
+  );
+  for (let ready = false; !ready; ) {
+    if (child.exitCode !== null)
+      throw new Error(`the orchestrator exited (${child.exitCode}) during start-up`);
+    ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (!ready) await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return child;
+}

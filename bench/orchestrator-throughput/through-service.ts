@@ -1,9 +1,8 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import { AmqpJobQueue, type JobEvent, type JobOwner, type JobRequest, type MqConfig } from "@solstice/common";
 import type { ImageEntry } from "@solstice/orchestrator";
-import { benchMq, deleteMq, freePort, postgresSchema, ROOT, writeImageMap } from "./setup.ts";
+import { benchMq, deleteMq, postgresSchema, startOrchestratorProcess } from "./setup.ts";
 
 const HOST_ID = "bench-orchestrator";
 // USER_HZ on Linux.
@@ -39,51 +38,16 @@ export class ServiceSession {
   static async start(image: ImageEntry, capacity: number, dir: string): Promise<ServiceSession> {
     const mq = benchMq(capacity);
     const pg = await postgresSchema();
-    const imageMap = join(dir, "images.json");
-    await writeImageMap(imageMap, image);
-    const port = await freePort();
-    const env: Record<string, string> = {
-      PATH: process.env["PATH"] ?? "",
-      HOME: process.env["HOME"] ?? "/tmp",
-      LOG_LEVEL: "warn",
-      ORCH_CONFIG: imageMap,
-      MAX_CONCURRENCY: String(capacity),
-      CAPACITY_MAP: `${image.label}=${capacity}`,
-      DATABASE_URL: pg.url,
-      AMQP_URL: mq.url,
-      AMQP_EXCHANGE: mq.exchange,
-      AMQP_QUEUE: mq.queue,
-      AMQP_DLX: mq.dlx,
-      AMQP_DLQ: mq.dlq,
-      AMQP_EVENTS_EXCHANGE: mq.eventsExchange,
-      AMQP_EVENTS_UNROUTED: mq.eventsUnrouted,
-      AMQP_CANCEL_EXCHANGE: mq.cancelExchange,
-      HTTP_ADDR: `127.0.0.1:${port}`,
-      HOST_ID,
-      STATE_DIR: join(dir, "service-state"),
-    };
-    const child = spawn(
-      process.execPath,
-      // As deployed (bin/solstice-orchestrator.js, Containerfile): a young generation capped at 16 MB.
-      [
-        "--max-semi-space-size=8",
-        "--conditions=@solstice/source",
-        join(ROOT, "packages/orchestrator/src/main.ts"),
-        "run",
-      ],
-      { env, stdio: ["ignore", "ignore", "inherit"] },
-    );
+    const child = await startOrchestratorProcess({
+      image,
+      capacity,
+      dir,
+      mq,
+      databaseUrl: pg.url,
+      hostId: HOST_ID,
+    });
     const client = await AmqpJobQueue.connect({ config: mq });
     const session = new ServiceSession({ child, client, mq, dropSchema: pg.drop });
-    for (let ready = false; !ready; ) {
-      if (child.exitCode !== null)
-        throw new Error(`the orchestrator exited (${child.exitCode}) during start-up`);
-      ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
-        (r) => r.status === 200,
-        () => false,
-      );
-      if (!ready) await new Promise((resolve) => setTimeout(resolve, 200));
-    }
     await client.consumeEvents(
       session.owner,
       async (event) => {

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { resolveRunnerLabels } from "../src/cli/runner-labels-source.ts";
 import { parseRunnerLabels } from "../src/labels/runner-labels.ts";
 import { nextPollDelay } from "../src/poller/poll-delay.ts";
 import { readRunnerState, writeRunnerState } from "../src/state/runner-state.ts";
@@ -69,5 +70,27 @@ describe("the state file", () => {
     );
     await writeFile(file, JSON.stringify({ id: 1, uuid: "u", name: "n", address: "http://x" }));
     await expect(readRunnerState(file)).rejects.toThrow(/\.runner: token: /);
+  });
+});
+
+describe("the labels a runner offers", () => {
+  const IMAGE_MAP = join(import.meta.dirname, "..", "..", "..", "examples", "orchestrator-image-map.yaml");
+
+  it("are --labels when given, else the image map's labels and aliases, else the registered ones", async () => {
+    expect(
+      (await resolveRunnerLabels({ flag: "a,b:x", imageMap: IMAGE_MAP })).labels.map((l) => l.name),
+    ).toEqual(["a", "b"]);
+    const fromMap = await resolveRunnerLabels({ flag: undefined, imageMap: IMAGE_MAP });
+    expect(fromMap.from).toBe(IMAGE_MAP);
+    const names = fromMap.labels.map((l) => l.name);
+    expect(names).toEqual(
+      expect.arrayContaining(["openindiana-hipster", "omnios-bloody", "illumos-latest", "ubuntu-latest"]),
+    );
+    expect(
+      (await resolveRunnerLabels({ flag: "", imageMap: undefined, registered: ["r:host"] })).labels,
+    ).toEqual([{ name: "r", scheme: "host", arg: undefined }]);
+    await expect(resolveRunnerLabels({ flag: undefined, imageMap: undefined })).rejects.toThrow(
+      /no labels: pass --labels/,
+    );
   });
 });
