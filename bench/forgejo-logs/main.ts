@@ -126,11 +126,19 @@ async function main(): Promise<void> {
         async (event) => {
           if (event.request_id !== request.request_id) return;
           if (event.type === "log" && event.step === 0) {
-            const match = LINE.exec(event.text);
             const arrivedAt = Date.now();
             const stampedAt = Date.parse(event.timestamp);
-            if (match !== null)
-              baseline.push({ n: Number(match[1]), latencyMs: arrivedAt - stampedAt, arrivedAt, stampedAt });
+            // An event holds the lines read together from the guest.
+            for (const line of event.text.split("\n")) {
+              const match = LINE.exec(line);
+              if (match !== null)
+                baseline.push({
+                  n: Number(match[1]),
+                  latencyMs: arrivedAt - stampedAt,
+                  arrivedAt,
+                  stampedAt,
+                });
+            }
           }
           if (event.type === "job_finished") {
             if (event.conclusion === "success") resolve();

@@ -97,19 +97,52 @@ describe("TaskReport", () => {
 
   it("resumes from a snapshot: replayed events give the same rows at the same indexes", () => {
     const events = job();
-    const first = new TaskReport({ taskId: 9n, requestId, stepIds: ["co", "b", "t"] });
+    const startedAt = new Date("2026-11-22T09:59:00Z");
+    const first = new TaskReport({ taskId: 9n, requestId, stepIds: ["co", "b", "t"], startedAt });
     for (const event of events.slice(0, 7)) first.apply(event);
     first.acknowledge(3, false);
     const snapshot = JSON.parse(JSON.stringify(first.snapshot()));
     expect(snapshot.durableSeq).toBe(6);
 
     const resumed = TaskReport.fromSnapshot(snapshot);
+    expect(resumed.unsynced).toBe(true);
+    resumed.syncServerAck(3);
     for (const event of events.slice(snapshot.durableSeq)) resumed.apply(event);
-    const uninterrupted = new TaskReport({ taskId: 9n, requestId, stepIds: ["co", "b", "t"] });
+    const uninterrupted = new TaskReport({ taskId: 9n, requestId, stepIds: ["co", "b", "t"], startedAt });
     for (const event of events) uninterrupted.apply(event);
     uninterrupted.acknowledge(3, false);
     expect(resumed.pendingRows()).toEqual(uninterrupted.pendingRows());
     expect(resumed.taskState()).toEqual(uninterrupted.taskState());
+  });
+
+  it("splits a multi-line log event into rows, and resumes mid-event without resending or shifting rows", () => {
+    const lines = Array.from({ length: 6 }, (_, i) => `l${i + 1}`);
+    const events = [
+      ev(0, { type: "step_started", step: 0, name: "s" }),
+      ev(1, { type: "log", step: 0, stream: "stdout", text: lines.slice(0, 3).join("\n") }),
+      ev(2, { type: "log", step: 0, stream: "stdout", text: lines.slice(3).join("\n") }),
+      ev(3, { type: "step_finished", step: 0, exit_code: 0, duration_ms: 1, conclusion: "success" }),
+      ev(4, { type: "job_finished", conclusion: "success" }),
+    ];
+    const first = new TaskReport({ taskId: 5n, requestId, stepIds: [undefined] });
+    for (const event of events.slice(0, 3)) first.apply(event);
+    expect(contents(first)).toEqual(lines);
+    // Forgejo took 2 rows (part of event 1), the journal was saved, then Forgejo took 2 more
+    // before the runner died: the journal restarts at event 1 (its first row, 0).
+    first.acknowledge(2, false);
+    const snapshot = JSON.parse(JSON.stringify(first.snapshot()));
+    expect([snapshot.durableSeq, snapshot.ackIndex]).toEqual([1, 0]);
+
+    const resumed = TaskReport.fromSnapshot(snapshot);
+    resumed.addRunnerRow("restarted");
+    resumed.syncServerAck(4);
+    for (const event of events.slice(snapshot.durableSeq)) resumed.apply(event);
+    expect(resumed.pendingRows().index).toBe(4);
+    // The runner's notice goes where the server's log ended.
+    expect(contents(resumed)).toEqual(["restarted", "l5", "l6"]);
+    expect(resumed.taskState().steps?.map((s) => [Number(s.logIndex), Number(s.logLength)])).toEqual([
+      [0, 7],
+    ]);
   });
 
   it("renders the job outputs from step outputs once done, and only those not yet sent", () => {

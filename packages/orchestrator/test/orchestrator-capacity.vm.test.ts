@@ -117,7 +117,9 @@ describe("capacity", () => {
     // Back-pressure: at most capacity + the intake buffer (1) jobs taken from the queue at once.
     expect(Math.max(...acceptedSamples)).toBeLessThanOrEqual(3);
     for (const request of requests) {
-      const texts = events.ordered(request.request_id).flatMap((e) => (e.type === "log" ? [e.text] : []));
+      const texts = events
+        .ordered(request.request_id)
+        .flatMap((e) => (e.type === "log" ? e.text.split("\n") : []));
       expect(texts).toContain(`job-${requests.indexOf(request)}`);
       expect(await orch.store.getJob(request.request_id)).toMatchObject({
         state: "finished",

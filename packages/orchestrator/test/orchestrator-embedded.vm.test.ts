@@ -81,7 +81,7 @@ describe("embedded mode (in-process queue + PGlite)", () => {
     });
     expect(ordered.at(-1)).toMatchObject({ type: "job_finished", conclusion: "success" });
     const out = (step: number) =>
-      ordered.filter((e) => e.type === "log" && e.step === step).map((e) => (e.type === "log" ? e.text : ""));
+      ordered.flatMap((e) => (e.type === "log" && e.step === step ? e.text.split("\n") : []));
     expect(out(0)).toContain("hello from the repo");
     expect(out(1)).toContain("to-stderr");
     expect(out(2)).toContain("42");
@@ -99,7 +99,7 @@ describe("embedded mode (in-process queue + PGlite)", () => {
     });
     expect(job?.stepsStarted).toBe(true);
     const stored = await orch.store.getLogs(request.request_id);
-    expect(stored.map((l) => l.text)).toContain("42");
+    expect(stored.flatMap((l) => l.text.split("\n"))).toContain("42");
     const vms = await orch.store.vmsForJob(request.request_id);
     expect(vms.map((vm) => vm.state)).toEqual(["destroyed"]);
     expect(await leftovers(stateDir)).toEqual({ qemu: [], workDirs: [] });

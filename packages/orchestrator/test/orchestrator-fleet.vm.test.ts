@@ -253,7 +253,10 @@ describe("the orchestrator service with RabbitMQ and Postgres", () => {
       ],
     });
     await client.publishJob(request);
-    await events.waitFor(request.request_id, (e) => e.type === "log" && e.text === "started");
+    await events.waitFor(
+      request.request_id,
+      (e) => e.type === "log" && e.text.split("\n").includes("started"),
+    );
     const vm = (await orchestrator!.store.vmsForJob(request.request_id))[0];
     expect(vm?.state).toBe("running");
     expect((await leftovers(stateDir)).qemu).toHaveLength(1);

@@ -182,10 +182,10 @@ export class EventLog {
     return this.events.filter((e): e is Extract<JobEvent, { type: T }> => e.type === type);
   }
 
-  /** Log lines of a step (or of the job with `null`), as `stream: text`. */
+  /** Log lines of a step (or of the job with `null`), as `stream: text` (an event may hold several). */
   lines(step: number | null): string[] {
     return this.of("log")
       .filter((e) => e.step === step)
-      .map((e) => `${e.stream}: ${e.text}`);
+      .flatMap((e) => e.text.split("\n").map((line) => `${e.stream}: ${line}`));
   }
 }

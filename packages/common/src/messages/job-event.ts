@@ -24,7 +24,10 @@ export const LogStreamSchema = z.enum(["stdout", "stderr", "system"]);
 /** @see LogStreamSchema */
 export type LogStream = z.infer<typeof LogStreamSchema>;
 
-/** One line of output (without its line terminator). */
+/**
+ * Output: one line (without its line terminator), or several lines a step printed that were read
+ * together, joined by `\n` (they share the timestamp). Consumers showing lines split on `\n`.
+ */
 export const LogEventSchema = z.object({
   type: z.literal("log"),
   ...eventBase,

@@ -60,6 +60,8 @@ interface PendingRow {
   readonly row: LogRow;
   /** The event that made the row; -1 for rows the runner adds itself. */
   readonly seq: number;
+  /** The absolute index of the first row that event made (an event may hold several lines). */
+  readonly eventFirstRow: number;
 }
 
 const STEP_RESULTS: Record<StepConclusion, Result> = {
@@ -105,6 +107,11 @@ export class TaskReport {
   #outputTemplates: Record<string, string>;
   readonly #sentOutputs = new Set<string>();
   #logClosed = false;
+  /** After a restart: rows of replayed events Forgejo already holds, dropped as they come again. */
+  #skip = 0;
+  /** After a restart: the server's row count is not known yet (see `syncServerAck`). */
+  #unsynced = false;
+  #afterSync: string[] = [];
 
   constructor(init: TaskReportInit) {
     this.taskId = init.taskId;
@@ -125,6 +132,7 @@ export class TaskReport {
     });
     report.#ackIndex = snapshot.ackIndex;
     report.#rowCount = snapshot.ackIndex;
+    report.#unsynced = !snapshot.logClosed;
     report.#appliedSeq = snapshot.durableSeq;
     report.#result = snapshot.result;
     report.#stoppedAt = snapshot.stoppedAt === undefined ? undefined : new Date(snapshot.stoppedAt);
@@ -193,7 +201,30 @@ export class TaskReport {
 
   /** Adds a row of the runner's own (masked like any other). */
   addRunnerRow(content: string, time: Date = new Date()): void {
-    this.#push(this.#masker.mask(content), time, -1);
+    // Until a resumed report knows where the server's log ends, its own rows wait.
+    if (this.#unsynced || this.#skip > 0) this.#afterSync.push(content);
+    else this.#push(this.#masker.mask(content), time, -1, this.#rowCount);
+  }
+
+  /** Whether a resumed report still needs `syncServerAck` (before sending any row). */
+  get unsynced(): boolean {
+    return this.#unsynced;
+  }
+
+  /**
+   * A resumed report learns how many rows the server holds (an UpdateLog without rows answers
+   * it). The journal's count may be lower (the runner stopped between Forgejo's acknowledgement
+   * and the journal write): the replayed events' first rows are then already there, and are
+   * dropped as they come again, so that no row is sent twice or shifted.
+   */
+  syncServerAck(serverAck: number): void {
+    if (!this.#unsynced) return;
+    this.#unsynced = false;
+    if (serverAck > this.#ackIndex) {
+      this.#skip = serverAck - this.#ackIndex;
+      this.#ackIndex = serverAck;
+    }
+    this.#flushAfterSync();
   }
 
   /**
@@ -206,9 +237,11 @@ export class TaskReport {
     const time = new Date(event.timestamp);
     switch (event.type) {
       case "log": {
-        const content =
-          event.stream === "system" ? this.#masker.mask(event.text) : this.#masker.maskLine(event.text);
-        this.#push(content, time, event.seq);
+        const first = this.#rowCount;
+        for (const line of event.text.split("\n")) {
+          const content = event.stream === "system" ? this.#masker.mask(line) : this.#masker.maskLine(line);
+          this.#push(content, time, event.seq, first);
+        }
         return;
       }
       case "job_started":
@@ -216,6 +249,7 @@ export class TaskReport {
           `Solstice CI: running in a VM${event.label === undefined ? "" : ` of ${event.label}`}${event.host === undefined ? "" : ` on ${event.host}`}`,
           time,
           event.seq,
+          this.#rowCount,
         );
         return;
       case "step_started": {
@@ -242,7 +276,12 @@ export class TaskReport {
       }
       case "job_finished":
         if (event.conclusion !== "success" && event.reason !== undefined) {
-          this.#push(`Solstice CI: the job ${jobVerb(event.conclusion)}: ${event.reason}`, time, event.seq);
+          this.#push(
+            `Solstice CI: the job ${jobVerb(event.conclusion)}: ${event.reason}`,
+            time,
+            event.seq,
+            this.#rowCount,
+          );
         }
         this.finish(JOB_RESULTS[event.conclusion], time);
         return;
@@ -364,7 +403,11 @@ export class TaskReport {
     return {
       taskId: this.taskId.toString(),
       requestId: this.requestId,
-      ackIndex: this.#ackIndex,
+      // Where a restart resumes: the first row of the first event not wholly at the server.
+      ackIndex: Math.min(
+        this.#ackIndex,
+        this.#pending.find((p) => p.seq >= 0)?.eventFirstRow ?? this.#ackIndex,
+      ),
       durableSeq: this.durableSeq,
       result: this.#result,
       startedAt: this.#startedAt.toISOString(),
@@ -385,9 +428,23 @@ export class TaskReport {
     };
   }
 
-  #push(content: string, time: Date, seq: number): void {
-    this.#pending.push({ row: create(LogRowSchema, { time: timestampFromDate(time), content }), seq });
+  #push(content: string, time: Date, seq: number, eventFirstRow: number): void {
     this.#rowCount += 1;
+    if (this.#skip > 0) {
+      this.#skip -= 1;
+      if (this.#skip === 0) this.#flushAfterSync();
+      return;
+    }
+    this.#pending.push({
+      row: create(LogRowSchema, { time: timestampFromDate(time), content }),
+      seq,
+      eventFirstRow,
+    });
+  }
+
+  #flushAfterSync(): void {
+    if (this.#skip > 0) return;
+    for (const content of this.#afterSync.splice(0)) this.addRunnerRow(content);
   }
 
   #step(index: number): StepReport {

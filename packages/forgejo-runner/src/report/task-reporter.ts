@@ -122,6 +122,16 @@ export class TaskReporter {
     const { client, journal } = this.#options;
     const report = this.report;
     try {
+      if (report.unsynced) {
+        // A resumed task: where does the server's log end? (No rows: it only answers its count.)
+        const ack = await client.updateLog({
+          taskId: report.taskId,
+          index: BigInt(report.ackIndex),
+          rows: [],
+          noMore: false,
+        });
+        report.syncServerAck(Number(ack));
+      }
       if (!report.logClosed && (report.pendingCount > 0 || report.done)) {
         const { index, rows, last } = report.pendingRows(this.#options.maxRowsPerCall ?? 5000);
         const noMore = report.done && last;

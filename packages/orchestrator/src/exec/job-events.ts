@@ -10,6 +10,11 @@ import {
 import type { EngineLogger } from "../vm/vm-logger.ts";
 import { silentLogger } from "../vm/vm-logger.ts";
 
+/** At most this many lines in one log event. */
+export const LINES_PER_EVENT = 500;
+/** About this many bytes of text in one log event. */
+const BYTES_PER_EVENT = 64 * 1024;
+
 /**
  * Where a job's events go (the orchestrator publishes them to the job's owner; tests collect
  * them). Called once per event, in `seq` order, never concurrently: the next call waits for the
@@ -68,6 +73,27 @@ export class JobEventEmitter {
     // A step's own output may register values to mask (`::add-mask::`); Solstice's lines may not.
     const masked = stream === "system" ? this.#masker.mask(text) : this.#masker.maskLine(text);
     this.#emit({ type: "log", step, stream, text: masked });
+  }
+
+  /**
+   * Lines a step printed that were read together: one event for up to {@link LINES_PER_EVENT}
+   * lines (or about 64 KB), its `text` the lines joined by `\n`. A job printing thousands of
+   * lines a second then costs the queue a few messages a second, not thousands.
+   */
+  logLines(step: number, stream: "stdout" | "stderr", lines: readonly string[]): void {
+    let batch: string[] = [];
+    let bytes = 0;
+    for (const line of lines) {
+      const masked = this.#masker.maskLine(line);
+      if (batch.length > 0 && (batch.length >= LINES_PER_EVENT || bytes + masked.length > BYTES_PER_EVENT)) {
+        this.#emit({ type: "log", step, stream, text: batch.join("\n") });
+        batch = [];
+        bytes = 0;
+      }
+      batch.push(masked);
+      bytes += masked.length + 1;
+    }
+    if (batch.length > 0) this.#emit({ type: "log", step, stream, text: batch.join("\n") });
   }
 
   /** A job-level `system` line. */

@@ -144,10 +144,10 @@ export async function runStep(
     result = await session.exec(files.command, {
       signal: channel.signal,
       onStdout: (chunk) => {
-        for (const line of stdout.push(chunk)) events.log(index, "stdout", line);
+        events.logLines(index, "stdout", stdout.push(chunk));
       },
       onStderr: (chunk) => {
-        for (const line of stderr.push(chunk)) events.log(index, "stderr", line);
+        events.logLines(index, "stderr", stderr.push(chunk));
       },
     });
   } finally {
@@ -155,8 +155,8 @@ export async function runStep(
     if (timer !== undefined) clearTimeout(timer);
     input.signal?.removeEventListener("abort", onAbort);
   }
-  for (const line of stdout.flush()) events.log(index, "stdout", line);
-  for (const line of stderr.flush()) events.log(index, "stderr", line);
+  events.logLines(index, "stdout", stdout.flush());
+  events.logLines(index, "stderr", stderr.flush());
   const durationMs = Date.now() - started;
 
   if (killedFor === "timeout") {
