@@ -60,6 +60,16 @@ describe("TaskReport", () => {
     ]);
   });
 
+  it("turns ::group:: and ::endgroup:: into the markers Forgejo folds", () => {
+    const report = new TaskReport({ taskId: 2n, requestId });
+    report.apply(
+      ev(0, { type: "log", step: 0, stream: "stdout", text: "::group::Build s3cr3t\nmake\n::endgroup::" }),
+    );
+    report.addMask(["s3cr3t"]);
+    report.apply(ev(1, { type: "log", step: 0, stream: "stdout", text: "::group::again s3cr3t" }));
+    expect(contents(report)).toEqual(["##[group]Build s3cr3t", "make", "##[endgroup]", "##[group]again ***"]);
+  });
+
   it("keeps rows until acknowledged, resends from the acknowledged index, and refuses a shrinking ack", () => {
     const report = new TaskReport({ taskId: 1n, requestId });
     for (const event of job().slice(0, 4)) report.apply(event);

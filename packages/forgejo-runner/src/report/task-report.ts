@@ -239,7 +239,8 @@ export class TaskReport {
       case "log": {
         const first = this.#rowCount;
         for (const line of event.text.split("\n")) {
-          const content = event.stream === "system" ? this.#masker.mask(line) : this.#masker.maskLine(line);
+          const content =
+            event.stream === "system" ? this.#masker.mask(line) : groupMarker(this.#masker.maskLine(line));
           this.#push(content, time, event.seq, first);
         }
         return;
@@ -479,4 +480,14 @@ export function resultName(result: Result): string {
     [Result.SKIPPED]: "skipped",
   };
   return names[result] ?? "unspecified";
+}
+
+/**
+ * `::group::title` and `::endgroup::` from a step, as Forgejo's log view folds them: `##[group]title`
+ * and `##[endgroup]` (what the Forgejo runner sends).
+ */
+function groupMarker(line: string): string {
+  const group = /^::group::(.*)$/.exec(line);
+  if (group !== null) return `##[group]${group[1]}`;
+  return line === "::endgroup::" ? "##[endgroup]" : line;
 }
