@@ -1,24 +1,15 @@
 import { AmqpJobQueue, mqConfigFromEnv } from "@solstice/common";
+import { mqTestEnv } from "@solstice/test-support";
 import { connect } from "amqplib";
 import { measure, type RunResult, type Workload } from "./workload.ts";
 
 /** The same workload through `@solstice/common`: `publishJob` and `consumeJobs` (zod-validated). */
 export async function runThroughCommon(workload: Workload, prefix: string): Promise<RunResult> {
-  const config = mqConfigFromEnv(
-    {},
-    {
-      url: workload.url,
-      exchange: `${prefix}.jobs`,
-      queue: `${prefix}.jobs.v1`,
-      dlx: `${prefix}.dlx`,
-      dlq: `${prefix}.jobs.v1.dlq`,
-      eventsExchange: `${prefix}.events`,
-      eventsUnrouted: `${prefix}.events.unrouted`,
-      cancelExchange: `${prefix}.cancel`,
-      prefetch: workload.prefetch,
-      publishTimeoutMs: 120_000,
-    },
-  );
+  const config = mqConfigFromEnv(mqTestEnv(prefix), {
+    url: workload.url,
+    prefetch: workload.prefetch,
+    publishTimeoutMs: 120_000,
+  });
   const queue = await AmqpJobQueue.connect({ config, connectionName: "bench-mq-throughput" });
   let consumed = 0;
   let allConsumed!: () => void;

@@ -9,10 +9,12 @@ import {
   createPostgresDb,
   type JobOwner,
   type MqConfig,
+  mqConfigEnv,
   mqConfigFromEnv,
   ownerEventsTopology,
 } from "@solstice/common";
 import type { ImageEntry } from "@solstice/orchestrator";
+import { mqPrefix, mqTestEnv } from "@solstice/test-support";
 import { connect } from "amqplib";
 import { sql } from "kysely";
 
@@ -114,20 +116,7 @@ export async function gitRepo(dir: string): Promise<{ daemon: ChildProcess; url:
 
 /** Queue settings with every name under a fresh prefix. */
 export function benchMq(prefetch: number): MqConfig {
-  const p = `bench-orch-${process.pid}-${Math.random().toString(16).slice(2, 8)}`;
-  return mqConfigFromEnv(
-    { AMQP_URL },
-    {
-      exchange: `${p}.jobs`,
-      queue: `${p}.jobs.v1`,
-      dlx: `${p}.dlx`,
-      dlq: `${p}.jobs.v1.dlq`,
-      eventsExchange: `${p}.events`,
-      eventsUnrouted: `${p}.events.unrouted`,
-      cancelExchange: `${p}.cancel`,
-      prefetch,
-    },
-  );
+  return mqConfigFromEnv(mqTestEnv(mqPrefix("bench-orch"), { AMQP_URL, AMQP_PREFETCH: prefetch }));
 }
 
 /** Deletes what the service and the bench declared on the broker. */
@@ -196,14 +185,7 @@ export async function startOrchestratorProcess(options: OrchestratorProcessOptio
     MAX_CONCURRENCY: String(capacity),
     CAPACITY_MAP: `${image.label}=${capacity}`,
     DATABASE_URL: options.databaseUrl,
-    AMQP_URL: mq.url,
-    AMQP_EXCHANGE: mq.exchange,
-    AMQP_QUEUE: mq.queue,
-    AMQP_DLX: mq.dlx,
-    AMQP_DLQ: mq.dlq,
-    AMQP_EVENTS_EXCHANGE: mq.eventsExchange,
-    AMQP_EVENTS_UNROUTED: mq.eventsUnrouted,
-    AMQP_CANCEL_EXCHANGE: mq.cancelExchange,
+    ...mqConfigEnv(mq),
     HTTP_ADDR: `127.0.0.1:${port}`,
     HOST_ID: options.hostId,
     STATE_DIR: join(dir, "service-state"),

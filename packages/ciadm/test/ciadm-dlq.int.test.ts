@@ -1,21 +1,22 @@
 import {
   AmqpJobQueue,
   type JobRequest,
+  mqConfigEnv,
   newJobRequest,
   PermanentError,
   type Subscription,
 } from "@solstice/common";
-import { requireRabbitMQ } from "@solstice/test-support";
+import { deleteMqByPrefix, eventually, mqPrefix, requireRabbitMQ } from "@solstice/test-support";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { runCiadm } from "./cli-support.ts";
-import { deleteMqByPrefix, eventually, mqEnv, mqPrefix, uniqueMq } from "./mq-support.ts";
+import { uniqueMq } from "./mq-support.ts";
 
 // `ciadm dlq list | replay | purge` on a real RabbitMQ: a consumer refuses each request the first
 // time it sees it (so it is dead-lettered with a reason), and takes it once replayed.
 
-const prefix = mqPrefix("dlq");
+const prefix = mqPrefix("ciadm-dlq");
 const mq = uniqueMq(prefix);
-const env = mqEnv(mq);
+const env = mqConfigEnv(mq);
 let queue: AmqpJobQueue;
 let subscription: Subscription;
 const seen = new Map<string, number>();

@@ -5,12 +5,19 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { createPostgresDb } from "@solstice/common";
-import { DATABASE_URL, requirePostgres, requireRabbitMQ } from "@solstice/test-support";
+import { createPostgresDb, mqConfigEnv } from "@solstice/common";
+import {
+  DATABASE_URL,
+  deleteMqByPrefix,
+  eventually,
+  mqPrefix,
+  requirePostgres,
+  requireRabbitMQ,
+} from "@solstice/test-support";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { REPO_ROOT, runCiadm } from "./cli-support.ts";
-import { deleteMqByPrefix, eventually, mqEnv, mqPrefix, uniqueMq } from "./mq-support.ts";
+import { uniqueMq } from "./mq-support.ts";
 
 // `ciadm trigger --wait` through a real orchestrator (`solstice-orchestrator run`, a child process
 // from source) on real RabbitMQ (names private to this file) and Postgres (a private schema): the
@@ -19,7 +26,7 @@ import { deleteMqByPrefix, eventually, mqEnv, mqPrefix, uniqueMq } from "./mq-su
 
 const run = promisify(execFile);
 const ORCH_MAIN = join(REPO_ROOT, "packages/orchestrator/src/main.ts");
-const prefix = mqPrefix("trigger");
+const prefix = mqPrefix("ciadm-trigger");
 const mq = uniqueMq(prefix);
 const token = randomBytes(24).toString("hex");
 let dir: string;
@@ -81,7 +88,7 @@ beforeAll(async () => {
     env: {
       PATH: process.env["PATH"] ?? "",
       HOME: process.env["HOME"] ?? tmpdir(),
-      ...mqEnv(mq),
+      ...mqConfigEnv(mq),
       DATABASE_URL: schemaUrl,
       ORCH_CONFIG: join(REPO_ROOT, "examples/orchestrator-image-map.yaml"),
       STATE_DIR: join(dir, "state"),
@@ -113,7 +120,7 @@ beforeAll(async () => {
     120_000,
   );
   // ciadm reads the token from HTTP_TOKEN when ORCH_TOKEN is not set.
-  env = { ...mqEnv(mq), ORCH_URL: orchUrl, HTTP_TOKEN: token };
+  env = { ...mqConfigEnv(mq), ORCH_URL: orchUrl, HTTP_TOKEN: token };
 });
 
 afterAll(async () => {

@@ -2,7 +2,7 @@ import { Command } from "commander";
 import { describe, expect, test } from "vitest";
 import { MqConfigError } from "../src/errors.ts";
 import { addMqOptions, mqConfigFromOptions } from "../src/mq/mq-cli-options.ts";
-import { MQ_DEFAULTS, mqConfigFromEnv, redactAmqpUrl } from "../src/mq/mq-config.ts";
+import { MQ_DEFAULTS, MQ_SETTINGS, mqConfigEnv, mqConfigFromEnv, redactAmqpUrl } from "../src/mq/mq-config.ts";
 
 describe("queue settings", () => {
   test("default to the original's names and values", () => {
@@ -127,5 +127,38 @@ describe("queue flags", () => {
     const cmd = program();
     cmd.parse(["--amqp-prefetch", "many"], { from: "user" });
     expect(() => mqConfigFromOptions(cmd.opts())).toThrow(/^AMQP_PREFETCH="many"/);
+  });
+});
+
+describe("mqConfigEnv", () => {
+  test("gives a child process exactly the same settings, every one of them", () => {
+    // Every setting differs from its default, so a variable left out would show in the round trip.
+    const config = mqConfigFromEnv(
+      { AMQP_URL: "amqp://u:p@broker:5673/vh", AMQP_PREFETCH: "7" },
+      {
+        exchange: "x.jobs",
+        routingKey: "x.key",
+        queue: "x.jobs.v1",
+        dlx: "x.dlx",
+        dlq: "x.jobs.v1.dlq",
+        eventsExchange: "x.events",
+        eventsUnrouted: "x.events.unrouted",
+        cancelExchange: "x.cancel",
+        publishTimeoutMs: 1_234,
+        maxAttempts: 3,
+        retryDelayMs: 123,
+        reconnectMaxDelayMs: 4_567,
+      },
+    );
+    for (const s of MQ_SETTINGS) expect(config[s.key], s.env).not.toEqual(MQ_DEFAULTS[s.key]);
+    const env = mqConfigEnv(config);
+    expect(Object.keys(env).sort()).toEqual(MQ_SETTINGS.map((s) => s.env).sort());
+    expect(env["AMQP_PREFETCH"]).toBe("7");
+    expect(env["AMQP_URL"]).toBe("amqp://u:p@broker:5673/vh");
+    expect(mqConfigFromEnv(env)).toEqual(config);
+  });
+
+  test("the defaults round-trip too", () => {
+    expect(mqConfigFromEnv(mqConfigEnv(MQ_DEFAULTS))).toEqual(MQ_DEFAULTS);
   });
 });

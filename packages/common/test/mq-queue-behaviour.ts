@@ -1,5 +1,6 @@
 // The behaviour every JobQueue must have, run against RabbitMQ (mq.int.test.ts) and against the
 // in-process queue (in-process-job-queue.test.ts): one suite, two transports, same semantics.
+import { eventually } from "@solstice/test-support";
 import { afterEach, expect, test } from "vitest";
 import { DeadLetterNotFoundError, PermanentError, QueueClosedError, UnroutableError } from "../src/errors.ts";
 import {
@@ -13,7 +14,7 @@ import {
 } from "../src/messages/index.ts";
 import type { BrokerJobQueue } from "../src/mq/broker-job-queue.ts";
 import type { MqConfig, MqConfigInput } from "../src/mq/mq-config.ts";
-import { deferred, eventually } from "./mq-test-support.ts";
+import { deferred } from "./mq-test-support.ts";
 
 /** A queue under test and its settings. */
 export interface QueueFixture {

@@ -1,21 +1,14 @@
-import { requireRabbitMQ } from "@solstice/test-support";
+import { deleteMqByPrefix, eventually, mqPrefix, requireRabbitMQ } from "@solstice/test-support";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { newJobRequest } from "../src/messages/index.ts";
 import { AmqpJobQueue } from "../src/mq/amqp-job-queue.ts";
-import {
-  deleteByPrefix,
-  eventually,
-  rabbitmqctl,
-  recordingLogger,
-  runPrefix,
-  uniqueMqConfig,
-} from "./mq-test-support.ts";
+import { rabbitmqctl, recordingLogger, uniqueMqConfig } from "./mq-test-support.ts";
 
-const prefix = runPrefix("mq-restart");
+const prefix = mqPrefix("mq-restart");
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(requireRabbitMQ);
-afterAll(() => deleteByPrefix(prefix));
+afterAll(() => deleteMqByPrefix(prefix));
 
 describe("AmqpJobQueue across a broker restart", () => {
   test("1,000 messages published while RabbitMQ restarts are all consumed, by a consumer that resumed by itself", async () => {

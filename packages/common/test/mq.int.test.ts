@@ -1,4 +1,4 @@
-import { AMQP_URL, requireRabbitMQ } from "@solstice/test-support";
+import { AMQP_URL, deleteMqByPrefix, eventually, mqPrefix, requireRabbitMQ } from "@solstice/test-support";
 import { connect } from "amqplib";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { BrokerUnavailableError, TopologyMismatchError } from "../src/errors.ts";
@@ -7,12 +7,12 @@ import { AmqpBroker } from "../src/mq/amqp/amqp-broker.ts";
 import { AmqpJobQueue } from "../src/mq/amqp-job-queue.ts";
 import { mqConfigFromEnv } from "../src/mq/mq-config.ts";
 import { describeJobQueueBehaviour } from "./mq-queue-behaviour.ts";
-import { deleteByPrefix, eventually, recordingLogger, runPrefix, uniqueMqConfig } from "./mq-test-support.ts";
+import { recordingLogger, uniqueMqConfig } from "./mq-test-support.ts";
 
-const prefix = runPrefix("mq");
+const prefix = mqPrefix("mq");
 
 beforeAll(requireRabbitMQ);
-afterAll(() => deleteByPrefix(prefix));
+afterAll(() => deleteMqByPrefix(prefix));
 
 describe("AmqpJobQueue on RabbitMQ", () => {
   describeJobQueueBehaviour(async (overrides) => {

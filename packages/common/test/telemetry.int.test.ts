@@ -1,14 +1,14 @@
 import { trace } from "@opentelemetry/api";
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
-import { requireRabbitMQ } from "@solstice/test-support";
+import { deleteMqByPrefix, eventually, mqPrefix, requireRabbitMQ } from "@solstice/test-support";
 import { afterAll, beforeAll, describe, test } from "vitest";
 import { newJobRequest } from "../src/messages/index.ts";
 import { AmqpJobQueue } from "../src/mq/amqp-job-queue.ts";
 import { initTelemetry } from "../src/telemetry/init-telemetry.ts";
-import { deleteByPrefix, eventually, runPrefix, uniqueMqConfig } from "./mq-test-support.ts";
+import { uniqueMqConfig } from "./mq-test-support.ts";
 import { expectOneTrace, messageSpans } from "./telemetry-span-assertions.ts";
 
-const prefix = runPrefix("telemetry");
+const prefix = mqPrefix("telemetry");
 const exporter = new InMemorySpanExporter();
 const telemetry = initTelemetry({
   serviceName: "solstice-test",
@@ -20,7 +20,7 @@ const telemetry = initTelemetry({
 beforeAll(requireRabbitMQ);
 afterAll(async () => {
   await telemetry.shutdown();
-  await deleteByPrefix(prefix);
+  await deleteMqByPrefix(prefix);
 });
 
 describe("tracing across RabbitMQ", () => {

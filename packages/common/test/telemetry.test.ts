@@ -1,5 +1,6 @@
 import { trace } from "@opentelemetry/api";
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { eventually } from "@solstice/test-support";
 import type { DestinationStream } from "pino";
 import { afterAll, describe, expect, test } from "vitest";
 import { SolsticeError } from "../src/errors.ts";
@@ -8,7 +9,6 @@ import { InProcessJobQueue } from "../src/mq/in-process-job-queue.ts";
 import { initTelemetry } from "../src/telemetry/init-telemetry.ts";
 import { createLogger, logLevelFromEnv } from "../src/telemetry/logger.ts";
 import { SecretMasker } from "../src/telemetry/secret-masker.ts";
-import { eventually } from "./mq-test-support.ts";
 import { expectOneTrace, messageSpans } from "./telemetry-span-assertions.ts";
 
 function capture(): DestinationStream & { lines: Record<string, unknown>[]; raw: string[] } {

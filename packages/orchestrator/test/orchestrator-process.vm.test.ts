@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { AmqpJobQueue, type JobRequest, newJobRequest } from "@solstice/common";
+import { AmqpJobQueue, type JobRequest, mqConfigEnv, newJobRequest } from "@solstice/common";
 import { AMQP_URL, requireRabbitMQ } from "@solstice/test-support";
 import { connect } from "amqplib";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
@@ -11,7 +11,6 @@ import {
   eventually,
   killLeftoverQemu,
   leftovers,
-  mqEnv,
   mqPrefix,
   postgresSchema,
   ServiceProcess,
@@ -52,7 +51,7 @@ beforeAll(async () => {
   const port = await freePort();
   httpUrl = `http://127.0.0.1:${port}`;
   env = {
-    ...mqEnv(mq),
+    ...mqConfigEnv(mq),
     ORCH_CONFIG: path,
     MAX_CONCURRENCY: "2",
     CAPACITY_MAP: "solstice-fast-guest=2",

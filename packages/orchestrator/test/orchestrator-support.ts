@@ -1,9 +1,8 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import {
   createLogger,
   createPostgresDb,
@@ -11,13 +10,17 @@ import {
   type JobEvent,
   type JobOwner,
   type JobQueue,
-  MQ_SETTINGS,
   type MqConfig,
   mqConfigFromEnv,
   type Subscription,
 } from "@solstice/common";
-import { AMQP_URL, DATABASE_URL, requirePostgres } from "@solstice/test-support";
-import { connect } from "amqplib";
+import {
+  DATABASE_URL,
+  eventually,
+  mqTestEnv,
+  requirePostgres,
+  mqPrefix as testPrefix,
+} from "@solstice/test-support";
 import { sql } from "kysely";
 import { type Logger, pino } from "pino";
 import { stringify } from "yaml";
@@ -25,28 +28,17 @@ import { parseServiceConfig, type ServiceConfig } from "../src/config/service-co
 import type { ImageEntry } from "../src/images/image-map.ts";
 import { fastGuestImage, qemuProcessesUsing } from "./vm-engine-support.ts";
 
+// Re-exported for the tests that import them from here (this package's, forgejo-runner's).
+export { deleteMqByPrefix, eventually } from "@solstice/test-support";
+
 // Shared setup of the orchestrator service's end-to-end tests: an image map for the fast guest,
 // service configs (fleet: unique RabbitMQ names and a private Postgres schema; embedded), an
 // event collector that checks order and gaps with common's EventReorderer, the service as a
 // child process, and checks that no VM is left.
 
-const run = promisify(execFile);
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 /** The service's entry point, run from source (Node strips the types). */
 export const MAIN_TS = join(PACKAGE_ROOT, "src", "main.ts");
-
-/** Resolves once `check` holds (polled every 100 ms); rejects naming `what` after `timeoutMs`. */
-export async function eventually(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 60_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** An image map (YAML file in `dir`) serving the fast test guest as `solstice-fast-guest`, alias `fast`. */
 export async function writeFastGuestImageMap(dir: string): Promise<{ path: string; image: ImageEntry }> {
@@ -77,51 +69,14 @@ export async function writeFastGuestImageMap(dir: string): Promise<{ path: strin
 
 /** A prefix for every RabbitMQ name one test file declares. */
 export function mqPrefix(label: string): string {
-  return `test-orch-${label}-${process.pid}-${Math.random().toString(16).slice(2, 8)}`;
+  return testPrefix(`orch-${label}`);
 }
 
 /** Queue settings with every name under `prefix`, on the test broker. */
 export function uniqueMq(prefix: string, prefetch: number): MqConfig {
   return mqConfigFromEnv(
-    { AMQP_URL },
-    {
-      exchange: `${prefix}.jobs`,
-      queue: `${prefix}.jobs.v1`,
-      dlx: `${prefix}.dlx`,
-      dlq: `${prefix}.jobs.v1.dlq`,
-      eventsExchange: `${prefix}.events`,
-      eventsUnrouted: `${prefix}.events.unrouted`,
-      cancelExchange: `${prefix}.cancel`,
-      prefetch,
-      retryDelayMs: 100,
-      publishTimeoutMs: 15_000,
-    },
+    mqTestEnv(prefix, { AMQP_PREFETCH: prefetch, AMQP_RETRY_DELAY_MS: 100, AMQP_PUBLISH_TIMEOUT_MS: 15_000 }),
   );
-}
-
-/** The environment variables that give a child service these queue settings. */
-export function mqEnv(mq: MqConfig): Record<string, string> {
-  return Object.fromEntries(MQ_SETTINGS.map((s) => [s.env, String(mq[s.key])]));
-}
-
-/** Deletes every queue and exchange whose name starts with `prefix`. */
-export async function deleteMqByPrefix(prefix: string): Promise<void> {
-  const names = async (kind: string) =>
-    (await run("rabbitmqctl", ["-q", kind, "name"])).stdout
-      .split("\n")
-      .map((l) => l.trim())
-      .filter((n) => n.startsWith(prefix));
-  const queues = await names("list_queues");
-  const exchanges = await names("list_exchanges");
-  const model = await connect(AMQP_URL);
-  try {
-    const channel = await model.createChannel();
-    for (const q of queues) await channel.deleteQueue(q);
-    for (const e of exchanges) await channel.deleteExchange(e);
-    await channel.close();
-  } finally {
-    await model.close();
-  }
 }
 
 /** A private schema on the test Postgres; `url` sees only it. `drop()` removes it. */

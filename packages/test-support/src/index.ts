@@ -1,2 +1,4 @@
 export * from "./cli-runner.ts";
+export * from "./eventually.ts";
+export * from "./mq-names.ts";
 export * from "./services.ts";

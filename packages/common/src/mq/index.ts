@@ -33,6 +33,7 @@ export {
   type MqConfigInput,
   MqConfigSchema,
   type MqSetting,
+  mqConfigEnv,
   mqConfigFromEnv,
   parseMqConfig,
   redactAmqpUrl,

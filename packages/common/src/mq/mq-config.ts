@@ -217,3 +217,14 @@ export function mqConfigFromEnv(
 export function redactAmqpUrl(url: string): string {
   return url.replace(/^(amqps?:\/\/[^:/@]*):[^@]*@/, "$1:***@");
 }
+
+/**
+ * The environment variables that give a child process exactly these settings (the inverse of
+ * `mqConfigFromEnv`).
+ *
+ * @example
+ *   spawn("solstice-orchestrator", ["run"], { env: { ...process.env, ...mqConfigEnv(config) } });
+ */
+export function mqConfigEnv(config: MqConfig): Record<string, string> {
+  return Object.fromEntries(MQ_SETTINGS.map((s) => [s.env, String(config[s.key])]));
+}
