@@ -2,7 +2,13 @@ import { Command } from "commander";
 import { describe, expect, test } from "vitest";
 import { MqConfigError } from "../src/errors.ts";
 import { addMqOptions, mqConfigFromOptions } from "../src/mq/mq-cli-options.ts";
-import { MQ_DEFAULTS, MQ_SETTINGS, mqConfigEnv, mqConfigFromEnv, redactAmqpUrl } from "../src/mq/mq-config.ts";
+import {
+  MQ_DEFAULTS,
+  MQ_SETTINGS,
+  mqConfigEnv,
+  mqConfigFromEnv,
+  redactAmqpUrl,
+} from "../src/mq/mq-config.ts";
 
 describe("queue settings", () => {
   test("default to the original's names and values", () => {

@@ -50,20 +50,22 @@ interface TaskRun {
 export class RunningTasks {
   readonly #options: RunningTasksOptions;
   readonly #runs = new Map<string, TaskRun>();
+  /** Tasks taken but not tracked yet (being translated): they hold a slot too. */
+  #starting = 0;
   #slotWaiters: (() => void)[] = [];
 
   constructor(options: RunningTasksOptions) {
     this.#options = options;
   }
 
-  /** How many tasks run. */
+  /** How many tasks run (or are being started). */
   get size(): number {
-    return this.#runs.size;
+    return this.#runs.size + this.#starting;
   }
 
   /** Resolves when fewer than `capacity` tasks run. */
   async whenBelow(capacity: number, signal: AbortSignal): Promise<void> {
-    while (this.#runs.size >= capacity && !signal.aborted) {
+    while (this.size >= capacity && !signal.aborted) {
       await new Promise<void>((resolve) => {
         const done = (): void => {
           signal.removeEventListener("abort", done);
@@ -90,6 +92,18 @@ export class RunningTasks {
 
   /** Takes a task from Forgejo: translate it, journal it, publish its job. */
   async start(task: Task): Promise<void> {
+    // Taken synchronously, before the first await: the poller asks whether there is room at once.
+    this.#starting += 1;
+    try {
+      await this.#start(task);
+    } finally {
+      this.#starting -= 1;
+      // Waiters re-check the count: waking them for nothing is harmless.
+      for (const wake of this.#slotWaiters.splice(0)) wake();
+    }
+  }
+
+  async #start(task: Task): Promise<void> {
     const { logger } = this.#options;
     const taskId = task.id.toString();
     const owner: JobOwner = { ...this.#options.owner, task_id: taskId };
