@@ -1,29 +1,38 @@
 // bench/forgejo-logs: a job printing N lines (default 100,000) through the whole Forgejo path —
-// Forgejo protocol test server → solstice-forgejo-runner → RabbitMQ → orchestrator (a child
-// process, as deployed) → VM → events → runner → UpdateLog — checked for count and order, and
-// timed from each row's timestamp (when the orchestrator read the line from the guest, the
-// LogRow time Forgejo shows) to its arrival at the server.
+// Forgejo protocol test server → solstice-forgejo-runner (in this process) → RabbitMQ →
+// orchestrator (a child process, as deployed) → VM → events → runner → UpdateLog — checked for
+// count and order (exit 1 when a row is missing, repeated or out of place), and timed from each
+// row's timestamp (LogRow.time: when the orchestrator read the line from the guest) to its
+// arrival at the test server. Target: p95 <= 1.5 s.
 //
 // Baseline, in the same run: the same job published straight to the orchestrator, its events
-// consumed from the queue by a bare consumer (event timestamp → arrival). The ratio is what the
-// runner adds on top of the queue.
+// consumed from the owner's queue by a bare consumer (event timestamp → arrival). The ratios are
+// what the runner adds on top of the queue. Rounds alternate which side goes first.
 //
-//   pnpm bench forgejo-logs [-- --lines 100000]
+//   pnpm bench forgejo-logs [-- --lines 100000 --rounds 3 --timeout-s 900]
 
-import { mkdtemp, rm } from "node:fs/promises";
+import type { ChildProcess } from "node:child_process";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { parseArgs } from "node:util";
-import { AmqpJobQueue, type JobOwner, newJobRequest, ownerEventsTopology } from "@solstice/common";
+import {
+  AmqpJobQueue,
+  type JobEvent,
+  type JobOwner,
+  newJobRequest,
+  ownerEventsTopology,
+} from "@solstice/common";
+import { Result } from "@solstice/forgejo-protocol";
 import {
   parseRunnerLabels,
-  readRunnerState,
+  type RunnerDaemon,
   registerRunner,
-  runnerOwner,
   startRunnerDaemon,
 } from "@solstice/forgejo-runner";
 import { ForgejoTestServer } from "@solstice/forgejo-test-server";
+import type { ImageEntry } from "@solstice/orchestrator";
 import { connect } from "amqplib";
 import { pino } from "pino";
 import {
@@ -31,195 +40,314 @@ import {
   benchMq,
   deleteMq,
   fastGuestImage,
+  freePort,
   postgresSchema,
   startOrchestratorProcess,
 } from "../orchestrator-throughput/setup.ts";
+import {
+  checkRows,
+  lineNumber,
+  RowOrderError,
+  type RowSample,
+  type RowSummary,
+  summarise,
+} from "./row-latency.ts";
 
 const { values } = parseArgs({
-  options: { lines: { type: "string", default: "100000" }, "timeout-s": { type: "string", default: "900" } },
+  options: {
+    lines: { type: "string", default: "100000" },
+    rounds: { type: "string", default: "3" },
+    "warmup-lines": { type: "string", default: "20000" },
+    "timeout-s": { type: "string", default: "900" },
+  },
 });
 const LINES = Number(values.lines);
+const ROUNDS = Number(values.rounds);
+const WARMUP_LINES = Number(values["warmup-lines"]);
 const TIMEOUT_MS = Number(values["timeout-s"]) * 1000;
+if (
+  ![LINES, ROUNDS, TIMEOUT_MS].every((n) => Number.isInteger(n) && n >= 1) ||
+  !(Number.isInteger(WARMUP_LINES) && WARMUP_LINES >= 0)
+) {
+  console.error("--lines, --rounds and --timeout-s must be positive whole numbers, --warmup-lines >= 0");
+  process.exit(2);
+}
 const TARGET_P95_S = 1.5;
 const SHA = "0000000000000000000000000000000000000000";
-const STEP = `seq 1 ${LINES} | sed 's/^/line /'`;
-const HOST_ID = "bench-forgejo-logs";
+const printLines = (lines: number) => `seq 1 ${lines} | sed 's/^/line /'`;
+const HOST_ID = `bench-forgejo-logs-${process.pid}`;
 
-interface Sample {
-  /** The line's number (from its text). */
-  readonly n: number;
-  readonly latencyMs: number;
-  readonly arrivedAt: number;
-  readonly stampedAt: number;
+/** One side's result in one round. */
+interface RoundResult {
+  readonly samples: RowSample[];
+  /** UpdateLog calls the server answered during the round, and how many stored rows (runner side only). */
+  readonly updateLogCalls?: number;
+  readonly writes?: number;
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
+/** The baseline: jobs published to the orchestrator, events read by a bare consumer. */
+class Baseline {
+  readonly owner: JobOwner = { kind: "manual", instance: `bench-forgejo-logs-${process.pid}` };
+  readonly #queue: AmqpJobQueue;
+  readonly #image: ImageEntry;
+  readonly #running = new Map<string, (event: JobEvent, arrivedAt: number) => void>();
 
-interface Summary {
-  readonly rows: number;
-  readonly p50: number;
-  readonly p95: number;
-  readonly max: number;
-  readonly rowsPerSecond: number;
-}
-
-/** Count and order checked, then latency percentiles (s) and rows/s. Throws on a missing or misplaced row. */
-function summarise(what: string, samples: readonly Sample[]): Summary {
-  const numbers = samples.map((s) => s.n);
-  if (numbers.length !== LINES)
-    throw new Error(`${what}: ${numbers.length} line rows arrived, expected ${LINES}`);
-  for (let i = 0; i < numbers.length; i += 1) {
-    if (numbers[i] !== i + 1)
-      throw new Error(`${what}: row ${i} is "line ${numbers[i]}", expected "line ${i + 1}"`);
+  constructor(queue: AmqpJobQueue, image: ImageEntry) {
+    this.#queue = queue;
+    this.#image = image;
   }
-  const latencies = samples.map((s) => s.latencyMs / 1000).sort((a, b) => a - b);
-  const first = Math.min(...samples.map((s) => s.stampedAt));
-  const last = Math.max(...samples.map((s) => s.arrivedAt));
-  return {
-    rows: samples.length,
-    p50: percentile(latencies, 50),
-    p95: percentile(latencies, 95),
-    max: latencies.at(-1) ?? Number.NaN,
-    rowsPerSecond: samples.length / ((last - first) / 1000),
-  };
-}
 
-const LINE = /^line (\d+)$/;
+  async subscribe(): Promise<void> {
+    await this.#queue.consumeEvents(
+      this.owner,
+      async (event) => {
+        this.#running.get(event.request_id)?.(event, Date.now());
+      },
+      { prefetch: 2000 },
+    );
+  }
 
-async function main(): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), "bench-forgejo-logs-"));
-  const image = await fastGuestImage();
-  const mq = benchMq(1);
-  const pg = await postgresSchema();
-  const baselineOwner: JobOwner = { kind: "manual", instance: `bench-forgejo-logs-${process.pid}` };
-  const server = await ForgejoTestServer.start({ publicUrl: "http://10.0.2.2:{port}" });
-  const orchestrator = await startOrchestratorProcess({
-    image,
-    capacity: 1,
-    dir,
-    mq,
-    databaseUrl: pg.url,
-    hostId: HOST_ID,
-  });
-  const queue = await AmqpJobQueue.connect({ config: mq });
-  let runnerQueue: string | undefined;
-  try {
-    console.log(`a job printing ${LINES} lines, fast guest (TCG), orchestrator capacity 1`);
-
-    // Baseline: the orchestrator alone, events read straight off the queue.
-    const baseline: Sample[] = [];
+  async run(lines: number): Promise<RoundResult> {
     const request = newJobRequest({
       source: "manual",
       repo_url: "unused",
       commit_sha: SHA,
-      runs_on: image.label,
+      runs_on: this.#image.label,
+      // As the runner's translation: the workspace is left empty (checkout is a step).
       workspace_checkout: false,
-      steps: [{ name: "print", run: STEP }],
-      owner: baselineOwner,
+      steps: [{ name: "print", run: printLines(lines) }],
+      owner: this.owner,
     });
-    const baselineDone = new Promise<void>((resolve, reject) => {
-      void queue.consumeEvents(
-        baselineOwner,
-        async (event) => {
-          if (event.request_id !== request.request_id) return;
-          if (event.type === "log" && event.step === 0) {
-            const arrivedAt = Date.now();
-            const stampedAt = Date.parse(event.timestamp);
-            // An event holds the lines read together from the guest.
-            for (const line of event.text.split("\n")) {
-              const match = LINE.exec(line);
-              if (match !== null)
-                baseline.push({
-                  n: Number(match[1]),
-                  latencyMs: arrivedAt - stampedAt,
-                  arrivedAt,
-                  stampedAt,
-                });
-            }
+    const samples: RowSample[] = [];
+    const finished = new Promise<void>((resolve, reject) => {
+      this.#running.set(request.request_id, (event, arrivedAt) => {
+        if (event.type === "log" && event.step === 0) {
+          const stampedAt = Date.parse(event.timestamp);
+          // An event holds the lines the orchestrator read together from the guest.
+          for (const line of event.text.split("\n")) {
+            const n = lineNumber(line);
+            if (n !== undefined) samples.push({ n, stampedAt, arrivedAt });
           }
-          if (event.type === "job_finished") {
-            if (event.conclusion === "success") resolve();
-            else reject(new Error(`the baseline job ended ${event.conclusion}: ${event.reason ?? ""}`));
-          }
-        },
-        { prefetch: 2000 },
-      );
-    });
-    await queue.publishJob(request);
-    await withTimeout(baselineDone, "the baseline job");
-
-    const base = summarise("baseline", baseline);
-
-    // Through the runner.
-    const stateFile = join(dir, "runner", ".runner");
-    const sink = new Writable({ write: (_c, _e, done) => done() });
-    const code = await registerRunner(
-      { stdout: sink, stderr: sink, env: {}, cwd: dir, action: () => async () => undefined },
-      {
-        instance: server.url,
-        token: server.createRegistrationToken(),
-        name: "bench",
-        labels: parseRunnerLabels([image.label]),
-        stateFile,
-        force: false,
-      },
-    );
-    if (code !== 0) throw new Error(`register exited ${code}`);
-    const state = await readRunnerState(stateFile);
-    runnerQueue = ownerEventsTopology(mq, runnerOwner(state.address, state.uuid)).queue;
-    const daemon = await startRunnerDaemon(
-      { stateFile, labels: parseRunnerLabels([image.label]), capacity: 1, mq, fetchIntervalMs: 200 },
-      pino({ level: "warn" }),
-    );
-    const workflow = `on: push\njobs:\n  logs:\n    runs-on: ${image.label}\n    steps:\n      - run: ${STEP}\n`;
-    const task = server.addTask({ workflow, sha: SHA });
-    const done = await server.waitForTask(task.id, (t) => t.status === "done" && t.noMore, TIMEOUT_MS);
-    await daemon.stop();
-    const runner: Sample[] = [];
-    for (const row of done.rows) {
-      const match = LINE.exec(row.content);
-      if (match === null) continue;
-      const stampedAt = row.time.getTime();
-      runner.push({
-        n: Number(match[1]),
-        latencyMs: row.receivedAt - stampedAt,
-        arrivedAt: row.receivedAt,
-        stampedAt,
+        } else if (event.type === "job_finished") {
+          if (event.conclusion === "success") resolve();
+          else reject(new Error(`the baseline job ended ${event.conclusion}: ${event.reason ?? ""}`));
+        }
       });
+    });
+    try {
+      await this.#queue.publishJob(request);
+      await withTimeout(finished, "the baseline job");
+    } finally {
+      this.#running.delete(request.request_id);
     }
-    if (done.result !== 1) throw new Error(`the task ended with result ${done.result}, not success`);
-    const through = summarise("runner", runner);
+    return { samples };
+  }
+}
 
-    const row = (name: string, s: Summary) =>
-      `${name.padEnd(26)} ${String(s.rows).padStart(7)}  ${s.p50.toFixed(3).padStart(7)}  ${s.p95.toFixed(3).padStart(7)}  ${s.max.toFixed(3).padStart(7)}  ${Math.round(s.rowsPerSecond).toString().padStart(8)}`;
-    console.log(
-      `${"".padEnd(26)} ${"rows".padStart(7)}  ${"p50 s".padStart(7)}  ${"p95 s".padStart(7)}  ${"max s".padStart(7)}  ${"rows/s".padStart(8)}`,
+/** The runner side: tasks added to the test server, rows read from it. */
+async function runThroughRunner(
+  server: ForgejoTestServer,
+  label: string,
+  lines: number,
+): Promise<RoundResult> {
+  const workflow = `on: push\njobs:\n  logs:\n    runs-on: ${label}\n    steps:\n      - run: ${printLines(lines)}\n`;
+  const started = Date.now();
+  const task = server.addTask({ workflow, sha: SHA });
+  const done = await server.waitForTask(task.id, (t) => t.status === "done" && t.noMore, TIMEOUT_MS);
+  if (done.result !== Result.SUCCESS)
+    throw new Error(
+      `the task ended with result ${Object.entries(Result).find(([, v]) => v === done.result)?.[0] ?? done.result}, not SUCCESS`,
     );
-    console.log(row("baseline (queue consumer)", base));
-    console.log(row("runner → UpdateLog", through));
+  const samples: RowSample[] = [];
+  for (const row of done.rows) {
+    const n = lineNumber(row.content);
+    if (n !== undefined) samples.push({ n, stampedAt: row.time.getTime(), arrivedAt: row.receivedAt });
+  }
+  const updateLogCalls = server.calls.filter(
+    (c) => c.procedure === "UpdateLog" && c.at.getTime() >= started,
+  ).length;
+  // The server stores one call's rows at one instant.
+  const writes = new Set(done.rows.map((row) => row.receivedAt)).size;
+  return { samples, updateLogCalls, writes };
+}
+
+async function registerAndStartRunner(
+  server: ForgejoTestServer,
+  label: string,
+  dir: string,
+  mq: ReturnType<typeof benchMq>,
+): Promise<RunnerDaemon> {
+  const stateFile = join(dir, "runner", ".runner");
+  const out: string[] = [];
+  const sink = new Writable({
+    write: (chunk: Buffer, _e, done) => {
+      out.push(chunk.toString());
+      done();
+    },
+  });
+  const labels = parseRunnerLabels([label]);
+  const code = await registerRunner(
+    { stdout: sink, stderr: sink, env: {}, cwd: dir, action: () => async () => undefined },
+    {
+      instance: server.url,
+      token: server.createRegistrationToken(),
+      name: "bench",
+      labels,
+      stateFile,
+      force: false,
+    },
+  );
+  if (code !== 0) throw new Error(`register exited ${code}: ${out.join("")}`);
+  // The daemon's defaults but a short idle poll, so a task is picked up at once.
+  return startRunnerDaemon(
+    { stateFile, labels, capacity: 1, mq, fetchIntervalMs: 200, reportIntervalMs: 1000 },
+    pino({ level: "warn" }, process.stderr),
+  );
+}
+
+const seconds = (s: number) => `${s.toFixed(3)} s`;
+
+function tableRow(name: string, s: RowSummary, extra = ""): string {
+  return (
+    `${name.padEnd(30)} ${s.rows.toLocaleString("en-US").padStart(9)}  ${s.p50.toFixed(3).padStart(7)}` +
+    `  ${s.p95.toFixed(3).padStart(7)}  ${s.max.toFixed(3).padStart(7)}` +
+    `  ${Math.round(s.rowsPerSecond).toLocaleString("en-US").padStart(8)}${extra}`
+  );
+}
+
+async function main(): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), "bench-forgejo-logs-"));
+  const image = await fastGuestImage();
+  const mq = benchMq(1);
+  const pg = await postgresSchema();
+  let server: ForgejoTestServer | undefined;
+  let orchestrator: ChildProcess | undefined;
+  let queue: AmqpJobQueue | undefined;
+  let daemon: RunnerDaemon | undefined;
+  const owners: Pick<JobOwner, "kind" | "instance">[] = [];
+  try {
+    const port = await freePort();
+    server = await ForgejoTestServer.start({ port, publicUrl: "http://10.0.2.2:{port}" });
+    orchestrator = await startOrchestratorProcess({
+      image,
+      capacity: 1,
+      dir,
+      mq,
+      databaseUrl: pg.url,
+      hostId: HOST_ID,
+    });
+    queue = await AmqpJobQueue.connect({ config: mq });
+    const baseline = new Baseline(queue, image);
+    owners.push(baseline.owner);
+    await baseline.subscribe();
+    daemon = await registerAndStartRunner(server, image.label, dir, mq);
+    owners.push(daemon.owner);
+
     console.log(
-      `ratios: p95 ${(through.p95 / base.p95).toFixed(2)}× the baseline's; rows/s ${(through.rowsPerSecond / base.rowsPerSecond).toFixed(2)} of the baseline's`,
+      `forgejo-logs: a job printing ${LINES.toLocaleString("en-US")} lines (\`${printLines(LINES)}\`), fast guest, ` +
+        `orchestrator capacity 1, ${ROUNDS} round(s) each way (alternating which goes first)`,
     );
-    console.log(
-      `every row arrived once, in order; p95 ${through.p95.toFixed(3)} s vs target ${TARGET_P95_S} s: ${through.p95 <= TARGET_P95_S ? "PASS" : "FAIL"}`,
-    );
-  } finally {
-    await queue.close();
-    orchestrator.kill("SIGTERM");
-    await new Promise((resolve) => orchestrator.once("exit", resolve));
-    await server.close();
-    await deleteMq(mq, baselineOwner, HOST_ID);
-    if (runnerQueue !== undefined) {
-      const model = await connect(AMQP_URL);
-      const channel = await model.createChannel();
-      await channel.deleteQueue(runnerQueue);
-      await model.close();
+    if (WARMUP_LINES > 0) {
+      // Not measured: JIT, page cache and the first connections of both paths.
+      await baseline.run(WARMUP_LINES);
+      await runThroughRunner(server, image.label, WARMUP_LINES);
+      console.log(
+        `warm-up: one job of ${WARMUP_LINES.toLocaleString("en-US")} lines each way (not measured)`,
+      );
     }
+    const base: RowSample[][] = [];
+    const runner: RowSample[][] = [];
+    const header = `${"".padEnd(30)} ${"rows".padStart(9)}  ${"p50 s".padStart(7)}  ${"p95 s".padStart(7)}  ${"max s".padStart(7)}  ${"rows/s".padStart(8)}`;
+    for (let round = 1; round <= ROUNDS; round += 1) {
+      const baselineFirst = round % 2 === 1;
+      let b: RoundResult | undefined;
+      if (baselineFirst) b = await baseline.run(LINES);
+      const r = await runThroughRunner(server, image.label, LINES);
+      if (!baselineFirst) b = await baseline.run(LINES);
+      if (b === undefined) throw new Error("unreachable: the baseline did not run");
+      checkRows(`baseline, round ${round}`, b.samples, LINES);
+      checkRows(`runner, round ${round}`, r.samples, LINES);
+      base.push(b.samples);
+      runner.push(r.samples);
+      console.log(`round ${round} (${baselineFirst ? "baseline" : "runner"} first)`);
+      console.log(header);
+      console.log(tableRow("  baseline (queue consumer)", summarise([b.samples])));
+      console.log(
+        tableRow(
+          "  runner → UpdateLog",
+          summarise([r.samples]),
+          `  (${r.updateLogCalls} UpdateLog calls, ${r.writes} storing rows)`,
+        ),
+      );
+    }
+
+    const b = summarise(base);
+    const r = summarise(runner);
+    console.log(`\nall rounds (${ROUNDS}): every line row arrived once, in order, both ways`);
+    console.log(header);
+    console.log(tableRow("baseline (queue consumer)", b));
+    console.log(tableRow("runner → UpdateLog", r));
+    console.log(
+      `ratios: runner p95 / baseline p95 = ${(r.p95 / b.p95).toFixed(2)}; ` +
+        `runner rows/s ÷ baseline rows/s = ${(r.rowsPerSecond / b.rowsPerSecond).toFixed(2)}`,
+    );
+    console.log(
+      `target p95 <= ${TARGET_P95_S} s: ${r.p95 <= TARGET_P95_S ? "PASS" : "FAIL"} (runner p95 ${seconds(r.p95)})`,
+    );
+    return 0;
+  } finally {
+    await daemon?.stop();
+    await queue?.close();
+    if (orchestrator !== undefined) await stopProcess(orchestrator);
+    const leftovers = await killQemuUnder(dir);
+    if (leftovers > 0) console.error(`killed ${leftovers} QEMU process(es) left under ${dir}`);
+    await server?.close();
+    await deleteMq(mq, owners[0] ?? { kind: "manual", instance: "none" }, HOST_ID);
+    await deleteQueues(owners.slice(1).map((o) => ownerEventsTopology(mq, o).queue));
     await pg.drop();
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** SIGTERM (graceful: lets a running job drain), a second one after 10 s, SIGKILL after 30 s. */
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  const again = setTimeout(() => child.kill("SIGTERM"), 10_000);
+  const kill = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  await exited;
+  clearTimeout(again);
+  clearTimeout(kill);
+}
+
+/** Kills QEMU processes whose command line names `dir` (the orchestrator's VMs); returns how many. */
+async function killQemuUnder(dir: string): Promise<number> {
+  let killed = 0;
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
+    if (cmdline.includes("qemu-system") && cmdline.includes(dir)) {
+      try {
+        process.kill(Number(entry), "SIGKILL");
+        killed += 1;
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+  return killed;
+}
+
+async function deleteQueues(names: readonly string[]): Promise<void> {
+  if (names.length === 0) return;
+  const model = await connect(AMQP_URL);
+  try {
+    const channel = await model.createChannel();
+    for (const name of names) await channel.deleteQueue(name);
+    await channel.close();
+  } finally {
+    await model.close();
   }
 }
 
@@ -238,7 +366,10 @@ async function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof RowOrderError ? `FAIL: ${error.message}` : error);
+    process.exit(1);
+  },
+);

@@ -5,6 +5,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { resolveRunnerLabels } from "../src/cli/runner-labels-source.ts";
 import { parseRunnerLabels } from "../src/labels/runner-labels.ts";
 import { nextPollDelay } from "../src/poller/poll-delay.ts";
+import { TaskJournal } from "../src/report/task-journal.ts";
+import { TaskReport } from "../src/report/task-report.ts";
 import { readRunnerState, writeRunnerState } from "../src/state/runner-state.ts";
 
 const dirs: string[] = [];
@@ -92,5 +94,26 @@ describe("the labels a runner offers", () => {
     await expect(resolveRunnerLabels({ flag: undefined, imageMap: undefined })).rejects.toThrow(
       /no labels: pass --labels/,
     );
+  });
+});
+
+describe("the task journal", () => {
+  it("applies saves and removals of a task in call order, even when they overlap", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "forgejo-journal-"));
+    dirs.push(dir);
+    const journal = new TaskJournal(dir);
+    const report = new TaskReport({
+      taskId: 9n,
+      requestId: "7f1c8a43-52a4-4e0c-9b52-0d6f5c0a1b2c",
+      mask: [],
+    });
+    const snapshots = [0, 1, 2, 3].map((ackIndex) => ({ ...report.snapshot(), ackIndex }));
+    await Promise.all(snapshots.map((s) => journal.save(s)));
+    const loaded = await journal.load(() => undefined);
+    expect(loaded.map((s) => [s.taskId, s.ackIndex])).toEqual([["9", 3]]);
+
+    const last = journal.save({ ...report.snapshot(), ackIndex: 4 });
+    await Promise.all([last, journal.remove("9")]);
+    expect(await journal.load(() => undefined)).toEqual([]);
   });
 });

@@ -270,10 +270,19 @@ export {
   WorkspaceCheckoutError,
 } from "./errors.ts";
 export {
+  type KeyValueFile,
+  parseKeyValueFile,
+  parsePathFile,
+  type StepFileCommands,
+  stepFileCommands,
+} from "./exec/file-commands.ts";
+export {
   type GuestLayout,
   guestLayout,
   RUN_DIR_NAME,
+  RUNNER_TEMP_NAME,
   resolveWorkingDirectory,
+  runnerTempDir,
   WORKSPACE_DIR_NAME,
 } from "./exec/guest-layout.ts";
 export { JobEventEmitter, type JobEventSink } from "./exec/job-events.ts";
@@ -294,7 +303,9 @@ export {
   planFromWorkflowKdl,
   WORKFLOW_KDL_PATH,
 } from "./exec/job-plan.ts";
+export { JobRunState } from "./exec/job-run-state.ts";
 export { isValidEnvName, renderEnvExports, shQuote } from "./exec/shell-quote.ts";
+export { type StepEnvironmentInput, stepEnvironment } from "./exec/step-environment.ts";
 export { runStep, type StepOutcome, type StepRunInput } from "./exec/step-runner.ts";
 export {
   RUNNER_SCRIPT,

@@ -127,7 +127,7 @@ describe("VmEngine.runJob with the fast guest", () => {
     await expectNothingLeft(result.vm);
   });
 
-  it("carries steps' outputs, GITHUB_ENV and GITHUB_PATH to later steps, masks ::add-mask:: values, and can start with an empty workspace", async () => {
+  it("carries steps' outputs, GITHUB_ENV and GITHUB_PATH to later steps, fails a step on a malformed file command, masks ::add-mask:: values, and can start with an empty workspace", async () => {
     const repo = await git.createRepo("runtime", { "README.md": "never checked out\n" });
     const log = new EventLog();
     const req = request({
@@ -141,6 +141,7 @@ describe("VmEngine.runJob with the fast guest", () => {
           name: "Outputs",
           run: [
             'ls -A "$GITHUB_WORKSPACE" | grep -vx lost+found | wc -l',
+            '[ -d "$RUNNER_TEMP" ] && [ -w "$RUNNER_TEMP" ] && echo "temp ok"',
             'echo "version=1.2" >> "$GITHUB_OUTPUT"',
             'printf "notes<<EOF\\nfirst\\nsecond\\nEOF\\n" >> "$GITHUB_OUTPUT"',
             'echo "FROM_ENV=set-by-step-0" >> "$GITHUB_ENV"',
@@ -160,13 +161,24 @@ describe("VmEngine.runJob with the fast guest", () => {
         },
         { name: "Runs", if: "steps.v.outputs.version == '1.2'", run: "echo condition-true" },
         { name: "Skipped", if: "steps.v.outcome != 'success'", run: "echo condition-false" },
+        {
+          id: "m",
+          name: "Malformed",
+          run: 'echo "ok=yes" >> "$GITHUB_OUTPUT"\necho "no equals sign" >> "$GITHUB_OUTPUT"',
+          continue_on_error: true,
+        },
+        {
+          name: "Continued",
+          if: "steps.m.outcome == 'failure' && steps.m.conclusion == 'success' && steps.m.outputs.ok == 'yes'",
+          run: "echo continued",
+        },
         // biome-ignore lint/suspicious/noTemplateCurlyInString: an Actions expression
         { name: "Bad", run: "echo ${{ steps.v.outputs.version.nope( }}", runtime_expressions: ["run"] },
       ],
     });
     const result = await engine.runJob(req, image, { sink: log.sink });
     expectWellFormed(log.events);
-    expect(log.lines(0)).toEqual(["stdout: 0", "stdout: ::add-mask::***"]);
+    expect(log.lines(0)).toEqual(["stdout: 0", "stdout: temp ok", "stdout: ::add-mask::***"]);
     expect(log.lines(1)).toEqual([
       "stdout: version 1.2 / first",
       "stdout: second / set-by-step-0 / step",
@@ -180,9 +192,17 @@ describe("VmEngine.runJob with the fast guest", () => {
       [2, "success"],
       [3, "skipped"],
       [4, "failure"],
+      [5, "success"],
+      [6, "failure"],
     ]);
     expect(log.of("step_finished")[0]?.outputs).toEqual({ version: "1.2", notes: "first\nsecond" });
-    expect(log.lines(4).join("\n")).toMatch(/^system: run: /);
+    expect(log.of("step_finished")[4]?.outputs).toEqual({ ok: "yes" });
+    expect(log.lines(4)).toEqual([
+      'system: GITHUB_OUTPUT line 2: expected NAME=value or NAME<<DELIMITER, got "no equals sign"',
+      'system: the step failed (could not process GITHUB_OUTPUT line 2: expected NAME=value or NAME<<DELIMITER, got "no equals sign"); continue_on_error lets the job go on',
+    ]);
+    expect(log.lines(5)).toEqual(["stdout: continued"]);
+    expect(log.lines(6).join("\n")).toMatch(/^system: run: /);
     expect(result.conclusion).toBe("failure");
     expect(log.lines(null)).toContain(
       "system: solstice: the workspace starts empty (the job checks the repository out itself)",

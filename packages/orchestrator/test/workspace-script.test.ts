@@ -65,6 +65,7 @@ describe("renderWorkspaceScript", () => {
     expect((await git(join(home, "work"), "rev-parse", "HEAD")).stdout.trim()).toBe(first);
     expect(await readFile(join(home, "work", "file.txt"), "utf8")).toBe("one\n");
     expect((await stat(join(home, ".solstice-run"))).mode & 0o777).toBe(0o700);
+    expect((await stat(join(home, ".solstice-run", "tmp"))).isDirectory()).toBe(true);
   });
 
   it("reuses an existing workspace for another commit, with the full history when depth is 0", async () => {
@@ -105,6 +106,7 @@ describe("renderWorkspaceScript", () => {
     const { stdout } = await run("/bin/sh", ["-c", script], { env: { ...process.env, HOME: home } });
     expect(stdout.split("\n")[0]).toBe(`${WORKSPACE_MARKER}${home}/work`);
     expect(await readdir(join(home, "work"))).toEqual([]);
+    expect(await readdir(join(home, ".solstice-run"))).toEqual(["tmp"]);
     expect(stdout).not.toContain(CHECKOUT_DONE_MARKER);
   });
 

@@ -37,23 +37,42 @@ export const TaskJournalEntrySchema = z.object({
 /** The running tasks' journal, one file per task in `dir`. */
 export class TaskJournal {
   readonly dir: string;
+  /** The last write of each task: writes of a task run one after another, in call order. */
+  readonly #writes = new Map<string, Promise<void>>();
 
   constructor(dir: string) {
     this.dir = dir;
   }
 
-  /** Saves a task's snapshot (atomically, mode 0600). */
-  async save(snapshot: TaskReportSnapshot): Promise<void> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const file = this.#file(snapshot.taskId);
-    const temporary = `${file}.tmp`;
-    await writeFile(temporary, JSON.stringify(snapshot), { mode: 0o600 });
-    await rename(temporary, file);
+  /**
+   * Saves a task's snapshot (atomically, mode 0600). Saves and removals of one task apply in call
+   * order: two at once would share the temporary file (the second rename fails) and an older
+   * snapshot could land last, or bring a removed task back.
+   */
+  save(snapshot: TaskReportSnapshot): Promise<void> {
+    return this.#serialise(snapshot.taskId, async () => {
+      await mkdir(this.dir, { recursive: true, mode: 0o700 });
+      const file = this.#file(snapshot.taskId);
+      const temporary = `${file}.tmp`;
+      await writeFile(temporary, JSON.stringify(snapshot), { mode: 0o600 });
+      await rename(temporary, file);
+    });
   }
 
   /** Forgets a finished task. */
-  async remove(taskId: string): Promise<void> {
-    await rm(this.#file(taskId), { force: true });
+  remove(taskId: string): Promise<void> {
+    return this.#serialise(taskId, () => rm(this.#file(taskId), { force: true }));
+  }
+
+  #serialise(taskId: string, write: () => Promise<void>): Promise<void> {
+    // A failed write does not stop the next one (its caller saw the error).
+    const next = (this.#writes.get(taskId) ?? Promise.resolve()).catch(() => undefined).then(write);
+    this.#writes.set(taskId, next);
+    const forget = () => {
+      if (this.#writes.get(taskId) === next) this.#writes.delete(taskId);
+    };
+    next.then(forget, forget);
+    return next;
   }
 
   /** Every saved task; unreadable files are reported through `onInvalid` and skipped. */

@@ -63,62 +63,68 @@ export function parseReadBack(stdout: string): Partial<Record<ReadBackName, stri
   return out;
 }
 
-/** Values a key/value file command set, and what was wrong with it. */
+/** Values a key/value file command set, and why the rest of it was not read. */
 export interface KeyValueFile {
   readonly values: Record<string, string>;
-  readonly errors: string[];
+  /** The first malformed entry (file and line); nothing after it is read. The step then fails. */
+  readonly error?: string;
 }
 
 /**
- * Parses a GITHUB_OUTPUT or GITHUB_ENV file: `NAME=value` lines, and `NAME<<DELIM` followed by
- * lines up to a line that is exactly `DELIM` (the value is those lines joined by `\n`). Empty
- * lines are skipped; later settings win.
+ * Parses a GITHUB_OUTPUT or GITHUB_ENV file with the Actions runner's rules: `NAME=value` lines
+ * (the first `=` splits), and `NAME<<DELIM` (when `<<` comes before any `=`) followed by lines up
+ * to the first line that is exactly `DELIM`; the value is the lines between, joined by `\n`.
+ * Empty lines are skipped and later settings win. As in the runner, the first malformed entry
+ * stops the parse: the values before it stay set and the error fails the step. A CR before a LF
+ * ends the line too (as the Forgejo runner reads it), so files written with CRLF work.
  *
  * @example
  *   parseKeyValueFile("v=1.2\nnotes<<EOF\na\nb\nEOF\n", "GITHUB_OUTPUT").values; // { v: "1.2", notes: "a\nb" }
  */
 export function parseKeyValueFile(text: string, file: string): KeyValueFile {
-  const lines = text.replace(/\r\n/g, "\n").split("\n");
+  const lines = text.split(/\r?\n/);
   if (lines.at(-1) === "") lines.pop();
   const values: Record<string, string> = {};
-  const errors: string[] = [];
+  const failed = (line: number, message: string): KeyValueFile => ({
+    values,
+    error: `${file} line ${line}: ${message}`,
+  });
   for (let i = 0; i < lines.length; i += 1) {
-    const line = lines[i]!;
+    const line = lines[i] ?? "";
     if (line === "") continue;
     const equals = line.indexOf("=");
     const heredoc = line.indexOf("<<");
     if (equals >= 0 && (heredoc < 0 || equals < heredoc)) {
       const name = line.slice(0, equals);
-      if (name === "") errors.push(`${file} line ${i + 1}: a name is required before "="`);
-      else values[name] = line.slice(equals + 1);
+      if (name === "") return failed(i + 1, `the name before "=" is empty in ${JSON.stringify(line)}`);
+      values[name] = line.slice(equals + 1);
       continue;
     }
-    if (heredoc >= 0) {
-      const name = line.slice(0, heredoc);
-      const delimiter = line.slice(heredoc + 2);
-      if (name === "" || delimiter === "") {
-        errors.push(`${file} line ${i + 1}: "NAME<<DELIMITER" needs both a name and a delimiter`);
-        continue;
-      }
-      const end = lines.indexOf(delimiter, i + 1);
-      if (end < 0) {
-        errors.push(`${file} line ${i + 1}: the delimiter "${delimiter}" of ${name} never comes`);
-        break;
-      }
-      values[name] = lines.slice(i + 1, end).join("\n");
-      i = end;
-      continue;
+    if (heredoc < 0) {
+      return failed(i + 1, `expected NAME=value or NAME<<DELIMITER, got ${JSON.stringify(line)}`);
     }
-    errors.push(`${file} line ${i + 1}: expected NAME=value or NAME<<DELIMITER, got ${JSON.stringify(line)}`);
+    const name = line.slice(0, heredoc);
+    const delimiter = line.slice(heredoc + 2);
+    if (name === "" || delimiter === "") {
+      return failed(
+        i + 1,
+        `"NAME<<DELIMITER" needs both a name and a delimiter, got ${JSON.stringify(line)}`,
+      );
+    }
+    const end = lines.indexOf(delimiter, i + 1);
+    if (end < 0) {
+      return failed(
+        i + 1,
+        `the delimiter ${JSON.stringify(delimiter)} of ${name} never comes on a line of its own`,
+      );
+    }
+    values[name] = lines.slice(i + 1, end).join("\n");
+    i = end;
   }
-  return { values, errors };
+  return { values };
 }
 
-/** GITHUB_PATH: one directory per non-empty line. */
+/** GITHUB_PATH: one directory per non-empty line, in the order written. */
 export function parsePathFile(text: string): string[] {
-  return text
-    .replace(/\r\n/g, "\n")
-    .split("\n")
-    .map((line) => line.trim())
-    .filter((line) => line !== "");
+  return text.split(/\r?\n/).filter((line) => line !== "");
 }

@@ -2,13 +2,15 @@ import { posix } from "node:path";
 
 // Where the engine puts things in the guest. Paths are absolute, under the SSH user's home
 // (read once after connecting): the workspace as the original runner's `/root/work`, and a run
-// directory for the step scripts the engine uploads. The VM is thrown away after the job, so
-// nothing here is ever cleaned up in the guest.
+// directory for the step scripts the engine uploads, the steps' file commands and RUNNER_TEMP.
+// The VM is thrown away after the job, so nothing here is ever cleaned up in the guest.
 
 /** The workspace's name under the home directory (the original runner's `/root/work`). */
 export const WORKSPACE_DIR_NAME = "work";
 /** The run directory's name under the home directory. */
 export const RUN_DIR_NAME = ".solstice-run";
+/** RUNNER_TEMP's name in the run directory. */
+export const RUNNER_TEMP_NAME = "tmp";
 
 /** Absolute paths in the guest for one job. */
 export interface GuestLayout {
@@ -37,6 +39,11 @@ export function resolveWorkingDirectory(layout: GuestLayout, workingDirectory: s
   if (workingDirectory === undefined || workingDirectory === "") return layout.workspace;
   if (workingDirectory.startsWith("/")) return posix.normalize(workingDirectory);
   return posix.join(layout.workspace, workingDirectory);
+}
+
+/** RUNNER_TEMP: a directory in the run directory (the workspace script makes it). */
+export function runnerTempDir(layout: GuestLayout): string {
+  return posix.join(layout.runDir, RUNNER_TEMP_NAME);
 }
 
 /** The files of step `index` in the run directory. */

@@ -1,12 +1,10 @@
 import { posix } from "node:path";
 import {
-  type ActionsJobStatus,
   evaluateStepCondition,
   type JobConclusion,
   type JobRequest,
   type JobStep,
   resolveRuntimeStep,
-  type StepRecord,
 } from "@solstice/common";
 import { JobDefinitionError, SshCommandError, WorkspaceCheckoutError } from "../errors.ts";
 import { LineSplitter } from "../io/line-splitter.ts";
@@ -32,15 +30,19 @@ import {
   renderFallbackProbe,
   WORKFLOW_KDL_PATH,
 } from "./job-plan.ts";
+import { JobRunState } from "./job-run-state.ts";
 import { shQuote } from "./shell-quote.ts";
-import { renderStep, runStep, uploadStepFiles } from "./step-runner.ts";
+import { stepEnvironment } from "./step-environment.ts";
+import { renderStep, runStep, type StepOutcome, uploadStepFiles } from "./step-runner.ts";
 import type { StepFiles } from "./step-script.ts";
 import { CHECKOUT_DONE_MARKER, renderWorkspaceScript, WORKSPACE_MARKER } from "./workspace-script.ts";
 
 // A job in a guest reached over SSH: prepare the run directory and check the workspace out at the
 // exact commit (one script), decide the steps (request, or the repository's fallback), then run them in order.
 // After a failing step (without continue_on_error) the job is failing: later steps run only when
-// their `if` says so (failure(), always()); the others are reported skipped.
+// their `if` says so (failure(), always()); the others are reported skipped. Actions steps'
+// conditions and runtime expressions are common's (evaluateStepCondition, resolveRuntimeStep),
+// over what earlier steps left (job-run-state.ts): outputs, GITHUB_ENV, GITHUB_PATH.
 
 /** Options of {@link executeJob}. */
 export interface ExecuteJobOptions {
@@ -115,7 +117,7 @@ export async function executeJob(
       const rendered = renderStep({
         index,
         step,
-        env: stepEnv(request, early, {}, step, index, {}, fileCommands),
+        env: stepEnvironment({ request, layout: early, step, index, fileCommands }),
         layout: early,
         fileCommands,
         pathPrefix: [],
@@ -148,22 +150,18 @@ export async function executeJob(
     options.signal === undefined ? local.signal : AbortSignal.any([options.signal, local.signal]);
 
   const results: StepResult[] = [];
-  let status: ActionsJobStatus = "success";
   let reason: string | undefined;
-  // What later steps see of earlier ones: `steps.<id>`, GITHUB_ENV, GITHUB_PATH.
-  const records: Record<string, StepRecord> = {};
-  const githubEnv: Record<string, string> = {};
-  const pathPrefix: string[] = [];
+  const run = new JobRunState(request.env ?? {});
   try {
     for (const [index, step] of plan.steps.entries()) {
-      if (signal.aborted && status !== "cancelled") {
-        status = "cancelled";
+      if (signal.aborted && run.status !== "cancelled") {
+        run.cancel();
         reason = abortReason(signal);
       }
-      const state = { status, steps: records, contexts: { env: { ...(request.env ?? {}), ...githubEnv } } };
+      const state = run.expressionState();
       const condition = evaluateStepCondition(step.if, state);
       // After a cancel nothing more runs, whatever its condition: the VM is going away.
-      if (status === "cancelled" || ("run" in condition && !condition.run)) {
+      if (run.status === "cancelled" || ("run" in condition && !condition.run)) {
         events.stepFinished(index, { exitCode: null, durationMs: 0, conclusion: "skipped" });
         results.push({
           index,
@@ -172,8 +170,7 @@ export async function executeJob(
           exitCode: null,
           durationMs: 0,
         });
-        if (step.id !== undefined)
-          records[step.id] = { outputs: {}, outcome: "skipped", conclusion: "skipped" };
+        run.finishStep(step, "skipped");
         continue;
       }
       const resolved = "error" in condition ? condition : resolveRuntimeStep(step, state);
@@ -184,21 +181,37 @@ export async function executeJob(
       const input = {
         index,
         step: ready,
-        env: stepEnv(request, layout, plan.env, ready, index, githubEnv, fileCommands),
+        env: stepEnvironment({
+          request,
+          layout,
+          planEnv: plan.env,
+          step: ready,
+          index,
+          githubEnv: run.githubEnv,
+          fileCommands,
+        }),
         layout,
         signal,
         fileCommands,
-        pathPrefix: [...pathPrefix],
+        pathPrefix: [...run.pathPrefix],
         ...(options.killGraceMs === undefined ? {} : { killGraceMs: options.killGraceMs }),
       };
-      const outcome =
+      let outcome: StepOutcome =
         "error" in resolved
           ? failStep(events, index, resolved.error)
           : await runStep(session, events, { ...input, uploaded: uploadedAhead(uploads.get(index), input) });
-      const outputs =
-        "error" in resolved || outcome.conclusion === "cancelled"
-          ? {}
-          : await readFileCommands(session, events, index, fileCommands, githubEnv, pathPrefix);
+      let outputs: Record<string, string> = {};
+      if (!("error" in resolved) && outcome.conclusion !== "cancelled") {
+        // As in Actions, a step's file commands are processed whether it succeeded or not.
+        const written = await readFileCommands(session, fileCommands);
+        run.applyFileCommands(written);
+        outputs = written.outputs;
+        for (const error of written.errors) events.log(index, "system", error);
+        // A malformed file fails the step, as the Actions runner's "Unable to process file command".
+        if (written.errors.length > 0 && outcome.conclusion === "success") {
+          outcome = { ...outcome, conclusion: "failure", reason: `could not process ${written.errors[0]}` };
+        }
+      }
       events.stepFinished(index, {
         exitCode: outcome.exitCode,
         durationMs: outcome.durationMs,
@@ -206,17 +219,12 @@ export async function executeJob(
         ...(Object.keys(outputs).length === 0 ? {} : { outputs }),
       });
       results.push({ index, name, ...outcome });
-      if (step.id !== undefined) {
-        const after =
-          outcome.conclusion === "failure" && step.continue_on_error ? "success" : outcome.conclusion;
-        records[step.id] = { outputs, outcome: outcome.conclusion, conclusion: after };
-      }
+      const before = run.status;
+      run.finishStep(step, outcome.conclusion, outputs);
       logger.debug({ requestId: request.request_id, step: index, ...outcome }, "step finished");
       if (outcome.conclusion === "cancelled") {
-        status = "cancelled";
         reason = abortReason(signal);
-      } else if (outcome.conclusion === "failure" && !step.continue_on_error && status === "success") {
-        status = "failure";
+      } else if (before === "success" && run.status === "failure") {
         reason = `step "${name}" ${outcome.reason ?? "failed"}`;
       } else if (outcome.conclusion === "failure" && step.continue_on_error) {
         events.log(
@@ -229,43 +237,13 @@ export async function executeJob(
   } finally {
     if (timer !== undefined) clearTimeout(timer);
   }
-  return { conclusion: status, reason, steps: results, source: plan.source };
-}
-
-/**
- * A step's environment, later entries winning: Solstice's own variables, the workflow job's env
- * (KDL fallback), the request's env, what earlier steps wrote to GITHUB_ENV, the step's env
- * (as in Actions, it wins over GITHUB_ENV), the step index and its file-command paths.
- */
-function stepEnv(
-  request: JobRequest,
-  layout: GuestLayout,
-  planEnv: Readonly<Record<string, string>>,
-  step: JobStep,
-  index: number,
-  githubEnv: Readonly<Record<string, string>>,
-  fileCommands: StepFileCommands,
-): Record<string, string> {
-  return {
-    CI: "true",
-    SOLSTICE: "true",
-    SOLSTICE_REQUEST_ID: request.request_id,
-    SOLSTICE_COMMIT_SHA: request.commit_sha,
-    SOLSTICE_WORKDIR: layout.workspace,
-    GITHUB_WORKSPACE: layout.workspace,
-    ...planEnv,
-    ...(request.env ?? {}),
-    ...githubEnv,
-    ...(step.env ?? {}),
-    SOLSTICE_STEP: String(index),
-    ...fileCommands,
-  };
+  return { conclusion: run.status, reason, steps: results, source: plan.source };
 }
 
 /** A step that cannot run (its `if` or a runtime expression failed): the reason is its log. */
-function failStep(events: JobEventEmitter, index: number, message: string) {
+function failStep(events: JobEventEmitter, index: number, message: string): StepOutcome {
   events.log(index, "system", message);
-  return { conclusion: "failure" as const, exitCode: null, durationMs: 0, reason: message };
+  return { conclusion: "failure", exitCode: null, durationMs: 0, reason: message };
 }
 
 /** The ahead-of-time upload, if it uploaded exactly the files this step needs now. */
@@ -283,33 +261,34 @@ function uploadedAhead(
   return same ? ahead.upload : undefined;
 }
 
+/** What a step wrote to its file commands, parsed; `errors` name the file and line. */
+interface WrittenFileCommands {
+  readonly outputs: Record<string, string>;
+  readonly env: Record<string, string>;
+  readonly path: string[];
+  readonly errors: string[];
+}
+
 /**
- * Reads a step's GITHUB_OUTPUT, GITHUB_ENV and GITHUB_PATH back (one SSH round trip): GITHUB_ENV
- * and GITHUB_PATH go into `githubEnv` and `pathPrefix` for later steps; returns the outputs.
- * Malformed lines are reported in the step's log; a lost connection leaves them unread.
+ * Reads a step's GITHUB_OUTPUT, GITHUB_ENV and GITHUB_PATH back in one SSH round trip (only the
+ * non-empty ones come back) and parses them. A lost connection leaves them unread.
  */
-async function readFileCommands(
-  session: SshSession,
-  events: JobEventEmitter,
-  index: number,
-  files: StepFileCommands,
-  githubEnv: Record<string, string>,
-  pathPrefix: string[],
-): Promise<Record<string, string>> {
+async function readFileCommands(session: SshSession, files: StepFileCommands): Promise<WrittenFileCommands> {
   let stdout: string;
   try {
     stdout = (await session.run(renderReadBackCommand(files))).stdout;
   } catch {
-    return {};
+    return { outputs: {}, env: {}, path: [], errors: [] };
   }
   const back = parseReadBack(stdout);
   const outputs = parseKeyValueFile(back.GITHUB_OUTPUT ?? "", "GITHUB_OUTPUT");
   const env = parseKeyValueFile(back.GITHUB_ENV ?? "", "GITHUB_ENV");
-  for (const error of [...outputs.errors, ...env.errors]) events.log(index, "system", error);
-  Object.assign(githubEnv, env.values);
-  // Later additions come first, as in Actions.
-  pathPrefix.unshift(...parsePathFile(back.GITHUB_PATH ?? "").reverse());
-  return outputs.values;
+  return {
+    outputs: outputs.values,
+    env: env.values,
+    path: parsePathFile(back.GITHUB_PATH ?? ""),
+    errors: [outputs.error, env.error].filter((error) => error !== undefined),
+  };
 }
 
 /**

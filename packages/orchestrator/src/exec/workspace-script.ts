@@ -1,4 +1,4 @@
-import { RUN_DIR_NAME, WORKSPACE_DIR_NAME } from "./guest-layout.ts";
+import { RUN_DIR_NAME, RUNNER_TEMP_NAME, WORKSPACE_DIR_NAME } from "./guest-layout.ts";
 import { shQuote } from "./shell-quote.ts";
 
 // The guest's side of a job before its steps, as one POSIX shell script run over SSH (one round
@@ -48,7 +48,7 @@ ws="$h/${WORKSPACE_DIR_NAME}"
 run="$h/${RUN_DIR_NAME}"
 url=${shQuote(input.repoUrl)}
 sha=${shQuote(sha)}
-mkdir -p -m 700 "$run"
+mkdir -p -m 700 "$run" "$run/${RUNNER_TEMP_NAME}"
 echo "${WORKSPACE_MARKER}$ws"
 if ! command -v git >/dev/null 2>&1; then
   echo "solstice: git is not installed in the guest (the image needs /bin/sh and git)" >&2
@@ -84,7 +84,7 @@ function renderEmptyWorkspaceScript(): string {
 h=\${HOME:-$(pwd)}
 ws="$h/${WORKSPACE_DIR_NAME}"
 run="$h/${RUN_DIR_NAME}"
-mkdir -p -m 700 "$run"
+mkdir -p -m 700 "$run" "$run/${RUNNER_TEMP_NAME}"
 echo "${WORKSPACE_MARKER}$ws"
 mkdir -p "$ws"
 echo "solstice: the workspace starts empty (the job checks the repository out itself)"
