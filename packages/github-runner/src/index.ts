@@ -1,0 +1,2 @@
+// Public API of @solstice/github-runner.
+export {};

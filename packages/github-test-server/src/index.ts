@@ -1,0 +1,2 @@
+// Public API of @solstice/github-test-server.
+export {};

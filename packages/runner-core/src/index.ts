@@ -1,0 +1,2 @@
+// Public API of @solstice/runner-core.
+export {};
