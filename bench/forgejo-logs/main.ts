@@ -17,6 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { parseArgs } from "node:util";
+import type { ImageEntry } from "@solstice/common";
 import {
   AmqpJobQueue,
   type JobEvent,
@@ -25,14 +26,9 @@ import {
   ownerEventsTopology,
 } from "@solstice/common";
 import { Result } from "@solstice/forgejo-protocol";
-import {
-  parseRunnerLabels,
-  type RunnerDaemon,
-  registerRunner,
-  startRunnerDaemon,
-} from "@solstice/forgejo-runner";
+import { type RunnerDaemon, registerRunner, startRunnerDaemon } from "@solstice/forgejo-runner";
 import { ForgejoTestServer } from "@solstice/forgejo-test-server";
-import type { ImageEntry } from "@solstice/orchestrator";
+import { parseRunnerLabels } from "@solstice/runner-core";
 import { connect } from "amqplib";
 import { pino } from "pino";
 import {

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type JobOwner, type JobRequest, newJobRequest } from "@solstice/common";
-import { resolveAccel } from "@solstice/orchestrator";
+import { resolveAccel } from "@solstice/vm-engine";
 import { fastGuestImage, gitRepo } from "./setup.ts";
 import { EngineSession } from "./through-engine.ts";
 import { ServiceSession } from "./through-service.ts";

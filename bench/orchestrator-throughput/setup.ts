@@ -4,6 +4,7 @@ import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import type { ImageEntry } from "@solstice/common";
 import {
   cancelTopology,
   createPostgresDb,
@@ -13,7 +14,6 @@ import {
   mqConfigFromEnv,
   ownerEventsTopology,
 } from "@solstice/common";
-import type { ImageEntry } from "@solstice/orchestrator";
 import { mqPrefix, mqTestEnv } from "@solstice/test-support";
 import { connect } from "amqplib";
 import { sql } from "kysely";

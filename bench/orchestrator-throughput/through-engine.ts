@@ -1,5 +1,5 @@
-import type { JobRequest } from "@solstice/common";
-import { type ImageEntry, VmEngine } from "@solstice/orchestrator";
+import type { ImageEntry, JobRequest } from "@solstice/common";
+import { VmEngine } from "@solstice/vm-engine";
 
 /** The baseline: jobs run straight through `VmEngine.runJob`, `concurrency` at a time. */
 export class EngineSession {

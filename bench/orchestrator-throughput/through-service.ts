@@ -1,7 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import { readFile } from "node:fs/promises";
+import type { ImageEntry } from "@solstice/common";
 import { AmqpJobQueue, type JobEvent, type JobOwner, type JobRequest, type MqConfig } from "@solstice/common";
-import type { ImageEntry } from "@solstice/orchestrator";
 import { benchMq, deleteMq, postgresSchema, startOrchestratorProcess } from "./setup.ts";
 
 const HOST_ID = "bench-orchestrator";

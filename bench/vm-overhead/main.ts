@@ -13,14 +13,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { newJobRequest } from "@solstice/common";
-import {
-  type ImageEntry,
-  LineSplitter,
-  resolveAccel,
-  type SshPortAllocator,
-  VmEngine,
-} from "@solstice/orchestrator";
+import { type ImageEntry, newJobRequest } from "@solstice/common";
+import { LineSplitter, resolveAccel, type SshPortAllocator, VmEngine } from "@solstice/vm-engine";
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));

@@ -11,12 +11,7 @@ export {
 } from "./api/api-schemas.ts";
 export { type JobQuery, OrchestratorClient } from "./api/orchestrator-client.ts";
 export { type ServerSentEvent, SseParser } from "./api/sse-parser.ts";
-export {
-  type ApiTarget,
-  addApiOptions,
-  apiTarget,
-  DEFAULT_ORCH_URL,
-} from "./cli/connection-options.ts";
+export { type ApiTarget, addApiOptions, apiTarget, DEFAULT_ORCH_URL } from "./cli/connection-options.ts";
 export {
   ApiError,
   ApiResponseError,

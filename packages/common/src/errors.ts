@@ -443,3 +443,9 @@ export class ActionsUnsupportedJobError extends WorkflowError {
 }
 
 // ---- Actions workflows (src/actions) — end ----
+
+/** The message of an error's cause, or the cause as text when it is not an Error. */
+export function describeCause(cause: unknown): string {
+  if (cause instanceof Error) return cause.message;
+  return String(cause);
+}

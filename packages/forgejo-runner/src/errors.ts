@@ -27,18 +27,6 @@ export class AlreadyRegisteredError extends SolsticeError {
   }
 }
 
-/** A label that cannot be declared to Forgejo. */
-export class RunnerLabelError extends SolsticeError {
-  readonly label: string;
-
-  constructor(label: string, problem: string) {
-    super("FORGEJO_RUNNER_LABEL_INVALID", `label ${JSON.stringify(label)}: ${problem}`, {
-      hint: "labels are name[:scheme[:arg]], e.g. omnios-bloody or ubuntu-24.04:solstice",
-    });
-    this.label = label;
-  }
-}
-
 /** A task Solstice CI cannot turn into a job (bad payload, unknown context shape). */
 export class TaskTranslationError extends SolsticeError {
   readonly taskId: string;

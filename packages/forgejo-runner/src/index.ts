@@ -1,6 +1,5 @@
 export { buildProgram, SERVICE_NAME } from "./cli/program.ts";
 export { type RegisterOptions, registerRunner } from "./cli/register-command.ts";
-export { type LabelSources, resolveRunnerLabels } from "./cli/runner-labels-source.ts";
 export {
   type RunnerDaemon,
   type RunnerDaemonConfig,
@@ -10,20 +9,16 @@ export {
 export { RunningTasks, type RunningTasksOptions } from "./daemon/running-tasks.ts";
 export {
   AlreadyRegisteredError,
-  RunnerLabelError,
   RunnerStateError,
   TaskTranslationError,
 } from "./errors.ts";
-export {
-  formatRunnerLabel,
-  labelNames,
-  parseRunnerLabel,
-  parseRunnerLabels,
-  type RunnerLabel,
-} from "./labels/runner-labels.ts";
 export { nextPollDelay, type PollDelaySettings, type PollOutcome } from "./poller/poll-delay.ts";
 export { type PollerHealth, TaskPoller, type TaskPollerOptions } from "./poller/task-poller.ts";
-export { TaskJournal, TaskJournalEntrySchema } from "./report/task-journal.ts";
+export {
+  type ForgejoTaskJournal,
+  TaskJournalEntrySchema,
+  taskJournalSchema,
+} from "./report/task-journal-entry.ts";
 export {
   resultName,
   TaskReport,

@@ -1,10 +1,10 @@
 import { rm } from "node:fs/promises";
 import { Writable } from "node:stream";
+import { parseRunnerLabels } from "@solstice/runner-core";
+import { eventually } from "@solstice/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually } from "../../orchestrator/test/orchestrator-support.ts";
 import { registerRunner } from "../src/cli/register-command.ts";
 import { AlreadyRegisteredError } from "../src/errors.ts";
-import { parseRunnerLabels } from "../src/labels/runner-labels.ts";
 import { readRunnerState } from "../src/state/runner-state.ts";
 import { ForgejoRig, LABEL } from "./forgejo-support.ts";
 

@@ -1,5 +1,5 @@
+import { eventually } from "@solstice/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually } from "../../orchestrator/test/orchestrator-support.ts";
 import { ForgejoRig, LABEL } from "./forgejo-support.ts";
 
 // Capacity without a VM: no orchestrator consumes the jobs, so a task the runner takes stays

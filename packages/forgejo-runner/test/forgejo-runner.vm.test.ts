@@ -1,6 +1,6 @@
 import { Result } from "@solstice/forgejo-protocol";
+import { eventually } from "@solstice/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually } from "../../orchestrator/test/orchestrator-support.ts";
 import { ForgejoRig, makeRepository } from "./forgejo-support.ts";
 
 // The Forgejo runner end to end: the Forgejo protocol test server hands out tasks built from

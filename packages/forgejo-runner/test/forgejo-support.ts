@@ -3,23 +3,23 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { promisify } from "node:util";
-import type { MqConfig } from "@solstice/common";
+import { type MqConfig, mqConfigEnv, mqConfigFromEnv } from "@solstice/common";
 import { ForgejoTestServer } from "@solstice/forgejo-test-server";
-import { startOrchestrator } from "@solstice/orchestrator";
-import { requireRabbitMQ } from "@solstice/test-support";
-import { type Logger, pino } from "pino";
+import { parseRunnerLabels } from "@solstice/runner-core";
 import {
   deleteMqByPrefix,
+  freePort,
   mqPrefix,
+  mqTestEnv,
+  OrchestratorProcess,
+  qemuProcessesUsing,
+  requireRabbitMQ,
   tempDir,
-  testConfig,
-  uniqueMq,
   writeFastGuestImageMap,
-} from "../../orchestrator/test/orchestrator-support.ts";
-import { freePort, qemuProcessesUsing } from "../../orchestrator/test/vm-engine-support.ts";
+} from "@solstice/test-support";
+import { type Logger, pino } from "pino";
 import { registerRunner } from "../src/cli/register-command.ts";
 import { type RunnerDaemon, startRunnerDaemon } from "../src/daemon/runner-daemon.ts";
-import { parseRunnerLabels } from "../src/labels/runner-labels.ts";
 
 // The end-to-end rig of the Forgejo runner's tests: the Forgejo protocol test server (reachable
 // from guests at 10.0.2.2), a git repository it serves, a real orchestrator on the fast guest
@@ -106,20 +106,27 @@ export class ForgejoRig {
     await requireRabbitMQ();
     const temp = await tempDir(`forgejo-${label}`);
     const prefix = mqPrefix(`fj-${label}`);
-    const mq = uniqueMq(prefix, 1);
+    const mq = mqConfigFromEnv(
+      mqTestEnv(prefix, { AMQP_PREFETCH: 1, AMQP_RETRY_DELAY_MS: 100, AMQP_PUBLISH_TIMEOUT_MS: 15_000 }),
+    );
     const port = await freePort();
     const server = await ForgejoTestServer.start({ port, publicUrl: `http://10.0.2.2:${port}` });
     let orchestrator: { stop(): Promise<unknown> } = { stop: async () => undefined };
     if (options.withOrchestrator !== false) {
+      // The orchestrator as deployed: its own process (PGlite under its state directory).
       const { path } = await writeFastGuestImageMap(temp.path);
-      const config = testConfig({
-        imageMapPath: path,
-        stateDir: join(temp.path, "orchestrator"),
-        hostId: `fj-${label}`,
-        mq,
-        maxConcurrency: 1,
+      const httpPort = await freePort();
+      const service = OrchestratorProcess.start({
+        ...mqConfigEnv(mq),
+        ORCH_CONFIG: path,
+        MAX_CONCURRENCY: "1",
+        CAPACITY_MAP: `${LABEL}=1`,
+        HTTP_ADDR: `127.0.0.1:${httpPort}`,
+        HOST_ID: `fj-${label}`,
+        STATE_DIR: join(temp.path, "orchestrator"),
       });
-      orchestrator = await startOrchestrator(config, { logger: pino({ level: "silent" }) });
+      await service.waitReady(`http://127.0.0.1:${httpPort}`);
+      orchestrator = { stop: () => service.stop("SIGTERM") };
     }
     return new ForgejoRig({ server, dir: temp.path, removeDir: temp.remove, mq, prefix, orchestrator });
   }

@@ -1,31 +1,16 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { TaskJournal } from "@solstice/runner-core";
 import { afterAll, describe, expect, it } from "vitest";
-import { resolveRunnerLabels } from "../src/cli/runner-labels-source.ts";
-import { parseRunnerLabels } from "../src/labels/runner-labels.ts";
 import { nextPollDelay } from "../src/poller/poll-delay.ts";
-import { TaskJournal } from "../src/report/task-journal.ts";
+import { taskJournalSchema } from "../src/report/task-journal-entry.ts";
 import { TaskReport } from "../src/report/task-report.ts";
 import { readRunnerState, writeRunnerState } from "../src/state/runner-state.ts";
 
 const dirs: string[] = [];
 afterAll(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-});
-
-describe("runner labels", () => {
-  it("keeps names, drops duplicates and refuses bad names", () => {
-    expect(
-      parseRunnerLabels("omnios-bloody, ubuntu-24.04:solstice:x ,omnios-bloody").map((l) => l.name),
-    ).toEqual(["omnios-bloody", "ubuntu-24.04"]);
-    expect(parseRunnerLabels(["a:docker://node:20"])[0]).toEqual({
-      name: "a",
-      scheme: "docker",
-      arg: "//node:20",
-    });
-    expect(() => parseRunnerLabels(":host")).toThrow(/the name is empty/);
-  });
 });
 
 describe("poll delays", () => {
@@ -75,33 +60,11 @@ describe("the state file", () => {
   });
 });
 
-describe("the labels a runner offers", () => {
-  const IMAGE_MAP = join(import.meta.dirname, "..", "..", "..", "examples", "orchestrator-image-map.yaml");
-
-  it("are --labels when given, else the image map's labels and aliases, else the registered ones", async () => {
-    expect(
-      (await resolveRunnerLabels({ flag: "a,b:x", imageMap: IMAGE_MAP })).labels.map((l) => l.name),
-    ).toEqual(["a", "b"]);
-    const fromMap = await resolveRunnerLabels({ flag: undefined, imageMap: IMAGE_MAP });
-    expect(fromMap.from).toBe(IMAGE_MAP);
-    const names = fromMap.labels.map((l) => l.name);
-    expect(names).toEqual(
-      expect.arrayContaining(["openindiana-hipster", "omnios-bloody", "illumos-latest", "ubuntu-latest"]),
-    );
-    expect(
-      (await resolveRunnerLabels({ flag: "", imageMap: undefined, registered: ["r:host"] })).labels,
-    ).toEqual([{ name: "r", scheme: "host", arg: undefined }]);
-    await expect(resolveRunnerLabels({ flag: undefined, imageMap: undefined })).rejects.toThrow(
-      /no labels: pass --labels/,
-    );
-  });
-});
-
 describe("the task journal", () => {
   it("applies saves and removals of a task in call order, even when they overlap", async () => {
     const dir = await mkdtemp(join(tmpdir(), "forgejo-journal-"));
     dirs.push(dir);
-    const journal = new TaskJournal(dir);
+    const journal = new TaskJournal(dir, taskJournalSchema);
     const report = new TaskReport({
       taskId: 9n,
       requestId: "7f1c8a43-52a4-4e0c-9b52-0d6f5c0a1b2c",

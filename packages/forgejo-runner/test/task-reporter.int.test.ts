@@ -4,8 +4,9 @@ import { join } from "node:path";
 import type { JobEvent } from "@solstice/common";
 import { Code, ForgejoClient, Result } from "@solstice/forgejo-protocol";
 import { ForgejoTestServer } from "@solstice/forgejo-test-server";
+import { TaskJournal } from "@solstice/runner-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TaskJournal } from "../src/report/task-journal.ts";
+import { taskJournalSchema } from "../src/report/task-journal-entry.ts";
 import { TaskReport } from "../src/report/task-report.ts";
 import { TaskReporter } from "../src/report/task-reporter.ts";
 
@@ -68,7 +69,7 @@ describe("TaskReporter", () => {
   it("resends from the acknowledged index after failures: every row once, in order, then the final state", async () => {
     seq = 0;
     const taskId = await assignedTask();
-    const journal = new TaskJournal(join(dir, "journal-1"));
+    const journal = new TaskJournal(join(dir, "journal-1"), taskJournalSchema);
     const report = new TaskReport({ taskId, requestId, mask: ["pa55"], stepIds: [undefined] });
     const reporter = new TaskReporter({ client, report, journal, intervalMs: 50, flushRows: 10 });
     reporter.start();
@@ -112,7 +113,7 @@ describe("TaskReporter", () => {
     const reporter = new TaskReporter({
       client,
       report,
-      journal: new TaskJournal(join(dir, "journal-2")),
+      journal: new TaskJournal(join(dir, "journal-2"), taskJournalSchema),
       intervalMs: 50,
       onCancelled: () => {
         cancelled += 1;
@@ -147,7 +148,7 @@ describe("TaskReporter", () => {
     const reporter = new TaskReporter({
       client,
       report,
-      journal: new TaskJournal(join(dir, "journal-3")),
+      journal: new TaskJournal(join(dir, "journal-3"), taskJournalSchema),
       intervalMs: 50,
     });
     reporter.start();

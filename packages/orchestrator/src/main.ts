@@ -6,12 +6,11 @@
 //   solstice-orchestrator --help                                                   (built: bin/)
 
 import { readFileSync } from "node:fs";
-import { initTelemetry, SolsticeError } from "@solstice/common";
+import { initTelemetry, onStopSignals, SolsticeError } from "@solstice/common";
 import { Command } from "commander";
 import { addServiceOptions, type ServiceConfig, serviceConfigFromCommand } from "./config/service-config.ts";
 import { describeDatabaseTarget } from "./persistence/open-database.ts";
 import { migrateDatabase, SERVICE_NAME, startOrchestrator } from "./service/orchestrator-service.ts";
-import { onStopSignals } from "./service/stop-signals.ts";
 
 const EXIT_START_FAILED = 1;
 const EXIT_USAGE = 2;

@@ -1,23 +1,26 @@
 import { join } from "node:path";
 import { AmqpJobQueue, newJobRequest } from "@solstice/common";
-import { requireRabbitMQ } from "@solstice/test-support";
+import {
+  deleteMqByPrefix,
+  eventually,
+  GitServer,
+  qemuProcessesUsing,
+  requireRabbitMQ,
+  tempDir,
+  writeFastGuestImageMap,
+} from "@solstice/test-support";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type RunningOrchestrator, startOrchestrator } from "../src/service/orchestrator-service.ts";
 import {
-  deleteMqByPrefix,
   EventCollector,
-  eventually,
   fileLogger,
   killLeftoverQemu,
   leftovers,
   mqPrefix,
   postgresSchema,
-  tempDir,
   testConfig,
   uniqueMq,
-  writeFastGuestImageMap,
 } from "./orchestrator-support.ts";
-import { GitServer, qemuProcessesUsing } from "./vm-engine-support.ts";
 
 // Capacity: six jobs published at once to a host of capacity 2 (MAX_CONCURRENCY=2, prefetch 2).
 // QEMU processes are sampled from /proc every 200 ms while they run.

@@ -2,9 +2,9 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { MQ_SETTINGS } from "@solstice/common";
+import { ORCHESTRATOR_MAIN_TS, tempDir } from "@solstice/test-support";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { SERVICE_SETTINGS } from "../src/config/service-settings.ts";
-import { MAIN_TS, tempDir } from "./orchestrator-support.ts";
 
 // `solstice-orchestrator` as a command, run from source as in development:
 // node --conditions=@solstice/source packages/orchestrator/src/main.ts ...
@@ -15,7 +15,7 @@ async function cli(args: string[], env: Record<string, string> = {}) {
   try {
     const { stdout, stderr } = await run(
       process.execPath,
-      ["--conditions=@solstice/source", MAIN_TS, ...args],
+      ["--conditions=@solstice/source", ORCHESTRATOR_MAIN_TS, ...args],
       {
         env: { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "/tmp", ...env },
         timeout: 60_000,

@@ -1,22 +1,18 @@
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { type JobEvent, newJobRequest } from "@solstice/common";
+import { eventually, GitServer, tempDir, writeFastGuestImageMap } from "@solstice/test-support";
+import { generateEphemeralKeyPair, SshSession } from "@solstice/vm-engine";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { DEBUG_SSH_KEY_ENV } from "../src/service/debug-ssh-keys.ts";
 import { type RunningOrchestrator, startOrchestrator } from "../src/service/orchestrator-service.ts";
-import { generateEphemeralKeyPair } from "../src/ssh/ssh-keys.ts";
-import { SshSession } from "../src/ssh/ssh-session.ts";
 import {
   EventCollector,
-  eventually,
   fileLogger,
   killLeftoverQemu,
   leftovers,
-  tempDir,
   testConfig,
-  writeFastGuestImageMap,
 } from "./orchestrator-support.ts";
-import { GitServer } from "./vm-engine-support.ts";
 
 // Debug SSH (ADR-003), opt-in: a failing job with `debug_ssh` keeps its VM, reachable with the
 // user's own key at the port its log names, until a (here short) TTL destroys it; a second one of

@@ -1,19 +1,16 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { JobEventSchema, newJobRequest } from "@solstice/common";
+import { eventually, GitServer, tempDir, writeFastGuestImageMap } from "@solstice/test-support";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type RunningOrchestrator, startOrchestrator } from "../src/service/orchestrator-service.ts";
 import {
   EventCollector,
-  eventually,
   fileLogger,
   killLeftoverQemu,
   leftovers,
-  tempDir,
   testConfig,
-  writeFastGuestImageMap,
 } from "./orchestrator-support.ts";
-import { GitServer } from "./vm-engine-support.ts";
 
 // The embedded single-node mode (what `cidev run` uses): no AMQP_URL, no DATABASE_URL — the same
 // service on the in-process queue and PGlite under the state directory, running a real job in

@@ -6,26 +6,28 @@ import {
   type JobRequest,
   newJobRequest,
 } from "@solstice/common";
-import { requireRabbitMQ } from "@solstice/test-support";
+import {
+  deleteMqByPrefix,
+  eventually,
+  GitServer,
+  requireRabbitMQ,
+  tempDir,
+  writeFastGuestImageMap,
+} from "@solstice/test-support";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { openDatabase } from "../src/persistence/open-database.ts";
 import { type RunningOrchestrator, startOrchestrator } from "../src/service/orchestrator-service.ts";
 import {
-  deleteMqByPrefix,
   EventCollector,
-  eventually,
   fileLogger,
   killLeftoverQemu,
   leftovers,
   mqPrefix,
   postgresSchema,
-  tempDir,
   testConfig,
   uniqueMq,
-  writeFastGuestImageMap,
 } from "./orchestrator-support.ts";
-import { GitServer } from "./vm-engine-support.ts";
 
 // The service in fleet mode, in this process: real RabbitMQ (names unique to this file), real
 // Postgres (a private schema), real QEMU with the fast guest. Jobs are published through

@@ -1,24 +1,28 @@
 import { join } from "node:path";
 import { AmqpJobQueue, type JobRequest, mqConfigEnv, newJobRequest } from "@solstice/common";
-import { AMQP_URL, requireRabbitMQ } from "@solstice/test-support";
+import {
+  AMQP_URL,
+  deleteMqByPrefix,
+  eventually,
+  freePort,
+  GitServer,
+  OrchestratorProcess,
+  requireRabbitMQ,
+  tempDir,
+  writeFastGuestImageMap,
+} from "@solstice/test-support";
 import { connect } from "amqplib";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { JobStore } from "../src/persistence/job-store.ts";
 import { openDatabase } from "../src/persistence/open-database.ts";
 import {
-  deleteMqByPrefix,
   EventCollector,
-  eventually,
   killLeftoverQemu,
   leftovers,
   mqPrefix,
   postgresSchema,
-  ServiceProcess,
-  tempDir,
   uniqueMq,
-  writeFastGuestImageMap,
 } from "./orchestrator-support.ts";
-import { freePort, GitServer } from "./vm-engine-support.ts";
 
 // The service as a real process (`node src/main.ts run`), on RabbitMQ and Postgres, for what is
 // about the process: SIGTERM's two-phase shutdown, and `kill -9` in the middle of a job followed
@@ -39,7 +43,7 @@ let events: EventCollector;
 let env: Record<string, string>;
 let httpUrl: string;
 let repo: { sha: string; guestUrl: string };
-const services: ServiceProcess[] = [];
+const services: OrchestratorProcess[] = [];
 
 beforeAll(async () => {
   await requireRabbitMQ();
@@ -85,8 +89,8 @@ afterAll(async () => {
   expect(killed).toEqual([]);
 });
 
-async function startService(extra: Record<string, string> = {}): Promise<ServiceProcess> {
-  const service = ServiceProcess.start({ ...env, ...extra });
+async function startService(extra: Record<string, string> = {}): Promise<OrchestratorProcess> {
+  const service = OrchestratorProcess.start({ ...env, ...extra });
   services.push(service);
   await service.waitReady(httpUrl);
   return service;

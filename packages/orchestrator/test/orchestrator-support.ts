@@ -1,8 +1,6 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import {
   createLogger,
   createPostgresDb,
@@ -18,54 +16,18 @@ import {
   DATABASE_URL,
   eventually,
   mqTestEnv,
+  qemuProcessesUsing,
   requirePostgres,
   mqPrefix as testPrefix,
 } from "@solstice/test-support";
 import { sql } from "kysely";
 import { type Logger, pino } from "pino";
-import { stringify } from "yaml";
 import { parseServiceConfig, type ServiceConfig } from "../src/config/service-config.ts";
-import type { ImageEntry } from "../src/images/image-map.ts";
-import { fastGuestImage, qemuProcessesUsing } from "./vm-engine-support.ts";
-
-// Re-exported for the tests that import them from here (this package's, forgejo-runner's).
-export { deleteMqByPrefix, eventually } from "@solstice/test-support";
 
 // Shared setup of the orchestrator service's end-to-end tests: an image map for the fast guest,
 // service configs (fleet: unique RabbitMQ names and a private Postgres schema; embedded), an
 // event collector that checks order and gaps with common's EventReorderer, the service as a
 // child process, and checks that no VM is left.
-
-const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-/** The service's entry point, run from source (Node strips the types). */
-export const MAIN_TS = join(PACKAGE_ROOT, "src", "main.ts");
-
-/** An image map (YAML file in `dir`) serving the fast test guest as `solstice-fast-guest`, alias `fast`. */
-export async function writeFastGuestImageMap(dir: string): Promise<{ path: string; image: ImageEntry }> {
-  const image = await fastGuestImage();
-  const path = join(dir, "images.yaml");
-  await writeFile(
-    path,
-    stringify({
-      default_label: image.label,
-      aliases: { fast: image.label },
-      images: {
-        [image.label]: {
-          source: image.source,
-          local_path: image.localPath,
-          format: image.format,
-          nocloud: true,
-          ssh_user: image.sshUser,
-          kernel: image.kernel,
-          initrd: image.initrd,
-          append: image.append,
-          defaults: { cpu: 1, ram_mb: 512, disk_gb: 1 },
-        },
-      },
-    }),
-  );
-  return { path, image };
-}
 
 /** A prefix for every RabbitMQ name one test file declares. */
 export function mqPrefix(label: string): string {
@@ -132,12 +94,6 @@ export function testConfig(options: TestConfigOptions): ServiceConfig {
     },
     { hostname: "test", uid: 1000, home: tmpdir() },
   );
-}
-
-/** A temporary directory for one test file; `remove()` deletes it. */
-export async function tempDir(label: string): Promise<{ path: string; remove(): Promise<void> }> {
-  const path = await mkdtemp(join(tmpdir(), `solstice-${label}-`));
-  return { path, remove: () => rm(path, { recursive: true, force: true }) };
 }
 
 /**
@@ -219,74 +175,6 @@ export class EventCollector {
 
   async close(): Promise<void> {
     await this.#subscription?.cancel({ timeoutMs: 5_000 });
-  }
-}
-
-/** The service as a child process (`node src/main.ts run`), for tests of process behaviour. */
-export class ServiceProcess {
-  readonly child: ChildProcess;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  #output = "";
-
-  private constructor(child: ChildProcess) {
-    this.child = child;
-    this.exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
-    child.stdout?.on("data", (chunk: Buffer) => {
-      this.#output += chunk.toString();
-    });
-    child.stderr?.on("data", (chunk: Buffer) => {
-      this.#output += chunk.toString();
-    });
-  }
-
-  /** Starts `solstice-orchestrator run` with exactly `env` (plus PATH and HOME). */
-  static start(env: Record<string, string>): ServiceProcess {
-    const child = spawn(process.execPath, ["--conditions=@solstice/source", MAIN_TS, "run"], {
-      env: {
-        PATH: process.env["PATH"] ?? "",
-        HOME: process.env["HOME"] ?? tmpdir(),
-        LOG_LEVEL: "info",
-        ...env,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    return new ServiceProcess(child);
-  }
-
-  get pid(): number {
-    if (this.child.pid === undefined) throw new Error("the service did not start");
-    return this.child.pid;
-  }
-
-  /** Everything it printed (JSON log lines). */
-  output(): string {
-    return this.#output;
-  }
-
-  /** Waits until `GET url/readyz` answers 200; fails with the service's output if it exits. */
-  async waitReady(url: string, timeoutMs = 120_000): Promise<void> {
-    let exited = false;
-    void this.exited.then(() => {
-      exited = true;
-    });
-    await eventually(
-      `the service ready at ${url}`,
-      async () => {
-        if (exited) throw new Error(`the service exited during start-up:\n${this.#output.slice(-4000)}`);
-        try {
-          return (await fetch(`${url}/readyz`)).status === 200;
-        } catch {
-          return false;
-        }
-      },
-      timeoutMs,
-    );
-  }
-
-  /** Sends a signal; resolves when the process has exited. */
-  async stop(signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
-    return this.exited;
   }
 }
 

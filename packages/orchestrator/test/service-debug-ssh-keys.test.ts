@@ -1,6 +1,6 @@
+import { generateEphemeralKeyPair } from "@solstice/vm-engine";
 import { describe, expect, test } from "vitest";
 import { parseDebugSshKeys } from "../src/service/debug-ssh-keys.ts";
-import { generateEphemeralKeyPair } from "../src/ssh/ssh-keys.ts";
 
 const ed = generateEphemeralKeyPair("me@laptop").publicKey;
 const rsa = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7 alice@work";

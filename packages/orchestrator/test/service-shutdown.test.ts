@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
+import { onStopSignals } from "@solstice/common";
 import { describe, expect, test } from "vitest";
 import { type ShutdownParts, shutdown } from "../src/service/shutdown.ts";
-import { onStopSignals } from "../src/service/stop-signals.ts";
 
 // The two-phase shutdown's order and decisions, over recording fakes of the service's parts.
 

@@ -1,4 +1,6 @@
 export * from "./cli-runner.ts";
 export * from "./eventually.ts";
 export * from "./mq-names.ts";
+export * from "./orchestrator-process.ts";
 export * from "./services.ts";
+export * from "./vm-guests.ts";

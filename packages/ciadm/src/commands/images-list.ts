@@ -1,7 +1,7 @@
 import { stat } from "node:fs/promises";
 import type { CliContext } from "@solstice/cli-kit";
 import { EXIT_OK } from "@solstice/cli-kit";
-import { loadImageMap } from "@solstice/orchestrator";
+import { loadImageMap } from "@solstice/common";
 import type { Command } from "commander";
 import { addImageMapOption } from "../cli/connection-options.ts";
 import { formatImageTable, imageRows } from "../output/image-text.ts";

@@ -1,12 +1,7 @@
 import type { CliContext } from "@solstice/cli-kit";
 import { EXIT_OK } from "@solstice/cli-kit";
-import {
-  ensureImage,
-  loadImageMap,
-  resolveLabel,
-  servedLabels,
-  terminalProgress,
-} from "@solstice/orchestrator";
+import { loadImageMap, resolveLabel, servedLabels } from "@solstice/common";
+import { ensureImage, terminalProgress } from "@solstice/vm-engine";
 import type { Command } from "commander";
 import { addImageMapOption } from "../cli/connection-options.ts";
 import { UsageError } from "../errors.ts";

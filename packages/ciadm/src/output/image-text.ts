@@ -1,4 +1,5 @@
-import { formatBytes, type ImageMap } from "@solstice/orchestrator";
+import type { ImageMap } from "@solstice/common";
+import { formatBytes } from "@solstice/vm-engine";
 import { textTable } from "./text-table.ts";
 
 /** One image of the map as `ciadm images list` shows it. */

@@ -3,16 +3,17 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CliContext } from "@solstice/cli-kit";
 import { EXIT_FAILED, EXIT_OK, terminalStyle } from "@solstice/cli-kit";
-import { createLogger, type LogLevel, logLevelFromEnv, newJobRequest } from "@solstice/common";
 import {
-  ensureImage,
-  isImagePresent,
+  createLogger,
+  type LogLevel,
   loadImageMap,
-  MAX_DEBUG_SSH_TTL_SECS,
+  logLevelFromEnv,
+  newJobRequest,
   resolveLabel,
   servedLabels,
-  terminalProgress,
-} from "@solstice/orchestrator";
+} from "@solstice/common";
+import { MAX_DEBUG_SSH_TTL_SECS } from "@solstice/orchestrator";
+import { ensureImage, isImagePresent, terminalProgress } from "@solstice/vm-engine";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { RunLabelError } from "../errors.ts";
 import { formatWarnings } from "../output/job-text.ts";

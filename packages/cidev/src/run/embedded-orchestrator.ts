@@ -1,11 +1,6 @@
 import { tmpdir } from "node:os";
-import { mqConfigFromEnv } from "@solstice/common";
-import {
-  type ImageMap,
-  parseServiceConfig,
-  type RunningOrchestrator,
-  startOrchestrator,
-} from "@solstice/orchestrator";
+import { type ImageMap, mqConfigFromEnv } from "@solstice/common";
+import { parseServiceConfig, type RunningOrchestrator, startOrchestrator } from "@solstice/orchestrator";
 import type { Logger } from "pino";
 
 /** What the embedded orchestrator of one `cidev run` needs. */

@@ -1,4 +1,5 @@
 import type { TerminalStyle } from "@solstice/cli-kit";
+import type { ImageEntry, ImageMap } from "@solstice/common";
 import {
   EventReorderer,
   type JobConclusion,
@@ -7,8 +8,9 @@ import {
   type JobRequest,
   newCancelRequest,
 } from "@solstice/common";
-import type { ImageEntry, ImageMap, RunningOrchestrator, VmRecord } from "@solstice/orchestrator";
-import { DEBUG_KEY_FILE, WORKSPACE_DIR_NAME } from "@solstice/orchestrator";
+import type { RunningOrchestrator, VmRecord } from "@solstice/orchestrator";
+import { DEBUG_KEY_FILE } from "@solstice/orchestrator";
+import { WORKSPACE_DIR_NAME } from "@solstice/vm-engine";
 import type { Logger } from "pino";
 import { startEmbeddedOrchestrator } from "./embedded-orchestrator.ts";
 import { JobLogPrinter } from "./job-log-printer.ts";

@@ -1,16 +1,17 @@
 import { hostname } from "node:os";
 import { type CliContext, prepareProgram } from "@solstice/cli-kit";
-import { addMqOptions, initTelemetry, mqConfigFromOptions } from "@solstice/common";
-import { onStopSignals } from "@solstice/orchestrator";
+import { addMqOptions, initTelemetry, mqConfigFromOptions, onStopSignals } from "@solstice/common";
+import { resolveRunnerLabels } from "@solstice/runner-core";
 import { Command, Option } from "commander";
 import { startRunnerDaemon } from "../daemon/runner-daemon.ts";
 import { DEFAULT_STATE_FILE, readRunnerState } from "../state/runner-state.ts";
 import { RUNNER_VERSION } from "../version.ts";
 import { registerRunner } from "./register-command.ts";
-import { resolveRunnerLabels } from "./runner-labels-source.ts";
 
 /** The service's name in logs and traces. */
 export const SERVICE_NAME = "solstice-forgejo-runner";
+
+const LABELS_FLAG_HINT = "--labels (FORGEJO_RUNNER_LABELS)";
 
 function positiveInt(name: string): (value: string) => number {
   return (value) => {
@@ -74,6 +75,7 @@ export function buildProgram(ctx: CliContext): Command {
         const { labels } = await resolveRunnerLabels({
           flag: opts["labels"] as string | undefined,
           imageMap: opts["config"] as string | undefined,
+          flagHint: LABELS_FLAG_HINT,
         });
         return registerRunner(ctx, {
           instance: String(opts["instance"]),
@@ -131,6 +133,7 @@ export function buildProgram(ctx: CliContext): Command {
         flag: opts["labels"] as string | undefined,
         imageMap: opts["config"] as string | undefined,
         registered: state.labels,
+        flagHint: LABELS_FLAG_HINT,
       });
       const mq = mqConfigFromOptions(opts);
       const telemetry = initTelemetry({ serviceName: SERVICE_NAME });

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { type CliContext, CliError, EXIT_FAILED, type ExitCode } from "@solstice/cli-kit";
 import { ForgejoClient, type ForgejoRpcError, normaliseInstanceUrl } from "@solstice/forgejo-protocol";
+import { formatRunnerLabel, labelNames, type RunnerLabel } from "@solstice/runner-core";
 import { AlreadyRegisteredError } from "../errors.ts";
-import { formatRunnerLabel, labelNames, type RunnerLabel } from "../labels/runner-labels.ts";
 import { readRunnerState, runnerStateExists, writeRunnerState } from "../state/runner-state.ts";
 import { RUNNER_VERSION, userAgent } from "../version.ts";
 

@@ -1,10 +1,10 @@
 import { hostname } from "node:os";
 import { AmqpJobQueue, type JobOwner, type MqConfig } from "@solstice/common";
 import { ForgejoClient } from "@solstice/forgejo-protocol";
+import { labelNames, type RunnerLabel, TaskJournal } from "@solstice/runner-core";
 import type { Logger } from "pino";
-import { labelNames, type RunnerLabel } from "../labels/runner-labels.ts";
 import { TaskPoller } from "../poller/task-poller.ts";
-import { TaskJournal } from "../report/task-journal.ts";
+import { taskJournalSchema } from "../report/task-journal-entry.ts";
 import { readRunnerState } from "../state/runner-state.ts";
 import { RUNNER_VERSION, userAgent } from "../version.ts";
 import { RunningTasks } from "./running-tasks.ts";
@@ -73,7 +73,7 @@ export async function startRunnerDaemon(config: RunnerDaemonConfig, logger: Logg
     connectionName: `solstice-forgejo-runner@${hostname()}`,
   });
   const owner = runnerOwner(state.address, state.uuid);
-  const journal = new TaskJournal(config.journalDir ?? `${config.stateFile}.tasks`);
+  const journal = new TaskJournal(config.journalDir ?? `${config.stateFile}.tasks`, taskJournalSchema);
   const tasks = new RunningTasks({
     client,
     queue,

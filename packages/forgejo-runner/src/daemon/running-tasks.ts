@@ -1,30 +1,31 @@
-import {
-  EventReorderer,
-  type JobEvent,
-  type JobOwner,
-  type JobQueue,
-  newCancelRequest,
-} from "@solstice/common";
+import type { JobEvent, JobOwner, JobQueue } from "@solstice/common";
 import { type ForgejoClient, Result, type Task } from "@solstice/forgejo-protocol";
+import {
+  CapacitySlots,
+  cancelJob,
+  JobEventRouter,
+  type PendingCancel,
+  type RoutedJob,
+} from "@solstice/runner-core";
 import type { Logger } from "pino";
 import { TaskTranslationError } from "../errors.ts";
-import type { TaskJournal } from "../report/task-journal.ts";
+import type { ForgejoTaskJournal } from "../report/task-journal-entry.ts";
 import { resultName, TaskReport, type TaskReportSnapshot } from "../report/task-report.ts";
 import { TaskReporter } from "../report/task-reporter.ts";
 import type { RunnerIdentity } from "../task/task-contexts.ts";
 import { taskToJobRequest } from "../task/task-job-request.ts";
 
-// The tasks this runner is running: each one's report, its reporter, and the order of its job's
-// events. A task starts when the poller hands it over (translate, journal, publish the job) or
-// when the journal of a previous run names it (resume). Job events from the runner's durable
-// queue are routed here by request id; an event is acknowledged to the queue only once Forgejo
-// holds what it produced.
+// The tasks this runner is running: each one's report and its reporter. A task starts when the
+// poller hands it over (translate, journal, publish the job) or when the journal of a previous run
+// names it (resume). Job events from the runner's durable queue reach each task through
+// runner-core's JobEventRouter (in order; acknowledged only once Forgejo holds what they
+// produced); slots and the cancel fallback are runner-core's too.
 
 /** Options of {@link RunningTasks}. */
 export interface RunningTasksOptions {
   readonly client: ForgejoClient;
   readonly queue: JobQueue;
-  readonly journal: TaskJournal;
+  readonly journal: ForgejoTaskJournal;
   readonly logger: Logger;
   readonly runner: RunnerIdentity;
   /** This runner's owner fields (kind + instance); the task id is added per job. */
@@ -39,20 +40,41 @@ export interface RunningTasksOptions {
   readonly checkoutUrl?: string;
 }
 
-interface TaskRun {
+/** A task as the event router sees it: its report, fed by the job's events, and its reporter. */
+class TaskRun implements RoutedJob {
   readonly report: TaskReport;
   readonly reporter: TaskReporter;
-  reorderer: EventReorderer;
-  cancelTimer?: NodeJS.Timeout;
+  pendingCancel: PendingCancel | undefined;
+
+  constructor(report: TaskReport, reporter: TaskReporter) {
+    this.report = report;
+    this.reporter = reporter;
+  }
+
+  apply(event: JobEvent): void {
+    this.report.apply(event);
+  }
+
+  lost(from: number, to: number): void {
+    this.report.addRunnerRow(`Solstice CI: events ${from}-${to} of this job were lost`);
+  }
+
+  changed(): void {
+    if (this.report.done) this.pendingCancel?.confirmed();
+    this.reporter.nudge();
+  }
+
+  waitDurable(seq: number): Promise<void> {
+    return this.reporter.waitDurable(seq);
+  }
 }
 
 /** The running tasks. */
 export class RunningTasks {
   readonly #options: RunningTasksOptions;
-  readonly #runs = new Map<string, TaskRun>();
-  /** Tasks taken but not tracked yet (being translated): they hold a slot too. */
-  #starting = 0;
-  #slotWaiters: (() => void)[] = [];
+  readonly #router = new JobEventRouter<TaskRun>();
+  /** A slot per task, taken before it is translated and given back once it is reported. */
+  readonly #slots = new CapacitySlots();
 
   constructor(options: RunningTasksOptions) {
     this.#options = options;
@@ -60,21 +82,12 @@ export class RunningTasks {
 
   /** How many tasks run (or are being started). */
   get size(): number {
-    return this.#runs.size + this.#starting;
+    return this.#slots.held;
   }
 
   /** Resolves when fewer than `capacity` tasks run. */
-  async whenBelow(capacity: number, signal: AbortSignal): Promise<void> {
-    while (this.size >= capacity && !signal.aborted) {
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          signal.removeEventListener("abort", done);
-          resolve();
-        };
-        this.#slotWaiters.push(done);
-        signal.addEventListener("abort", done, { once: true });
-      });
-    }
+  whenBelow(capacity: number, signal: AbortSignal): Promise<void> {
+    return this.#slots.whenBelow(capacity, signal);
   }
 
   /** Resumes the tasks a previous run left in the journal. */
@@ -82,7 +95,7 @@ export class RunningTasks {
     for (const snapshot of snapshots) {
       const report = TaskReport.fromSnapshot(snapshot);
       report.addRunnerRow("Solstice CI: the runner restarted; resuming this task's log");
-      this.#track(report, new EventReorderer({ firstSeq: snapshot.durableSeq }));
+      this.#track(report, this.#slots.take(), snapshot.durableSeq);
       this.#options.logger.info(
         { taskId: snapshot.taskId, requestId: snapshot.requestId, rows: snapshot.ackIndex },
         "resumed a task from the journal",
@@ -93,17 +106,17 @@ export class RunningTasks {
   /** Takes a task from Forgejo: translate it, journal it, publish its job. */
   async start(task: Task): Promise<void> {
     // Taken synchronously, before the first await: the poller asks whether there is room at once.
-    this.#starting += 1;
+    // The slot passes to the task's run, which gives it back once the task is reported.
+    const release = this.#slots.take();
     try {
-      await this.#start(task);
-    } finally {
-      this.#starting -= 1;
-      // Waiters re-check the count: waking them for nothing is harmless.
-      for (const wake of this.#slotWaiters.splice(0)) wake();
+      await this.#start(task, release);
+    } catch (error) {
+      release();
+      throw error;
     }
   }
 
-  async #start(task: Task): Promise<void> {
+  async #start(task: Task, release: () => void): Promise<void> {
     const { logger } = this.#options;
     const taskId = task.id.toString();
     const owner: JobOwner = { ...this.#options.owner, task_id: taskId };
@@ -121,7 +134,7 @@ export class RunningTasks {
     }
     const requestId = translated?.request.request_id ?? crypto.randomUUID();
     const report = new TaskReport({ taskId: task.id, requestId, mask: translated?.mask ?? [] });
-    const run = this.#track(report, new EventReorderer());
+    const run = this.#track(report, release);
     if (translated === undefined) {
       const message =
         failure instanceof TaskTranslationError ? failure.message : `task ${taskId}: ${failure?.message}`;
@@ -157,32 +170,23 @@ export class RunningTasks {
 
   /** The job-event handler: applies the event, and resolves once it may be acknowledged. */
   async onEvent(event: JobEvent): Promise<void> {
-    const run = this.#runs.get(event.request_id);
-    if (run === undefined) {
+    const outcome = await this.#router.deliver(event);
+    if (outcome === "unknown-job") {
       this.#options.logger.debug(
         { requestId: event.request_id, seq: event.seq },
         "event of a job no running task owns: dropped",
       );
-      return;
     }
-    const out = run.reorderer.push(event);
-    for (const next of out.events) run.report.apply(next);
-    for (const gap of out.skipped) {
-      run.report.addRunnerRow(`Solstice CI: events ${gap.from}-${gap.to} of this job were lost`);
-    }
-    if (run.report.done && run.cancelTimer !== undefined) clearTimeout(run.cancelTimer);
-    run.reporter.nudge();
-    if (out.duplicates.length > 0) return;
-    await run.reporter.waitDurable(event.seq);
   }
 
   /** Stops every reporter (shutdown); the journal keeps the tasks for the next start. */
   async stop(): Promise<void> {
-    await Promise.all([...this.#runs.values()].map((run) => run.reporter.stop()));
-    for (const run of this.#runs.values()) if (run.cancelTimer !== undefined) clearTimeout(run.cancelTimer);
+    const runs = this.#router.jobs();
+    await Promise.all(runs.map((run) => run.reporter.stop()));
+    for (const run of runs) run.pendingCancel?.confirmed();
   }
 
-  #track(report: TaskReport, reorderer: EventReorderer): TaskRun {
+  #track(report: TaskReport, release: () => void, firstSeq = 0): TaskRun {
     const { logger } = this.#options;
     const key = report.requestId;
     let lastError = "";
@@ -201,14 +205,14 @@ export class RunningTasks {
         lastError = message;
       },
     });
-    const run: TaskRun = { report, reporter, reorderer };
-    this.#runs.set(key, run);
+    const run = new TaskRun(report, reporter);
+    this.#router.track(key, run, firstSeq);
     reporter.start();
     void reporter.finished.then(() => {
-      if (run.cancelTimer !== undefined) clearTimeout(run.cancelTimer);
-      this.#runs.delete(key);
+      run.pendingCancel?.confirmed();
+      this.#router.untrack(key);
       logger.info({ taskId: report.taskId.toString(), result: resultName(report.result) }, "task reported");
-      for (const wake of this.#slotWaiters.splice(0)) wake();
+      release();
     });
     return run;
   }
@@ -221,23 +225,21 @@ export class RunningTasks {
       "the task was cancelled in Forgejo; cancelling the job",
     );
     run.report.addRunnerRow("Solstice CI: the task was cancelled in Forgejo; stopping the job");
-    void queue
-      .publishCancel(
-        newCancelRequest({
-          request_id: run.report.requestId,
-          reason: "cancelled in Forgejo",
-          requested_by: this.#options.requestedBy,
-        }),
-      )
-      .catch((error: unknown) => logger.warn({ taskId, err: error }, "cannot send the cancel request"));
-    // If no orchestrator answers (the job is still queued, or its host is gone), end it here.
-    run.cancelTimer = setTimeout(() => {
-      if (run.report.done) return;
-      run.report.addRunnerRow(
-        "Solstice CI: no orchestrator confirmed the cancellation; reporting it cancelled",
-      );
-      run.report.finish(Result.CANCELLED);
-      run.reporter.nudge();
-    }, this.#options.cancelGraceMs ?? 120_000);
+    run.pendingCancel = cancelJob({
+      queue,
+      requestId: run.report.requestId,
+      reason: "cancelled in Forgejo",
+      requestedBy: this.#options.requestedBy,
+      ...(this.#options.cancelGraceMs === undefined ? {} : { graceMs: this.#options.cancelGraceMs }),
+      onPublishError: (error) => logger.warn({ taskId, err: error }, "cannot send the cancel request"),
+      onNoConfirmation: () => {
+        if (run.report.done) return;
+        run.report.addRunnerRow(
+          "Solstice CI: no orchestrator confirmed the cancellation; reporting it cancelled",
+        );
+        run.report.finish(Result.CANCELLED);
+        run.reporter.nudge();
+      },
+    });
   }
 }

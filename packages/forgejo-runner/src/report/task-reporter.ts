@@ -1,5 +1,5 @@
 import { Code, type ForgejoClient, ForgejoRpcError, Result } from "@solstice/forgejo-protocol";
-import type { TaskJournal } from "./task-journal.ts";
+import type { ForgejoTaskJournal } from "./task-journal-entry.ts";
 import type { TaskReport } from "./task-report.ts";
 
 // Sends one task's report to Forgejo, as the reference runner does: every report interval
@@ -14,7 +14,7 @@ import type { TaskReport } from "./task-report.ts";
 export interface TaskReporterOptions {
   readonly client: ForgejoClient;
   readonly report: TaskReport;
-  readonly journal: TaskJournal;
+  readonly journal: ForgejoTaskJournal;
   /** Between reports (the reference runner's `report_interval`). Default 1000 ms. */
   readonly intervalMs?: number;
   /** Report at once when this many rows wait. Default 500. */

@@ -1,6 +1,6 @@
 import type { CancelRequest, JobQueue, Subscription } from "@solstice/common";
+import type { EngineLogger } from "@solstice/vm-engine";
 import type { JobStore } from "../persistence/job-store.ts";
-import type { EngineLogger } from "../vm/vm-logger.ts";
 import type { JobRunner } from "./job-runner.ts";
 
 /** Settings of a {@link CancelListener}. */

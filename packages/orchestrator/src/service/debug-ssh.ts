@@ -1,10 +1,8 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { EngineLogger, KeepVmContext, VmEngine, VmHandle } from "@solstice/vm-engine";
+import { SshSession } from "@solstice/vm-engine";
 import type { JobStore } from "../persistence/job-store.ts";
-import { SshSession } from "../ssh/ssh-session.ts";
-import type { EngineLogger } from "../vm/vm-logger.ts";
-import type { VmHandle } from "../vm/vm-types.ts";
-import type { KeepVmContext, VmEngine } from "../vm-engine.ts";
 import { DebugHolds } from "./debug-holds.ts";
 import { DEBUG_SSH_KEY_ENV, parseDebugSshKeys } from "./debug-ssh-keys.ts";
 import { type DebugHold, debugSshLine, decideDebugHold, projectKey } from "./debug-ssh-policy.ts";

@@ -1,6 +1,6 @@
 import { type JobQueue, newCancelRequest } from "@solstice/common";
+import type { EngineLogger } from "@solstice/vm-engine";
 import type { JobStore } from "../persistence/job-store.ts";
-import type { EngineLogger } from "../vm/vm-logger.ts";
 import { ownerOf, reportJobEnd } from "./job-end-report.ts";
 import type { JobRunner } from "./job-runner.ts";
 

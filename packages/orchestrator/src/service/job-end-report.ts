@@ -1,8 +1,8 @@
 import type { JobConclusion, JobEvent, JobOwner, JobQueue } from "@solstice/common";
-import { JobEventEmitter } from "../exec/job-events.ts";
+import type { EngineLogger } from "@solstice/vm-engine";
+import { JobEventEmitter } from "@solstice/vm-engine";
 import type { JobOwnerRecord } from "../persistence/job-records.ts";
 import type { FinishOutcome, JobStore } from "../persistence/job-store.ts";
-import type { EngineLogger } from "../vm/vm-logger.ts";
 import { JobEventRecorder } from "./job-event-recorder.ts";
 
 /** What {@link reportJobEnd} needs. */

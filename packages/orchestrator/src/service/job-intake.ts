@@ -1,10 +1,10 @@
 import type { JobQueue, JobRequest, MessageContext, Subscription } from "@solstice/common";
+import { type ImageMap, resolveLabel, servedLabels } from "@solstice/common";
+import type { EngineLogger } from "@solstice/vm-engine";
 import { OrchestratorStoppingError } from "../errors.ts";
 import type { OrchestratorMetrics } from "../http/orchestrator-metrics.ts";
-import { type ImageMap, resolveLabel, servedLabels } from "../images/image-map.ts";
 import type { JobRecord } from "../persistence/job-records.ts";
 import type { JobStore } from "../persistence/job-store.ts";
-import type { EngineLogger } from "../vm/vm-logger.ts";
 import type { Admission } from "./admission-gate.ts";
 import { reportJobEnd } from "./job-end-report.ts";
 import type { JobRunner } from "./job-runner.ts";

@@ -1,15 +1,16 @@
-import type { JobQueue, JobRequest } from "@solstice/common";
+import type { ImageEntry, JobQueue, JobRequest } from "@solstice/common";
+import type { EngineLogger, KeepVmContext, VmEngine } from "@solstice/vm-engine";
+import {
+  ensureImage as fetchImage,
+  formatProgress,
+  isImagePresent,
+  JobEventEmitter,
+  vmNameFor,
+} from "@solstice/vm-engine";
 import { JobStateError } from "../errors.ts";
-import { JobEventEmitter } from "../exec/job-events.ts";
 import type { OrchestratorMetrics } from "../http/orchestrator-metrics.ts";
-import { formatProgress } from "../images/fetch-progress.ts";
-import { ensureImage as fetchImage, isImagePresent } from "../images/image-fetch.ts";
-import type { ImageEntry } from "../images/image-map.ts";
 import type { JobStore } from "../persistence/job-store.ts";
 import type { CapacityScheduler, Schedulable } from "../scheduling/capacity-scheduler.ts";
-import type { EngineLogger } from "../vm/vm-logger.ts";
-import { vmNameFor } from "../vm/vm-spec.ts";
-import type { KeepVmContext, VmEngine } from "../vm-engine.ts";
 import { AdmissionGate } from "./admission-gate.ts";
 import { reportJobEnd } from "./job-end-report.ts";
 import { JobEventRecorder } from "./job-event-recorder.ts";

@@ -1,6 +1,14 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { AmqpJobQueue, createLogger, InProcessJobQueue, type JobQueue } from "@solstice/common";
+import {
+  AmqpJobQueue,
+  createLogger,
+  type ImageMap,
+  InProcessJobQueue,
+  type JobQueue,
+  loadImageMap,
+} from "@solstice/common";
+import { resolveAccel, VmEngine, type VmEngineOptions } from "@solstice/vm-engine";
 import type { FastifyInstance } from "fastify";
 import type { Kysely } from "kysely";
 import type { Logger } from "pino";
@@ -8,15 +16,12 @@ import type { ServiceConfig } from "../config/service-config.ts";
 import { OrchestratorStartError } from "../errors.ts";
 import { buildApp, listenHttpApi } from "../http/build-app.ts";
 import { OrchestratorMetrics } from "../http/orchestrator-metrics.ts";
-import { type ImageMap, loadImageMap } from "../images/image-map.ts";
 import type { OrchestratorDatabase } from "../persistence/database-schema.ts";
 import { JobStore } from "../persistence/job-store.ts";
 import { migrateToLatest } from "../persistence/migrate.ts";
 import { describeDatabaseTarget, openDatabase } from "../persistence/open-database.ts";
 import type { RecoveryReport } from "../recovery/recover-host.ts";
 import { CapacityScheduler } from "../scheduling/capacity-scheduler.ts";
-import { resolveAccel } from "../vm/accel-probe.ts";
-import { VmEngine, type VmEngineOptions } from "../vm-engine.ts";
 import { CancelListener } from "./cancel-listener.ts";
 import { DebugSsh } from "./debug-ssh.ts";
 import { httpCancel } from "./http-cancel.ts";

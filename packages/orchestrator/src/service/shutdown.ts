@@ -1,4 +1,4 @@
-import type { EngineLogger } from "../vm/vm-logger.ts";
+import type { EngineLogger } from "@solstice/vm-engine";
 
 /** The parts a shutdown stops, in the order it stops them. */
 export interface ShutdownParts {

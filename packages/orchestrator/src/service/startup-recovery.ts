@@ -1,10 +1,9 @@
-import { type JobQueue, JobRequestSchema } from "@solstice/common";
-import { type ImageMap, resolveLabel } from "../images/image-map.ts";
+import { type ImageMap, type JobQueue, JobRequestSchema, resolveLabel } from "@solstice/common";
+import type { EngineLogger } from "@solstice/vm-engine";
 import type { JobRecord } from "../persistence/job-records.ts";
 import type { JobStore } from "../persistence/job-store.ts";
 import { type RecoveryReport, recoverHost } from "../recovery/recover-host.ts";
 import { RESTART_REASON } from "../recovery/recovery-plan.ts";
-import type { EngineLogger } from "../vm/vm-logger.ts";
 import { ownerOf, reportJobEnd } from "./job-end-report.ts";
 import type { JobRunner } from "./job-runner.ts";
 

@@ -1,5 +1,5 @@
+import type { VmHandle } from "@solstice/vm-engine";
 import type { JobStore } from "../persistence/job-store.ts";
-import type { VmHandle } from "../vm/vm-types.ts";
 
 /**
  * The engine's `onVm` hook for one job: keeps the `vms` table in step with the VM's life, so that

@@ -8,11 +8,11 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { pathToFileURL } from "node:url";
 import { zstdCompressSync } from "node:zlib";
+import { type ImageEntry, type ImageMap, parseImageMap } from "@solstice/common";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ImageChecksumError, ImageFetchError } from "../src/errors.ts";
 import type { FetchProgress } from "../src/images/fetch-progress.ts";
 import { ensureImage, ensureImages, isImagePresent } from "../src/images/image-fetch.ts";
-import { type ImageEntry, type ImageMap, parseImageMap } from "../src/images/image-map.ts";
 
 // A real HTTP server on loopback serves the images; it counts requests per path.
 

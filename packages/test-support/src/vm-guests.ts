@@ -5,8 +5,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import type { JobEvent } from "@solstice/common";
-import type { ImageEntry } from "../src/images/image-map.ts";
+import type { ImageEntry, JobEvent } from "@solstice/common";
 
 // Shared setup of the VM engine's tests (and usable by other *.vm.test.ts): the fast test guest
 // as an image entry, git repositories served to guests by `git daemon`, and checks that nothing

@@ -1,5 +1,4 @@
-import type { JobRequest } from "@solstice/common";
-import type { ImageEntry } from "../images/image-map.ts";
+import type { ImageEntry, JobRequest } from "@solstice/common";
 import type { VmSpec } from "./vm-types.ts";
 
 /** Overrides of an image's default resources for one job. */

@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { ImageMapError, ImageMapReadError } from "../src/errors.ts";
 import { loadImageMap, parseImageMap, resolveLabel, servedLabels } from "../src/images/image-map.ts";
+import { ImageMapError, ImageMapReadError } from "../src/images/image-map-errors.ts";
 import { expandPath, expandVariables, PathExpansionError } from "../src/images/path-expansion.ts";
 
 const EXAMPLE = fileURLToPath(new URL("../../../examples/orchestrator-image-map.yaml", import.meta.url));

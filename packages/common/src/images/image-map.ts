@@ -3,7 +3,7 @@ import { dirname } from "node:path";
 import { pathToFileURL } from "node:url";
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import { z } from "zod";
-import { ImageMapError, ImageMapReadError } from "../errors.ts";
+import { ImageMapError, ImageMapReadError } from "./image-map-errors.ts";
 import { expandPath, expandVariables, PathExpansionError } from "./path-expansion.ts";
 
 // The image map: which labels this host serves and where each label's base image comes from.

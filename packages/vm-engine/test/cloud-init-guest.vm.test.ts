@@ -2,9 +2,9 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { newJobRequest } from "@solstice/common";
+import { cloudInitGuestImage, EventLog, GitServer, qemuProcessesUsing } from "@solstice/test-support";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { VmEngine } from "../src/vm-engine.ts";
-import { cloudInitGuestImage, EventLog, GitServer, qemuProcessesUsing } from "./vm-engine-support.ts";
 
 // The seed ISO written in TypeScript read by the real cloud-init: the Debian cloud-init guest
 // (mmdebstrap, systemd, cloud-init, OpenSSH) boots with the engine's seed; SSH gets in only with

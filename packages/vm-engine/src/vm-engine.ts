@@ -1,9 +1,8 @@
 import { hostname } from "node:os";
-import type { JobConclusion, JobRequest } from "@solstice/common";
+import type { ImageEntry, JobConclusion, JobRequest } from "@solstice/common";
 import { SolsticeError } from "@solstice/common";
 import { JobEventEmitter, type JobEventSink } from "./exec/job-events.ts";
 import { abortReason, executeJob, type StepResult } from "./exec/job-executor.ts";
-import type { ImageEntry } from "./images/image-map.ts";
 import type { SshSession } from "./ssh/ssh-session.ts";
 import type { ConsoleTailer } from "./vm/console-tailer.ts";
 import { QemuHypervisor, type QemuHypervisorOptions } from "./vm/qemu-vm.ts";

@@ -1,14 +1,14 @@
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { ImageEntry } from "@solstice/common";
 import { type JobEvent, JobEventSchema, type JobRequest, newJobRequest } from "@solstice/common";
+import { EventLog, fastGuestImage, GitServer, qemuProcessesUsing } from "@solstice/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GuestUnreachableError, VmImageMissingError } from "../src/errors.ts";
-import type { ImageEntry } from "../src/images/image-map.ts";
 import { isLoopbackPortFree } from "../src/vm/ssh-port-allocator.ts";
 import type { VmHandle } from "../src/vm/vm-types.ts";
 import { type JobRunResult, VmEngine } from "../src/vm-engine.ts";
-import { EventLog, fastGuestImage, GitServer, qemuProcessesUsing } from "./vm-engine-support.ts";
 
 // The VM engine end to end with real QEMU (TCG here) and the fast test guest: a git repository
 // served by the test, jobs run through VmEngine.runJob, and after each job: no QEMU process, no

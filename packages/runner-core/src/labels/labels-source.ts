@@ -1,5 +1,6 @@
-import { loadImageMap, servedLabels } from "@solstice/orchestrator";
-import { parseRunnerLabels, type RunnerLabel } from "../labels/runner-labels.ts";
+import { loadImageMap, servedLabels } from "@solstice/common";
+import { NoRunnerLabelsError } from "../errors.ts";
+import { parseRunnerLabels, type RunnerLabel } from "./runner-labels.ts";
 
 // Which labels the runner offers: `--labels` when given; else every label and alias of the
 // orchestrator image map (what the fleet can run); else, for the daemon, what was registered.
@@ -10,6 +11,8 @@ export interface LabelSources {
   readonly imageMap: string | undefined;
   /** The state file's labels (daemon only). */
   readonly registered?: readonly string[];
+  /** How users pass labels to this runner, for the error: e.g. `--labels (FORGEJO_RUNNER_LABELS)`. */
+  readonly flagHint: string;
 }
 
 /** The labels and where they came from; throws when no source has any. */
@@ -26,7 +29,5 @@ export async function resolveRunnerLabels(
   if (sources.registered !== undefined && sources.registered.length > 0) {
     return { labels: parseRunnerLabels(sources.registered), from: "the state file" };
   }
-  throw new Error(
-    "no labels: pass --labels (FORGEJO_RUNNER_LABELS) or --config (ORCH_CONFIG, the image map)",
-  );
+  throw new NoRunnerLabelsError(sources.flagHint);
 }

@@ -1,47 +1,31 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { z } from "zod";
-import type { TaskReportSnapshot } from "./task-report.ts";
+import type { z } from "zod";
 
-// One small JSON file per running task, so that a restarted runner resumes every task where
-// Forgejo has it: which job (request id) feeds it, how many log rows the server holds, the step
-// states, and from which event on the job's durable event queue must be replayed. No secrets:
-// rows are never written here (they wait in the event queue), tokens neither.
+// One small JSON file per running task, so that a restarted runner resumes every task where the
+// forge has it. What an entry holds is the forge runner's (its schema is passed in): which job
+// (request id) feeds the task, how much of its log the forge holds, the step states, and from
+// which event on the job's durable event queue must be replayed. Never secrets: log lines are not
+// written here (they wait in the event queue), tokens neither.
 
-const StepSchema = z.object({
-  result: z.number().int(),
-  startedAt: z.string().optional(),
-  stoppedAt: z.string().optional(),
-  logIndex: z.number().int().nonnegative(),
-  logLength: z.number().int().nonnegative(),
-  stepId: z.string().optional(),
-  outcome: z.enum(["success", "failure", "skipped", "cancelled"]).optional(),
-  outputs: z.record(z.string(), z.string()).optional(),
-});
+/** What every journal entry has: the task's id, a file name (digits, or a UUID-like word). */
+export interface JournalEntry {
+  readonly taskId: string;
+}
 
-/** A journal entry. */
-export const TaskJournalEntrySchema = z.object({
-  taskId: z.string().regex(/^\d+$/),
-  requestId: z.string().min(1),
-  ackIndex: z.number().int().nonnegative(),
-  durableSeq: z.number().int().nonnegative(),
-  result: z.number().int(),
-  startedAt: z.string(),
-  stoppedAt: z.string().optional(),
-  steps: z.array(StepSchema),
-  outputTemplates: z.record(z.string(), z.string()),
-  sentOutputs: z.array(z.string()),
-  logClosed: z.boolean(),
-});
+const TASK_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
-/** The running tasks' journal, one file per task in `dir`. */
-export class TaskJournal {
+/** The running tasks' journal, one file per task in `dir`, each checked against `schema` when read. */
+export class TaskJournal<T extends JournalEntry> {
   readonly dir: string;
   /** The last write of each task: writes of a task run one after another, in call order. */
   readonly #writes = new Map<string, Promise<void>>();
 
-  constructor(dir: string) {
+  readonly #schema: z.ZodType<T>;
+
+  constructor(dir: string, schema: z.ZodType<T>) {
     this.dir = dir;
+    this.#schema = schema;
   }
 
   /**
@@ -49,7 +33,7 @@ export class TaskJournal {
    * order: two at once would share the temporary file (the second rename fails) and an older
    * snapshot could land last, or bring a removed task back.
    */
-  save(snapshot: TaskReportSnapshot): Promise<void> {
+  save(snapshot: T): Promise<void> {
     return this.#serialise(snapshot.taskId, async () => {
       await mkdir(this.dir, { recursive: true, mode: 0o700 });
       const file = this.#file(snapshot.taskId);
@@ -76,7 +60,7 @@ export class TaskJournal {
   }
 
   /** Every saved task; unreadable files are reported through `onInvalid` and skipped. */
-  async load(onInvalid: (file: string, problem: string) => void): Promise<TaskReportSnapshot[]> {
+  async load(onInvalid: (file: string, problem: string) => void): Promise<T[]> {
     let names: string[];
     try {
       names = await readdir(this.dir);
@@ -84,12 +68,12 @@ export class TaskJournal {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
       throw error;
     }
-    const out: TaskReportSnapshot[] = [];
-    for (const name of names.filter((n) => /^\d+\.json$/.test(n)).sort()) {
+    const out: T[] = [];
+    for (const name of names.filter((n) => n.endsWith(".json") && TASK_ID.test(n.slice(0, -5))).sort()) {
       const file = join(this.dir, name);
       try {
-        const parsed = TaskJournalEntrySchema.safeParse(JSON.parse(await readFile(file, "utf8")));
-        if (parsed.success) out.push(parsed.data as TaskReportSnapshot);
+        const parsed = this.#schema.safeParse(JSON.parse(await readFile(file, "utf8")));
+        if (parsed.success) out.push(parsed.data);
         else onInvalid(file, parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
       } catch (error) {
         onInvalid(file, error instanceof Error ? error.message : String(error));
@@ -99,6 +83,9 @@ export class TaskJournal {
   }
 
   #file(taskId: string): string {
+    // The id names a file: never a path.
+    if (!TASK_ID.test(taskId))
+      throw new Error(`task id ${JSON.stringify(taskId)} cannot name a journal file`);
     return join(this.dir, `${taskId}.json`);
   }
 }

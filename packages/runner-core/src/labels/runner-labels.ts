@@ -1,6 +1,6 @@
 import { RunnerLabelError } from "../errors.ts";
 
-// Runner labels as the Forgejo runner writes them: `name[:scheme[:arg]]`. Forgejo only ever sees
+// Runner labels as the Forgejo runner writes them: `name[:scheme[:arg]]`. A forge only ever sees
 // the names (it matches a job's `runs-on` against them); the scheme is the runner's own business
 // (for Solstice every label runs in a VM of the image of that name, so a scheme is optional and
 // ignored). Names are what a workflow writes in `runs-on`.
@@ -46,7 +46,7 @@ export function parseRunnerLabels(text: string | readonly string[]): RunnerLabel
   return labels;
 }
 
-/** The names Forgejo gets (Register, Declare). */
+/** The names the forge gets (Forgejo's Register and Declare, GitHub's registration). */
 export function labelNames(labels: readonly RunnerLabel[]): string[] {
   return labels.map((label) => label.name);
 }

@@ -4,16 +4,16 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import type { ImageEntry } from "@solstice/common";
 import { newJobRequest } from "@solstice/common";
+import { fastGuestImage, qemuProcessesUsing } from "@solstice/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { QemuStartError, VmStateError, VmWorkDirError } from "../src/errors.ts";
-import type { ImageEntry } from "../src/images/image-map.ts";
 import { QemuHypervisor } from "../src/vm/qemu-vm.ts";
 import { preferredSshPort } from "../src/vm/ssh-port.ts";
 import { isLoopbackPortFree } from "../src/vm/ssh-port-allocator.ts";
 import { vmSpecFor } from "../src/vm/vm-spec.ts";
 import type { VmSpec } from "../src/vm/vm-types.ts";
-import { fastGuestImage, qemuProcessesUsing } from "./vm-engine-support.ts";
 
 // The QEMU hypervisor's lifecycle with real QEMU, without waiting for guests to boot (the engine
 // tests do that): what prepare leaves on disk, handle states, stop and destroy, and QEMU failing

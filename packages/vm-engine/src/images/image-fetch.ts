@@ -7,9 +7,9 @@ import { pipeline } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { createZstdDecompress } from "node:zlib";
+import type { ImageEntry, ImageMap } from "@solstice/common";
 import { ImageChecksumError, ImageFetchError } from "../errors.ts";
 import { etaSeconds, type FetchProgress, RateMeter } from "./fetch-progress.ts";
-import type { ImageEntry, ImageMap } from "./image-map.ts";
 
 // Makes sure a label's base image is on disk. A missing image is fetched from its source
 // (http(s):// or file://) as a stream into `<local_path>.part` (decompressed on the way when the

@@ -1,0 +1,1 @@
+export { onStopSignals, type StopSignalHandlers } from "./stop-signals.ts";

@@ -1,0 +1,117 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { ImageEntry } from "@solstice/common";
+import { REPO_ROOT } from "./cli-runner.ts";
+import { eventually } from "./eventually.ts";
+import { fastGuestImage } from "./vm-guests.ts";
+
+// The orchestrator as the tests of every package meet it: a child process started from source
+// (`solstice-orchestrator run`), configured by its environment as deployed. Tests of other
+// packages (the forge runners, the benches) use it instead of importing the service.
+
+/** The orchestrator's entry point, run from source (Node strips the types). */
+export const ORCHESTRATOR_MAIN_TS = join(REPO_ROOT, "packages", "orchestrator", "src", "main.ts");
+
+/** A temporary directory for one test file; `remove()` deletes it. */
+export async function tempDir(label: string): Promise<{ path: string; remove(): Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), `solstice-${label}-`));
+  return { path, remove: () => rm(path, { recursive: true, force: true }) };
+}
+
+/**
+ * An image map file in `dir` serving the fast test guest as `solstice-fast-guest`, alias `fast`.
+ * Written as JSON, which is YAML too.
+ */
+export async function writeFastGuestImageMap(dir: string): Promise<{ path: string; image: ImageEntry }> {
+  const image = await fastGuestImage();
+  const path = join(dir, "images.yaml");
+  const map = {
+    default_label: image.label,
+    aliases: { fast: image.label },
+    images: {
+      [image.label]: {
+        source: image.source,
+        local_path: image.localPath,
+        format: image.format,
+        nocloud: true,
+        ssh_user: image.sshUser,
+        kernel: image.kernel,
+        initrd: image.initrd,
+        append: image.append,
+        defaults: { cpu: 1, ram_mb: 512, disk_gb: 1 },
+      },
+    },
+  };
+  await writeFile(path, `${JSON.stringify(map, null, 2)}\n`);
+  return { path, image };
+}
+
+/** `solstice-orchestrator run` as a child process, for tests of process behaviour and of the runners. */
+export class OrchestratorProcess {
+  readonly child: ChildProcess;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  #output = "";
+
+  private constructor(child: ChildProcess) {
+    this.child = child;
+    this.exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+    child.stdout?.on("data", (chunk: Buffer) => {
+      this.#output += chunk.toString();
+    });
+    child.stderr?.on("data", (chunk: Buffer) => {
+      this.#output += chunk.toString();
+    });
+  }
+
+  /** Starts `solstice-orchestrator run` with exactly `env` (plus PATH and HOME). */
+  static start(env: Record<string, string>): OrchestratorProcess {
+    const child = spawn(process.execPath, ["--conditions=@solstice/source", ORCHESTRATOR_MAIN_TS, "run"], {
+      env: {
+        PATH: process.env["PATH"] ?? "",
+        HOME: process.env["HOME"] ?? tmpdir(),
+        LOG_LEVEL: "info",
+        ...env,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    return new OrchestratorProcess(child);
+  }
+
+  get pid(): number {
+    if (this.child.pid === undefined) throw new Error("the service did not start");
+    return this.child.pid;
+  }
+
+  /** Everything it printed (JSON log lines). */
+  output(): string {
+    return this.#output;
+  }
+
+  /** Waits until `GET url/readyz` answers 200; fails with the service's output if it exits. */
+  async waitReady(url: string, timeoutMs = 120_000): Promise<void> {
+    let exited = false;
+    void this.exited.then(() => {
+      exited = true;
+    });
+    await eventually(
+      `the service ready at ${url}`,
+      async () => {
+        if (exited) throw new Error(`the service exited during start-up:\n${this.#output.slice(-4000)}`);
+        try {
+          return (await fetch(`${url}/readyz`)).status === 200;
+        } catch {
+          return false;
+        }
+      },
+      timeoutMs,
+    );
+  }
+
+  /** Sends a signal; resolves when the process has exited. */
+  async stop(signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    return this.exited;
+  }
+}
