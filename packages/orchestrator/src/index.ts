@@ -132,13 +132,13 @@ export {
   decideDebugHold,
   projectKey,
 } from "./service/debug-ssh-policy.ts";
+export { endJobOn, type JobEnd, ownerOf, reportJobEnd } from "./service/job-end-report.ts";
 export {
-  type JobEnd,
-  type JobEndReportDeps,
-  type JobEndSubject,
-  ownerOf,
-  reportJobEnd,
-} from "./service/job-end-report.ts";
+  type JobEventChannel,
+  type JobEventChannelDeps,
+  type JobEventSubject,
+  openJobEventChannel,
+} from "./service/job-event-channel.ts";
 export { JobEventRecorder, type JobEventRecorderOptions } from "./service/job-event-recorder.ts";
 export { JobIntake, type JobIntakeOptions } from "./service/job-intake.ts";
 export {

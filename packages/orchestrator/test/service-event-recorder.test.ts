@@ -2,6 +2,7 @@ import { EventSequencer, type JobEvent, newJobRequest } from "@solstice/common";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { JobStore } from "../src/persistence/job-store.ts";
 import { migrateToLatest } from "../src/persistence/migrate.ts";
+import { openJobEventChannel } from "../src/service/job-event-channel.ts";
 import { JobEventRecorder } from "../src/service/job-event-recorder.ts";
 import { openTestDatabase, type TestDatabase } from "./persistence-backends.ts";
 
@@ -72,25 +73,31 @@ describe("JobEventRecorder", () => {
     expect(await store.nextEventSeq(id)).toBe(events.length);
   });
 
-  test("a job run again continues its sequence: seqOffset shifts published and stored seqs", async () => {
+  test("a job run again continues its sequence: its channel numbers from the store's mark", async () => {
     const id = await runningJob();
     await store.recordEventSeq(id, 40);
     const published: number[] = [];
-    const recorder = new JobEventRecorder({
-      store,
-      publish: async (e) => {
-        published.push(e.seq);
-      },
-      seqOffset: await store.nextEventSeq(id),
-    });
-    for (const e of jobEvents(id)) await recorder.sink(e);
-    await recorder.close();
-    expect(published).toEqual([40, 41, 42, 43, 44, 45, 46, 47, 48]);
-    expect((await store.getLogs(id)).map((l) => l.seq)).toEqual([41, 43, 44, 47]);
-    expect(await store.nextEventSeq(id)).toBe(49);
+    const channel = await openJobEventChannel(
+      { store, queue: { publishEvent: async (e) => void published.push(e.seq) } },
+      { requestId: id, owner: undefined, mask: ["s3cret"] },
+    );
+    channel.events.jobStarted({ host: "h", label: "fast" });
+    channel.events.system("booting s3cret");
+    channel.events.stepStarted(0, "build");
+    channel.events.log(0, "stdout", "a");
+    channel.events.jobFinished("success");
+    await channel.close();
+    await channel.close();
+    expect(published).toEqual([40, 41, 42, 43, 44]);
+    expect((await store.getLogs(id)).map((l) => [l.seq, l.text])).toEqual([
+      [41, "booting ***"],
+      [43, "a"],
+    ]);
+    expect(await store.nextEventSeq(id)).toBe(45);
+    expect(channel.publishError).toBeUndefined();
     // The mark never goes down.
     await store.recordEventSeq(id, 3);
-    expect(await store.nextEventSeq(id)).toBe(49);
+    expect(await store.nextEventSeq(id)).toBe(45);
   });
 
   test("a failing publish: the batch is stored first, the flush rejects, each failure is reported", async () => {

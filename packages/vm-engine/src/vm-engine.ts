@@ -41,10 +41,19 @@ export interface KeepVmContext {
   readonly log: (line: string) => void;
 }
 
+/**
+ * Where a job's events go: a sink (the engine numbers them from 0), or an emitter the caller
+ * opened (numbering from where the job's sequence stands, e.g. after a restart).
+ */
+export type JobEventTarget =
+  | { readonly sink: JobEventSink; readonly events?: undefined }
+  | { readonly events: JobEventEmitter; readonly sink?: undefined };
+
 /** Options of {@link VmEngine.runJob}. */
-export interface RunJobOptions {
-  /** Receives every job event, in order. */
-  readonly sink: JobEventSink;
+export type RunJobOptions = JobEventTarget & RunJobSettings;
+
+/** What {@link RunJobOptions} holds beside the event target. */
+export interface RunJobSettings {
   /** Cancels the job: the running step is killed, the VM stopped, the job reported `cancelled`. */
   readonly signal?: AbortSignal | undefined;
   /** Override the image's resources. */
@@ -103,7 +112,8 @@ export class VmEngine {
   async runJob(request: JobRequest, image: ImageEntry, options: RunJobOptions): Promise<JobRunResult> {
     const logger = this.#logger;
     const hv = this.hypervisor;
-    const events = new JobEventEmitter(request.request_id, options.sink, { mask: request.mask, logger });
+    const events =
+      options.events ?? new JobEventEmitter(request.request_id, options.sink, { mask: request.mask, logger });
     events.jobStarted({ host: this.#options.host ?? hostname(), label: image.label });
 
     const controller = new AbortController();

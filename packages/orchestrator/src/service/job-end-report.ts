@@ -1,25 +1,12 @@
-import type { JobConclusion, JobEvent, JobOwner, JobQueue } from "@solstice/common";
-import type { EngineLogger } from "@solstice/vm-engine";
-import { JobEventEmitter } from "@solstice/vm-engine";
+import type { JobConclusion, JobOwner } from "@solstice/common";
 import type { JobOwnerRecord } from "../persistence/job-records.ts";
-import type { FinishOutcome, JobStore } from "../persistence/job-store.ts";
-import { JobEventRecorder } from "./job-event-recorder.ts";
-
-/** What {@link reportJobEnd} needs. */
-export interface JobEndReportDeps {
-  readonly store: JobStore;
-  readonly queue: Pick<JobQueue, "publishEvent">;
-  readonly logger?: EngineLogger | undefined;
-}
-
-/** The job whose end is reported. */
-export interface JobEndSubject {
-  readonly requestId: string;
-  /** Who receives its events; undefined: the unrouted events queue. */
-  readonly owner: JobOwner | undefined;
-  /** Values masked in the lines (the request's `mask`), when known. */
-  readonly mask?: readonly string[] | undefined;
-}
+import type { FinishOutcome } from "../persistence/job-store.ts";
+import {
+  type JobEventChannel,
+  type JobEventChannelDeps,
+  type JobEventSubject,
+  openJobEventChannel,
+} from "./job-event-channel.ts";
 
 /** How the job ended, and the `system` lines its log gets before `job_finished`. */
 export interface JobEnd {
@@ -52,32 +39,28 @@ export function ownerOf(record: JobOwnerRecord | null): JobOwner | undefined {
  *   await reportJobEnd({ store, queue }, { requestId, owner }, { conclusion: "failure", reason: "no image for label \"plan9\"" });
  */
 export async function reportJobEnd(
-  deps: JobEndReportDeps,
-  subject: JobEndSubject,
+  deps: JobEventChannelDeps,
+  subject: JobEventSubject,
   end: JobEnd,
 ): Promise<FinishOutcome> {
-  const startAt = await deps.store.nextEventSeq(subject.requestId);
-  let publishError: unknown;
-  let failed = false;
-  const recorder = new JobEventRecorder({
-    store: deps.store,
-    publish: (event: JobEvent) => deps.queue.publishEvent(event, subject.owner),
-    onPublishError: (error) => {
-      failed = true;
-      publishError ??= error;
-    },
-    onStoreError: (error, what) =>
-      deps.logger?.warn({ requestId: subject.requestId, what, err: error }, "storing a job event failed"),
-  });
-  const events = new JobEventEmitter(subject.requestId, recorder.sink, {
-    mask: subject.mask,
-    startAt,
-    ...(deps.logger === undefined ? {} : { logger: deps.logger }),
-  });
-  for (const line of end.lines ?? []) events.system(line);
-  events.jobFinished(end.conclusion, end.reason);
-  await events.flush();
-  await recorder.close();
-  if (failed) throw publishError instanceof Error ? publishError : new Error(String(publishError));
-  return deps.store.finish(subject.requestId, end.conclusion, end.reason);
+  const channel = await openJobEventChannel(deps, subject);
+  return endJobOn(channel, deps, subject.requestId, end);
+}
+
+/**
+ * Ends a job on its open channel: the lines, `job_finished`, the channel closed; then, only if
+ * the owner got everything, the job recorded `finished` (else this rejects and it stays open).
+ */
+export async function endJobOn(
+  channel: JobEventChannel,
+  deps: Pick<JobEventChannelDeps, "store">,
+  requestId: string,
+  end: JobEnd,
+): Promise<FinishOutcome> {
+  for (const line of end.lines ?? []) channel.events.system(line);
+  channel.events.jobFinished(end.conclusion, end.reason);
+  await channel.close();
+  const failure = channel.publishError;
+  if (failure !== undefined) throw failure instanceof Error ? failure : new Error(String(failure));
+  return deps.store.finish(requestId, end.conclusion, end.reason);
 }

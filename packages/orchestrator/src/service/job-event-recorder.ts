@@ -11,11 +11,6 @@ export interface JobEventRecorderOptions {
   readonly flushEvents?: number | undefined;
   /** ... or this long after the first buffered event (default 250 ms). */
   readonly flushMs?: number | undefined;
-  /**
-   * Added to every event's `seq`: a job run again after a restart continues the sequence its owner
-   * already has (`JobStore.nextEventSeq`). Default 0.
-   */
-  readonly seqOffset?: number | undefined;
   /** A store write failed (the events still went to the owner). */
   readonly onStoreError?: ((error: unknown, what: string) => void) | undefined;
   /** Publishing an event failed: the owner will see a gap at its `seq`. */
@@ -32,18 +27,13 @@ export interface JobEventRecorderOptions {
  *
  * Because the high-water mark is written before any event of the batch leaves, whatever the
  * service sends for the job after a crash (`JobStore.nextEventSeq`) continues the owner's sequence
- * with no `seq` reused. `job_finished` flushes at once. Create one recorder per job run and
- * `close()` it in a `finally`.
- *
- * @example
- *   const recorder = new JobEventRecorder({ store, publish: (e) => queue.publishEvent(e, request.owner) });
- *   try { await engine.runJob(request, image, { sink: recorder.sink }); } finally { await recorder.close(); }
+ * with no `seq` reused. `job_finished` flushes at once. The service opens one per job run through
+ * `openJobEventChannel`, which numbers the events and closes it once.
  */
 export class JobEventRecorder {
   readonly #options: JobEventRecorderOptions;
   readonly #flushEvents: number;
   readonly #flushMs: number;
-  readonly #offset: number;
   #buffer: JobEvent[] = [];
   #timer: NodeJS.Timeout | undefined;
   #pending: Promise<void> = Promise.resolve();
@@ -55,7 +45,6 @@ export class JobEventRecorder {
     this.#options = options;
     this.#flushEvents = Math.max(1, options.flushEvents ?? 256);
     this.#flushMs = Math.max(0, options.flushMs ?? 250);
-    this.#offset = Math.max(0, Math.floor(options.seqOffset ?? 0));
   }
 
   /** The sink to hand to the engine (`runJob(..., { sink: recorder.sink })`). */
@@ -72,12 +61,12 @@ export class JobEventRecorder {
   }
 
   /**
-   * Takes one event (its `seq` shifted by `seqOffset`). Resolves once it is buffered, or, for
+   * Takes one event. Resolves once it is buffered, or, for
    * `job_finished` and a full buffer, once the batch is stored and published; rejects when a
    * publish of that batch failed.
    */
   async handle(event: JobEvent): Promise<void> {
-    this.#buffer.push(this.#offset === 0 ? event : { ...event, seq: event.seq + this.#offset });
+    this.#buffer.push(event);
     if (event.type === "job_finished" || this.#buffer.length >= this.#flushEvents) {
       await this.flush();
       return;

@@ -1,19 +1,13 @@
 import type { ImageEntry, JobQueue, JobRequest } from "@solstice/common";
 import type { EngineLogger, KeepVmContext, VmEngine } from "@solstice/vm-engine";
-import {
-  ensureImage as fetchImage,
-  formatProgress,
-  isImagePresent,
-  JobEventEmitter,
-  vmNameFor,
-} from "@solstice/vm-engine";
+import { ensureImage as fetchImage, formatProgress, isImagePresent, vmNameFor } from "@solstice/vm-engine";
 import { JobStateError } from "../errors.ts";
 import type { OrchestratorMetrics } from "../http/orchestrator-metrics.ts";
 import type { JobStore } from "../persistence/job-store.ts";
 import type { CapacityScheduler, Schedulable } from "../scheduling/capacity-scheduler.ts";
 import { AdmissionGate } from "./admission-gate.ts";
-import { reportJobEnd } from "./job-end-report.ts";
-import { JobEventRecorder } from "./job-event-recorder.ts";
+import { endJobOn, reportJobEnd } from "./job-end-report.ts";
+import { openJobEventChannel } from "./job-event-channel.ts";
 import { vmRecordHook } from "./vm-record-hook.ts";
 
 /** A job accepted on this host, waiting for capacity or running. */
@@ -221,46 +215,25 @@ export class JobRunner {
         }
         throw error;
       }
-      const publish = (event: Parameters<JobQueue["publishEvent"]>[0]) =>
-        this.#options.queue.publishEvent(event, owner);
-      const recorderOptions = {
-        store,
-        publish,
-        onStoreError: (error: unknown, what: string) =>
-          logger.warn({ requestId, what, err: error }, "storing the job's events failed"),
-        onPublishError: (error: unknown, event: { seq: number; type: string }) =>
-          logger.error(
-            { requestId, seq: event.seq, type: event.type, err: error },
-            "publishing a job event failed",
-          ),
-      };
-      const startSeq = await store.nextEventSeq(requestId);
-
-      // Before the VM: fetch the image when missing, with progress in the job's log.
-      let engineSeq = startSeq;
-      if (!(await isImagePresent(job.image))) {
-        const pre = new JobEventRecorder({ ...recorderOptions });
-        const events = new JobEventEmitter(requestId, pre.sink, { startAt: startSeq, logger });
-        events.system(`Fetching image ${job.label} from ${job.image.source}`);
-        try {
-          await (this.#options.ensureImage ?? defaultEnsureImage)(job.image, (line) => events.system(line));
-        } catch (error) {
-          await events.flush();
-          await pre.close();
-          const why = error instanceof Error ? error.message : String(error);
-          await this.#reportEnd(request, { conclusion: "failure", reason: why, lines: [why] });
-          return;
-        }
-        await events.flush();
-        await pre.close();
-        engineSeq = events.nextSeq;
-      }
-
-      const recorder = new JobEventRecorder({ ...recorderOptions, seqOffset: engineSeq });
-      const vmName = job.attempt <= 1 ? vmNameFor(requestId) : `${vmNameFor(requestId)}-${job.attempt}`;
+      const deps = { store, queue: this.#options.queue, logger };
+      const channel = await openJobEventChannel(deps, { requestId, owner, mask: request.mask });
       try {
+        // Before the VM: fetch the image when missing, with progress in the job's log.
+        if (!(await isImagePresent(job.image))) {
+          channel.events.system(`Fetching image ${job.label} from ${job.image.source}`);
+          try {
+            await (this.#options.ensureImage ?? defaultEnsureImage)(job.image, (line) =>
+              channel.events.system(line),
+            );
+          } catch (error) {
+            const why = error instanceof Error ? error.message : String(error);
+            await endJobOn(channel, deps, requestId, { conclusion: "failure", reason: why, lines: [why] });
+            return;
+          }
+        }
+        const vmName = job.attempt <= 1 ? vmNameFor(requestId) : `${vmNameFor(requestId)}-${job.attempt}`;
         const result = await this.#options.engine.runJob(request, job.image, {
-          sink: recorder.sink,
+          events: channel.events,
           signal,
           vmName,
           ...(this.#options.keepVm === undefined ? {} : { keepVm: this.#options.keepVm }),
@@ -272,7 +245,7 @@ export class JobRunner {
               logger.warn({ requestId, vm: name, err: error }, "recording the VM failed"),
           }),
         });
-        await recorder.close();
+        await channel.close();
         const finished = await store.finish(requestId, result.conclusion, result.reason ?? null);
         const started = finished.job.startedAt ?? finished.job.receivedAt;
         metrics.observeJob({
@@ -287,7 +260,7 @@ export class JobRunner {
           "job finished",
         );
       } finally {
-        await recorder.close();
+        await channel.close();
       }
     } catch (error) {
       // Not a job failure (those end in runJob's result) but ours: a store that fails, say.
