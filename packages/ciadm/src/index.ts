@@ -1,14 +1,4 @@
 // @solstice/ciadm as a library: the HTTP API client and what the CLI's commands are made of.
-export {
-  type JobDetail,
-  JobDetailSchema,
-  type JobView,
-  JobViewSchema,
-  type LogEnd,
-  type LogLine,
-  LogLineSchema,
-  type VmView,
-} from "./api/api-schemas.ts";
 export { type JobQuery, OrchestratorClient } from "./api/orchestrator-client.ts";
 export { type ServerSentEvent, SseParser } from "./api/sse-parser.ts";
 export { type ApiTarget, addApiOptions, apiTarget, DEFAULT_ORCH_URL } from "./cli/connection-options.ts";

@@ -1,6 +1,5 @@
-import type { DeadLetter } from "@solstice/common";
+import type { DeadLetter, JobDetail, JobView } from "@solstice/common";
 import { describe, expect, test } from "vitest";
-import type { JobDetail, JobView } from "../src/api/api-schemas.ts";
 import { SseParser } from "../src/api/sse-parser.ts";
 import { formatDeadLetters } from "../src/output/dead-letter-text.ts";
 import { formatJobStatus, formatJobTable, LogText } from "../src/output/job-text.ts";

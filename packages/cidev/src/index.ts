@@ -9,13 +9,13 @@ export {
   WorkflowInvalidError,
   WorkflowNotFoundError,
 } from "./errors.ts";
-export { isRepositoryUrl, lsRemote, type RemoteRef } from "./git/ls-remote.ts";
 export {
   forgeNames,
   pathInRepository,
   type RepositoryFacts,
   repositoryFacts,
 } from "./git/repository-facts.ts";
+export { isRepositoryUrl } from "./git/repository-url.ts";
 export {
   formatJobList,
   formatJobSteps,

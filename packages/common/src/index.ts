@@ -1,6 +1,7 @@
 export * from "./actions/index.ts";
 export * from "./db/index.ts";
 export * from "./errors.ts";
+export * from "./http-api/index.ts";
 export * from "./images/index.ts";
 export * from "./lifecycle/index.ts";
 export * from "./messages/index.ts";

@@ -42,7 +42,6 @@ export {
   type ReadinessProbe,
 } from "./http/build-app.ts";
 export { Histogram, type HistogramSeries } from "./http/histogram.ts";
-export type { JobView, LogLineView, VmView } from "./http/job-views.ts";
 export {
   BOOT_DURATION_BUCKETS,
   JOB_DURATION_BUCKETS,

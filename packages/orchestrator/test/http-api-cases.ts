@@ -1,4 +1,11 @@
-import { type JobRequest, newJobRequest } from "@solstice/common";
+import {
+  ApiErrorBodySchema,
+  JobDetailSchema,
+  JobListSchema,
+  type JobRequest,
+  LogPageSchema,
+  newJobRequest,
+} from "@solstice/common";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { buildApp, type HttpApiDeps, listenHttpApi } from "../src/http/build-app.ts";
@@ -213,6 +220,8 @@ export function describeHttpApi(backend: BackendName): void {
       await store.markRunning(ids[1]!);
       const all = await app.inject({ url: `/v1/jobs?label=${label}`, headers: auth });
       expect(all.statusCode).toBe(200);
+      // The answer is the contract clients parse (common's schemas), field for field.
+      expect(JobListSchema.parse(all.json())).toEqual(all.json());
       expect(
         all
           .json()
@@ -278,6 +287,7 @@ export function describeHttpApi(backend: BackendName): void {
       const res = await app.inject({ url: `/v1/jobs/${id.toUpperCase()}`, headers: auth });
       expect(res.statusCode).toBe(200);
       const body = res.json();
+      expect(JobDetailSchema.safeParse(body).success).toBe(true);
       expect(body).toMatchObject({ request_id: id, state: "accepted", request: { env: { TOKEN: "***" } } });
       expect(body.vms).toEqual([
         expect.objectContaining({ vm_name: `vm-${id}`, state: "preparing", ssh_port: 10033, pid: null }),
@@ -286,7 +296,7 @@ export function describeHttpApi(backend: BackendName): void {
 
       const unknown = await app.inject({ url: `/v1/jobs/${crypto.randomUUID()}`, headers: auth });
       expect(unknown.statusCode).toBe(404);
-      expect(unknown.json().error.code).toBe("JOB_NOT_FOUND");
+      expect(ApiErrorBodySchema.parse(unknown.json()).error.code).toBe("JOB_NOT_FOUND");
       const bad = await app.inject({ url: "/v1/jobs/not-a-uuid", headers: auth });
       expect(bad.statusCode).toBe(400);
       expect(bad.json().error).toEqual({
@@ -300,6 +310,7 @@ export function describeHttpApi(backend: BackendName): void {
       await store.appendLogs(logs(id, [0, 2, 3, 5]));
       const first = await app.inject({ url: `/v1/jobs/${id}/logs?limit=2`, headers: auth });
       expect(first.statusCode).toBe(200);
+      expect(LogPageSchema.parse(first.json())).toEqual(first.json());
       expect(first.json()).toMatchObject({
         request_id: id,
         state: "accepted",

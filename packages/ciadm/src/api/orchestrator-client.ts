@@ -1,20 +1,20 @@
-import type { z } from "zod";
-import type { ApiTarget } from "../cli/connection-options.ts";
-import { ApiError, ApiResponseError, ApiUnreachableError } from "../errors.ts";
 import {
+  ApiErrorBodySchema,
   CancelAnswerSchema,
-  ErrorBodySchema,
   type JobDetail,
   JobDetailSchema,
   JobListSchema,
   type JobView,
   type LogEnd,
   LogEndSchema,
-  type LogLine,
-  LogLineSchema,
+  type LogLineView,
+  LogLineViewSchema,
   LogPageSchema,
-  ReadinessSchema,
-} from "./api-schemas.ts";
+  ReadinessAnswerSchema,
+} from "@solstice/common";
+import type { z } from "zod";
+import type { ApiTarget } from "../cli/connection-options.ts";
+import { ApiError, ApiResponseError, ApiUnreachableError } from "../errors.ts";
 import { SseParser } from "./sse-parser.ts";
 
 /** `GET /v1/jobs` filters. */
@@ -87,7 +87,7 @@ export class OrchestratorClient {
    */
   async followLogs(
     id: string,
-    onLine: (line: LogLine) => void,
+    onLine: (line: LogLineView) => void,
     options: { signal?: AbortSignal } = {},
   ): Promise<LogEnd> {
     let lastSeq: number | undefined;
@@ -116,7 +116,7 @@ export class OrchestratorClient {
         for await (const chunk of response.body ?? []) {
           for (const event of parser.push(chunk as Uint8Array)) {
             if (event.event === "log") {
-              const line = parse(LogLineSchema, event.data, url);
+              const line = parse(LogLineViewSchema, event.data, url);
               if (lastSeq === undefined || line.seq > lastSeq) {
                 lastSeq = line.seq;
                 onLine(line);
@@ -150,7 +150,7 @@ export class OrchestratorClient {
     const url = `${this.#target.url}/readyz`;
     const response = await this.#fetch(url, {});
     if (response.status !== 200 && response.status !== 503) throw await this.#error(response, url);
-    const body = parse(ReadinessSchema, await response.text(), url);
+    const body = parse(ReadinessAnswerSchema, await response.text(), url);
     return { ready: response.status === 200, checks: body.checks };
   }
 
@@ -179,7 +179,7 @@ export class OrchestratorClient {
 
   async #error(response: Response, url: string): Promise<Error> {
     const text = await response.text().catch(() => "");
-    const body = ErrorBodySchema.safeParse(safeJson(text));
+    const body = ApiErrorBodySchema.safeParse(safeJson(text));
     if (body.success) return new ApiError(response.status, body.data.error.code, body.data.error.message);
     return new ApiResponseError(url, `HTTP ${response.status} ${text.slice(0, 200)}`);
   }

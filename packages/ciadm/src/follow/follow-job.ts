@@ -1,4 +1,4 @@
-import type { LogEnd } from "../api/api-schemas.ts";
+import type { LogEnd } from "@solstice/common";
 import type { OrchestratorClient } from "../api/orchestrator-client.ts";
 import { LogText } from "../output/job-text.ts";
 

@@ -1,36 +1,18 @@
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
+import { resolveRemoteRef } from "@solstice/cli-kit";
 import { RefNotFoundError } from "../errors.ts";
-
-const run = promisify(execFile);
 
 /**
  * The commit `ref` (a branch, a tag, `HEAD`, or a full ref such as `refs/pull/3/head`) points to
- * in the repository at `url`, by `git ls-remote`. An annotated tag gives the commit it tags.
+ * in the repository at `url` (cli-kit's `resolveRemoteRef`: git's precedence, tags peeled).
  * @throws RefNotFoundError when the repository cannot be read or has no such ref
  */
 export async function resolveRef(url: string, ref: string): Promise<string> {
-  let stdout: string;
+  let found: Awaited<ReturnType<typeof resolveRemoteRef>>;
   try {
-    ({ stdout } = await run("git", ["ls-remote", "--", url, ref], {
-      env: { ...process.env, GIT_TERMINAL_PROMPT: "0" },
-      timeout: 60_000,
-    }));
+    found = await resolveRemoteRef(url, ref);
   } catch (error) {
-    const stderr = (error as { stderr?: string }).stderr?.trim();
-    throw new RefNotFoundError(url, ref, new Error(stderr || (error as Error).message));
+    throw new RefNotFoundError(url, ref, error instanceof Error ? error : new Error(String(error)));
   }
-  const refs = new Map<string, string>();
-  for (const line of stdout.split("\n")) {
-    const m = /^([0-9a-f]{40,64})\t(\S+)$/.exec(line);
-    if (m !== null) refs.set(m[2]!, m[1]!);
-  }
-  const sha =
-    refs.get(`refs/tags/${ref}^{}`) ??
-    refs.get(`${ref}^{}`) ??
-    refs.get(ref) ??
-    refs.get(`refs/heads/${ref}`) ??
-    refs.get(`refs/tags/${ref}`);
-  if (sha === undefined) throw new RefNotFoundError(url, ref);
-  return sha;
+  if (found === undefined) throw new RefNotFoundError(url, ref);
+  return found.sha;
 }

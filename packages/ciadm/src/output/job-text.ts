@@ -1,4 +1,4 @@
-import type { JobDetail, JobView, LogLine } from "../api/api-schemas.ts";
+import type { JobDetail, JobView, LogLineView } from "@solstice/common";
 import { textTable } from "./text-table.ts";
 
 // The plain-text forms of `ciadm jobs`, `status` and `logs` (pure: tested by snapshot).
@@ -75,7 +75,7 @@ export class LogText {
   }
 
   /** The text for one line (with its `\n`, and a header before it when a step begins). */
-  line(line: LogLine): string {
+  line(line: LogLineView): string {
     let header = "";
     if (line.step !== null && line.step !== this.#step) {
       const step = this.#steps[line.step];

@@ -1,7 +1,8 @@
 import { resolve, sep } from "node:path";
+import { resolveRemoteRef } from "@solstice/cli-kit";
 import { GitRepositoryError } from "../errors.ts";
-import { isRepositoryUrl, lsRemote } from "../git/ls-remote.ts";
 import { forgeNames, pathInRepository, repositoryFacts } from "../git/repository-facts.ts";
+import { isRepositoryUrl } from "../git/repository-url.ts";
 import { GitDaemon } from "./git-daemon.ts";
 import { prepareRepoSnapshot, SNAPSHOT_REPO_NAME } from "./repo-snapshot.ts";
 
@@ -75,7 +76,7 @@ async function remoteSource(url: string, choice: RepositoryChoice): Promise<Repo
   let commit = choice.sha;
   let ref = "refs/heads/main";
   if (commit === undefined) {
-    const head = await lsRemote(choice.tempDir, url, "HEAD").catch((error: unknown) => {
+    const head = await resolveRemoteRef(url, "HEAD").catch((error: unknown) => {
       throw new GitRepositoryError(url, `cannot read ${url}: ${(error as Error).message}`, hint, error);
     });
     if (head === undefined) throw new GitRepositoryError(url, `${url} has no HEAD`, "pass --sha <commit>");

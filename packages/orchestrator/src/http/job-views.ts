@@ -1,51 +1,8 @@
+import type { JobView, LogLineView, VmView } from "@solstice/common";
 import type { JobRecord, LogLine, VmRecord } from "../persistence/job-records.ts";
 
-// The API's JSON shapes: snake_case like the messages on the wire, timestamps as RFC 3339 (UTC).
-
-/** A job as the API shows it. */
-export interface JobView {
-  readonly request_id: string;
-  readonly source: string;
-  readonly repo_url: string;
-  readonly commit_sha: string;
-  readonly runs_on: string | null;
-  readonly label: string | null;
-  readonly state: string;
-  readonly conclusion: string | null;
-  readonly reason: string | null;
-  readonly host_id: string;
-  readonly owner: {
-    readonly kind: string;
-    readonly instance: string;
-    readonly task_id: string | null;
-  } | null;
-  readonly steps_started: boolean;
-  readonly attempt: number;
-  readonly received_at: string;
-  readonly started_at: string | null;
-  readonly finished_at: string | null;
-  readonly updated_at: string;
-}
-
-/** A VM as the API shows it (no key material exists to show). */
-export interface VmView {
-  readonly vm_name: string;
-  readonly state: string;
-  readonly ssh_port: number | null;
-  readonly pid: number | null;
-  readonly debug_until: string | null;
-  readonly created_at: string;
-  readonly destroyed_at: string | null;
-}
-
-/** A stored log line as the API shows it. */
-export interface LogLineView {
-  readonly seq: number;
-  readonly step: number | null;
-  readonly stream: string;
-  readonly text: string;
-  readonly ts: string;
-}
+// Stored records as the API shows them; the shapes are the API's contract in common
+// (`JobViewSchema` and the others), which clients parse.
 
 /** The API's view of a job (the stored request is not shown: `GET /v1/jobs/:id` adds it). */
 export function jobView(job: JobRecord): JobView {

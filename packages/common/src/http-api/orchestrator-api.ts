@@ -1,7 +1,9 @@
 import { z } from "zod";
 
-// The orchestrator HTTP API's answers as ciadm reads them (docs/orchestrator.md, "HTTP API").
-// Unknown fields are dropped: a newer orchestrator may add some.
+// The orchestrator HTTP API's answers: one contract for the service that writes them (its views
+// are typed by these schemas) and the clients that read them (ciadm), docs/orchestrator.md,
+// "HTTP API". Snake_case like the messages on the wire, timestamps as RFC 3339 (UTC). Clients
+// drop unknown fields: a newer orchestrator may add some.
 
 /** A job (`GET /v1/jobs`, `GET /v1/jobs/:id`). */
 export const JobViewSchema = z.object({
@@ -60,22 +62,22 @@ export type JobDetail = z.infer<typeof JobDetailSchema>;
 export const JobListSchema = z.object({ jobs: z.array(JobViewSchema), next_before: z.string().nullable() });
 
 /** A stored log line. */
-export const LogLineSchema = z.object({
+export const LogLineViewSchema = z.object({
   seq: z.number(),
   step: z.number().nullable(),
   stream: z.string(),
   text: z.string(),
   ts: z.string(),
 });
-/** @see LogLineSchema */
-export type LogLine = z.infer<typeof LogLineSchema>;
+/** @see LogLineViewSchema */
+export type LogLineView = z.infer<typeof LogLineViewSchema>;
 
 /** `GET /v1/jobs/:id/logs`. */
 export const LogPageSchema = z.object({
   request_id: z.string(),
   state: z.string(),
   next_after_seq: z.number().nullable(),
-  lines: z.array(LogLineSchema),
+  lines: z.array(LogLineViewSchema),
 });
 
 /** The `end` event of a followed log. */
@@ -95,7 +97,10 @@ export const CancelAnswerSchema = z.object({
 });
 
 /** `GET /readyz` (200 and 503 alike). */
-export const ReadinessSchema = z.object({ status: z.string(), checks: z.record(z.string(), z.string()) });
+export const ReadinessAnswerSchema = z.object({
+  status: z.string(),
+  checks: z.record(z.string(), z.string()),
+});
 
 /** Every error answer. */
-export const ErrorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+export const ApiErrorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });

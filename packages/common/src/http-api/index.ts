@@ -1,0 +1,17 @@
+export {
+  ApiErrorBodySchema,
+  CancelAnswerSchema,
+  type JobDetail,
+  JobDetailSchema,
+  JobListSchema,
+  type JobView,
+  JobViewSchema,
+  type LogEnd,
+  LogEndSchema,
+  type LogLineView,
+  LogLineViewSchema,
+  LogPageSchema,
+  ReadinessAnswerSchema,
+  type VmView,
+  VmViewSchema,
+} from "./orchestrator-api.ts";
