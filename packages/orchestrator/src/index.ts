@@ -91,20 +91,11 @@ export {
 } from "./persistence/open-database.ts";
 export { openPgliteDb } from "./persistence/pglite-db.ts";
 export { REDACTED, type RedactedRequest, redactJobRequest } from "./persistence/redact-request.ts";
-export {
-  findQemuProcesses,
-  isQemuCommand,
-  killAndWait,
-  probeVmProcess,
-  readCommandLine,
-} from "./recovery/process-probe.ts";
 export { type RecoveryDeps, type RecoveryReport, recoverHost } from "./recovery/recover-host.ts";
 export {
   DEFAULT_MAX_ATTEMPTS,
   type FailDecision,
-  type FoundProcess,
   type KillDecision,
-  type ProcessStatus,
   planRecovery,
   RESTART_REASON,
   type RecoveryInput,

@@ -1,11 +1,7 @@
+import type { ProcessStatus } from "@solstice/vm-engine";
 import { describe, expect, test } from "vitest";
 import type { JobRecord, VmRecord } from "../src/persistence/job-records.ts";
-import {
-  type ProcessStatus,
-  planRecovery,
-  RESTART_REASON,
-  type RecoveryInput,
-} from "../src/recovery/recovery-plan.ts";
+import { planRecovery, RESTART_REASON, type RecoveryInput } from "../src/recovery/recovery-plan.ts";
 
 const at = new Date("2026-03-01T12:00:00Z");
 

@@ -157,6 +157,16 @@ export {
 export { ConsoleTailer, type ConsoleTailerEvents, type ConsoleTailerOptions } from "./vm/console-tailer.ts";
 export { type Accel, buildQemuArgs, type QemuCommandSpec, qemuOptionValue } from "./vm/qemu-command.ts";
 export { createOverlay, imageVirtualSize, type QemuImgOptions } from "./vm/qemu-img.ts";
+export {
+  type FoundProcess,
+  findQemuProcesses,
+  isQemuCommand,
+  killAndWait,
+  killVmQemu,
+  type ProcessStatus,
+  probeVmProcess,
+  readCommandLine,
+} from "./vm/qemu-processes.ts";
 export { QemuHypervisor, type QemuHypervisorOptions, type WaitForSshOptions } from "./vm/qemu-vm.ts";
 export {
   DEFAULT_SSH_PORT_RANGE,

@@ -23,6 +23,7 @@ export {
   type Need,
   NeedSchema,
 } from "./job-contexts.ts";
+export { applyJobToken, FORGEJO_TOKEN_SECRETS } from "./job-token.ts";
 export { LogMasker, type LogMaskerOptions, unescapeCommandData } from "./log-masker.ts";
 export { expandMatrix, type MatrixCombination } from "./matrix-expansion.ts";
 export {

@@ -21,6 +21,7 @@ import {
 import { type Residual, residualExpression } from "./expression-residual.ts";
 import { failingScript } from "./failing-step.ts";
 import { type ActionsContexts, defaultActionsEnv, type Need } from "./job-contexts.ts";
+import { applyJobToken } from "./job-token.ts";
 import { expandMatrix } from "./matrix-expansion.ts";
 import { shellCommand } from "./step-shell.ts";
 import { joinTemplate } from "./template-segments.ts";
@@ -217,11 +218,7 @@ class JobTranslator {
     const given = this.#input.contexts ?? {};
     const github: Record<string, unknown> = { job: job.id, ...(given.github ?? {}) };
     const secrets: Record<string, string> = { ...(given.secrets ?? {}) };
-    const token =
-      typeof github["token"] === "string" && github["token"] !== ""
-        ? github["token"]
-        : secrets["GITHUB_TOKEN"];
-    if (token !== undefined && secrets["GITHUB_TOKEN"] === undefined) secrets["GITHUB_TOKEN"] = token;
+    const token = applyJobToken(github, secrets);
     this.#mask.push(...Object.values(secrets), ...(token === undefined ? [] : [token]));
 
     const base: ExpressionContexts = {

@@ -1,12 +1,11 @@
-import type { ActionsContexts, Need } from "@solstice/common";
+import { type ActionsContexts, applyJobToken, FORGEJO_TOKEN_SECRETS, type Need } from "@solstice/common";
 import { Result, type Task } from "@solstice/forgejo-protocol";
 
 // A Forgejo task's contexts as Actions expressions see them. `context` is the `github` context
 // (Forgejo sends the same keys, plus gitea_*/forgejo_* ones); secrets, vars and needs come as
 // maps. As in the Forgejo runner, a secret named GITHUB_TOKEN, GITEA_TOKEN or FORGEJO_TOKEN
-// overrides the task token, and the token is also `secrets.GITHUB_TOKEN` (and the other two).
-
-const TOKEN_SECRETS = ["FORGEJO_TOKEN", "GITEA_TOKEN", "GITHUB_TOKEN"] as const;
+// overrides the task token, and the token is also `secrets.GITHUB_TOKEN` (and the other two):
+// common's `applyJobToken`.
 
 /** A `needs` result as the `needs` context spells it. */
 export function needResult(result: Result): string {
@@ -41,12 +40,7 @@ export function taskContexts(
     if (typeof value === "string") github[key] = value.replace(/\/+$/, "");
   }
   const secrets: Record<string, string> = { ...task.secrets };
-  const override = TOKEN_SECRETS.map((name) => secrets[name]).find((v) => v !== undefined && v !== "");
-  const token = override ?? (typeof github["token"] === "string" ? github["token"] : "");
-  if (token !== "") {
-    github["token"] = token;
-    for (const name of TOKEN_SECRETS) secrets[name] ??= token;
-  }
+  const token = applyJobToken(github, secrets, FORGEJO_TOKEN_SECRETS) ?? "";
   const needs: Record<string, Need> = {};
   for (const [id, need] of Object.entries(task.needs)) {
     needs[id] = { result: needResult(need.result), outputs: { ...need.outputs } };

@@ -1,11 +1,12 @@
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
+import type { FoundProcess, ProcessStatus } from "@solstice/vm-engine";
+import { findQemuProcesses, killAndWait, probeVmProcess } from "@solstice/vm-engine";
 import type { JobRecord } from "../persistence/job-records.ts";
 import type { JobStore } from "../persistence/job-store.ts";
-import { findQemuProcesses, killAndWait, probeVmProcess } from "./process-probe.ts";
-import { type FoundProcess, type ProcessStatus, planRecovery, type RecoveryPlan } from "./recovery-plan.ts";
+import { planRecovery, type RecoveryPlan } from "./recovery-plan.ts";
 
-/** What `recoverHost` needs. The I/O functions default to the real ones (process-probe.ts, fs). */
+/** What `recoverHost` needs. The I/O functions default to the real ones (vm-engine's qemu-processes.ts, fs). */
 export interface RecoveryDeps {
   readonly store: JobStore;
   readonly hostId: string;

@@ -1,3 +1,4 @@
+import type { FoundProcess, ProcessStatus } from "@solstice/vm-engine";
 import type { JobRecord, VmRecord } from "../persistence/job-records.ts";
 
 /** The reason a job that was running when its orchestrator stopped is reported failed with. */
@@ -5,18 +6,6 @@ export const RESTART_REASON = "orchestrator restarted";
 
 /** How often a job may be started before a restart fails it instead of requeueing it again. */
 export const DEFAULT_MAX_ATTEMPTS = 3;
-
-/**
- * What a process id recorded for a VM is now:
- * `gone` (no such process, or a zombie), `ours` (a QEMU whose command line names the VM's work
- * directory), `foreign` (the pid was reused by something else: never killed).
- */
-export type ProcessStatus = "gone" | "ours" | "foreign";
-
-/** A QEMU process found on the host whose command line names our VM directory, recorded or not. */
-export interface FoundProcess {
-  readonly pid: number;
-}
 
 /** What recovery knows at start, for one host id. */
 export interface RecoveryInput {
@@ -73,7 +62,7 @@ export interface RecoveryPlan {
  *   (no secrets were redacted) and it has had fewer than `maxAttempts` attempts; else it is
  *   reported failed with the reason "orchestrator restarted". None stays `running`.
  *
- * Pure: the caller gathers the input (process-probe.ts, the store) and applies the plan.
+ * Pure: the caller gathers the input (vm-engine's qemu-processes.ts, the store) and applies the plan.
  */
 export function planRecovery(input: RecoveryInput): RecoveryPlan {
   const maxAttempts = input.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;

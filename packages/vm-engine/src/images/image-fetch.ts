@@ -1,15 +1,15 @@
 import { createHash, type Hash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, open, readFile, rename, stat, unlink } from "node:fs/promises";
+import { mkdir, rename, stat, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import { Readable, Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { createZstdDecompress } from "node:zlib";
 import type { ImageEntry, ImageMap } from "@solstice/common";
 import { ImageChecksumError, ImageFetchError } from "../errors.ts";
 import { etaSeconds, type FetchProgress, RateMeter } from "./fetch-progress.ts";
+import { acquireFileLock } from "./file-lock.ts";
 
 // Makes sure a label's base image is on disk. A missing image is fetched from its source
 // (http(s):// or file://) as a stream into `<local_path>.part` (decompressed on the way when the
@@ -53,7 +53,6 @@ const inFlight = new Map<string, InFlight>();
 const DEFAULT_STALL_TIMEOUT_MS = 60_000;
 const DEFAULT_PROGRESS_INTERVAL_MS = 250;
 const DEFAULT_LOCK_TIMEOUT_MS = 6 * 3600_000;
-const LOCK_POLL_MS = 200;
 
 /**
  * Make sure `image.localPath` exists, fetching it when missing. Also checks that a direct-boot
@@ -143,7 +142,7 @@ async function fetchWithLock(
     throw fail(`cannot create ${dirname(image.localPath)}: ${messageOf(error)}`, error);
   }
   const lockPath = `${image.localPath}.lock`;
-  const release = await acquireLock(
+  const release = await acquireFileLock(
     lockPath,
     options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
     options.signal,
@@ -377,64 +376,6 @@ function isDiskError(error: unknown): boolean {
 function isZstdError(error: unknown): boolean {
   const code = String((error as NodeJS.ErrnoException | undefined)?.code ?? "");
   return code.startsWith("ZSTD_") || code === "Z_DATA_ERROR" || code === "ERR_ZSTD_INVALID_PARAM";
-}
-
-/**
- * Take `<local_path>.lock` (O_EXCL, holding our pid). A lock whose process is gone is stale and
- * taken over; a live one is waited for. Returns the release function.
- */
-async function acquireLock(
-  lockPath: string,
-  timeoutMs: number,
-  signal: AbortSignal | undefined,
-  fail: Fail,
-): Promise<() => Promise<void>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const handle = await open(lockPath, "wx", 0o644);
-      await handle.writeFile(`${process.pid}\n`);
-      await handle.close();
-      return () => unlink(lockPath).catch(() => {});
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") {
-        throw fail(`cannot create lock ${lockPath}: ${messageOf(error)}`, error);
-      }
-    }
-    const holder = await readLockHolder(lockPath);
-    if (holder !== undefined && !isProcessAlive(holder)) {
-      await unlink(lockPath).catch(() => {});
-      continue;
-    }
-    if (signal?.aborted) throw fail("fetch aborted while waiting for another fetch", signal.reason);
-    if (Date.now() >= deadline) {
-      throw fail(
-        `another process (pid ${holder ?? "?"}) has been fetching for over ${Math.round(timeoutMs / 1000)} s`,
-        undefined,
-        `if no fetch is running, remove ${lockPath}`,
-      );
-    }
-    await sleep(LOCK_POLL_MS);
-  }
-}
-
-async function readLockHolder(lockPath: string): Promise<number | undefined> {
-  try {
-    const pid = Number.parseInt((await readFile(lockPath, "utf8")).trim(), 10);
-    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function isProcessAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 async function checkBootFiles(image: ImageEntry): Promise<void> {

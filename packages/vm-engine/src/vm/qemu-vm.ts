@@ -20,6 +20,7 @@ import { resolveAccel } from "./accel-probe.ts";
 import { ConsoleTailer } from "./console-tailer.ts";
 import { buildQemuArgs } from "./qemu-command.ts";
 import { createOverlay } from "./qemu-img.ts";
+import { killVmQemu } from "./qemu-processes.ts";
 import type { SshPortRange } from "./ssh-port.ts";
 import { SshPortAllocator } from "./ssh-port-allocator.ts";
 import { defaultVmStateDir } from "./state-dir.ts";
@@ -446,7 +447,7 @@ export class QemuHypervisor implements Hypervisor {
       this.#runtimes.delete(vm.name);
     } else if (vm.state !== "destroyed") {
       // A VM this process did not start (a restart, another engine): its pid file names the QEMU.
-      await killStrayQemu(vm.pidFile, vm.workDir);
+      await killVmQemu(vm.pidFile, vm.workDir);
     }
     await rm(vm.workDir, { recursive: true, force: true });
     this.ports.release(vm.sshPort);
@@ -496,23 +497,5 @@ async function readText(path: string): Promise<string> {
     return (await readFile(path, "utf8")).slice(-8192);
   } catch {
     return "";
-  }
-}
-
-/** Kill the QEMU named by a pid file, if that process is still this VM's QEMU. */
-async function killStrayQemu(pidFile: string, workDir: string): Promise<void> {
-  const pid = Number.parseInt(await readText(pidFile), 10);
-  if (!Number.isInteger(pid) || pid <= 1) return;
-  // Never signal a recycled pid: the process must be a QEMU whose command line names this VM's dir.
-  const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
-  if (!cmdline.includes(workDir)) return;
-  try {
-    process.kill(pid, "SIGKILL");
-  } catch {
-    return;
-  }
-  for (let i = 0; i < 100; i++) {
-    if (!(await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => ""))) return;
-    await sleep(50);
   }
 }

@@ -1,11 +1,23 @@
 import { readdir, readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { FoundProcess, ProcessStatus } from "./recovery-plan.ts";
 
-// Linux /proc reads for crash recovery: is a recorded pid still our QEMU, which QEMU processes
-// name our VM directory, and stopping one. (QEMU's own pidfile is not trusted: the pid may have
-// been reused since; the command line tells.)
+// Linux /proc reads about QEMU processes, for the engine (killing a VM's QEMU left running) and
+// for crash recovery: is a recorded pid still our QEMU, which QEMU processes name our VM
+// directory, and stopping one. A pid alone is never trusted (it may have been reused since):
+// the command line must be a QEMU's and name the VM's directory.
+
+/**
+ * What a process id recorded for a VM is now: `gone` (no such process, or a zombie), `ours` (a
+ * QEMU whose command line names the VM's work directory), `foreign` (the pid was reused by
+ * something else: never killed).
+ */
+export type ProcessStatus = "gone" | "ours" | "foreign";
+
+/** A QEMU process found on the host whose command line names our VM directory, recorded or not. */
+export interface FoundProcess {
+  readonly pid: number;
+}
 
 /** The command line of a process, split into its arguments; undefined when it is gone or a zombie. */
 export async function readCommandLine(pid: number): Promise<string[] | undefined> {
@@ -72,4 +84,17 @@ export async function killAndWait(pid: number, timeoutMs = 10_000): Promise<void
 
 function isErrno(err: unknown, code: string): boolean {
   return err instanceof Error && "code" in err && err.code === code;
+}
+
+/** Kills the QEMU named by `pidFile`, if that process is still this VM's QEMU (`workDir`). */
+export async function killVmQemu(pidFile: string, workDir: string): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number.parseInt(await readFile(pidFile, "utf8"), 10);
+  } catch {
+    return;
+  }
+  if (!Number.isSafeInteger(pid) || pid <= 1) return;
+  if ((await probeVmProcess(pid, workDir)) !== "ours") return;
+  await killAndWait(pid, 5_000).catch(() => undefined);
 }
