@@ -7,13 +7,13 @@ import { promisify } from "node:util";
 import type { ImageEntry } from "@solstice/common";
 import {
   cancelTopology,
-  createPostgresDb,
   type JobOwner,
   type MqConfig,
   mqConfigEnv,
   mqConfigFromEnv,
   ownerEventsTopology,
 } from "@solstice/common";
+import { createPostgresDb } from "@solstice/orchestrator";
 import { mqPrefix, mqTestEnv } from "@solstice/test-support";
 import { connect } from "amqplib";
 import { sql } from "kysely";

@@ -5,7 +5,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { createPostgresDb, mqConfigEnv } from "@solstice/common";
+import { mqConfigEnv } from "@solstice/common";
+import { createPostgresDb } from "@solstice/orchestrator";
 import {
   DATABASE_URL,
   deleteMqByPrefix,

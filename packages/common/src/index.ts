@@ -1,5 +1,4 @@
 export * from "./actions/index.ts";
-export * from "./db/index.ts";
 export * from "./errors.ts";
 export * from "./http-api/index.ts";
 export * from "./images/index.ts";

@@ -29,6 +29,7 @@ export {
   describeDatabaseTarget,
   openDatabase,
 } from "./persistence/open-database.ts";
+export { createPostgresDb, type PostgresOptions } from "./persistence/postgres-db.ts";
 export { DEBUG_KEY_FILE } from "./service/debug-ssh.ts";
 export {
   type OrchestratorDeps,

@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   createLogger,
-  createPostgresDb,
   EventReorderer,
   type JobEvent,
   type JobOwner,
@@ -23,6 +22,7 @@ import {
 import { sql } from "kysely";
 import { type Logger, pino } from "pino";
 import { parseServiceConfig, type ServiceConfig } from "../src/config/service-config.ts";
+import { createPostgresDb } from "../src/persistence/postgres-db.ts";
 
 // Shared setup of the orchestrator service's end-to-end tests: an image map for the fast guest,
 // service configs (fleet: unique RabbitMQ names and a private Postgres schema; embedded), an

@@ -1,11 +1,11 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createPostgresDb } from "@solstice/common";
 import { DATABASE_URL, requirePostgres } from "@solstice/test-support";
 import { type Kysely, sql } from "kysely";
 import type { OrchestratorDatabase } from "../src/persistence/database-schema.ts";
 import { openPgliteDb } from "../src/persistence/pglite-db.ts";
+import { createPostgresDb } from "../src/persistence/postgres-db.ts";
 
 // Shared setup for the persistence and HTTP tests: the same tests run over every backend the
 // orchestrator supports (as kysely's own tests loop over DIALECTS), each in a fresh, private

@@ -1,5 +1,5 @@
-import { AmqpBroker, createPostgresDb, type MqConfig, redactAmqpUrl } from "@solstice/common";
-import { appliedMigrations, knownMigrations } from "@solstice/orchestrator";
+import { AmqpBroker, type MqConfig, redactAmqpUrl } from "@solstice/common";
+import { appliedMigrations, createPostgresDb, knownMigrations } from "@solstice/orchestrator";
 import { sql } from "kysely";
 import type { OrchestratorClient } from "../api/orchestrator-client.ts";
 

@@ -1,8 +1,8 @@
 import { join } from "node:path";
-import { createPostgresDb } from "@solstice/common";
 import type { Kysely } from "kysely";
 import type { OrchestratorDatabase } from "./database-schema.ts";
 import { openPgliteDb } from "./pglite-db.ts";
+import { createPostgresDb } from "./postgres-db.ts";
 
 /** Where the orchestrator keeps its state: a Postgres server (fleet) or PGlite files (embedded). */
 export type DatabaseTarget =

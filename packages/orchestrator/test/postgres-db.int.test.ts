@@ -1,7 +1,7 @@
 import { DATABASE_URL, requirePostgres } from "@solstice/test-support";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { createPostgresDb } from "../src/db/postgres.ts";
+import { createPostgresDb } from "../src/persistence/postgres-db.ts";
 
 interface SmokeDb {
   [table: string]: { id: number; note: string };

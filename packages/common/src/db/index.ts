@@ -1,1 +1,0 @@
-export { createPostgresDb, type PostgresOptions } from "./postgres.ts";
