@@ -4,6 +4,7 @@
 // Each runs in its own Node process with the @solstice/source condition (packages from src).
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
+import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -29,14 +30,26 @@ if (unknown.length > 0) {
 }
 
 const selected = names.length > 0 ? names : available;
+
+// What a recorded figure needs to be reproduced: the commit, whether the tree differed from it,
+// and how busy the machine was (these machines are shared and noisy).
+function git(...gitArgs) {
+  const out = spawnSync("git", gitArgs, { cwd: root, encoding: "utf8" });
+  return out.status === 0 ? out.stdout.trim() : undefined;
+}
+const commit = git("rev-parse", "--short=12", "HEAD") ?? "unknown";
+const dirty = (git("status", "--porcelain", "--untracked-files=no") ?? "") !== "";
+const load = () => loadavg().map((n) => n.toFixed(2)).join(" ");
+console.log(`commit ${commit}${dirty ? " (dirty: uncommitted changes)" : ""}`);
 const failed = [];
 for (const name of selected) {
-  console.log(`\n=== bench/${name} ===`);
+  console.log(`\n=== bench/${name} === commit ${commit}${dirty ? " (dirty)" : ""}; load average before: ${load()}`);
   const result = spawnSync(
     process.execPath,
     ["--conditions=@solstice/source", join(benchDir, name, "main.ts"), ...passThrough],
     { cwd: root, stdio: "inherit" },
   );
+  console.log(`=== bench/${name}: load average after: ${load()}`);
   if (result.status !== 0) failed.push(`${name} (exit ${result.status ?? result.signal})`);
 }
 if (failed.length > 0) {
