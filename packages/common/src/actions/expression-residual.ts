@@ -142,8 +142,8 @@ class Reducer {
     const lower = name.toLowerCase();
     if (lower === "hashfiles") throw new Failed(new ExpressionFailure(HASH_FILES_REFUSED));
     if (STATUS_FUNCTIONS.has(lower)) {
-      // always() is true whatever the status.
-      if (lower === "always") return { value: new data.BooleanData(true) };
+      // Left to the executor, always() too: a condition that names no status function gets an
+      // implicit `success() &&` there, so `always() && x` must keep its always().
       return { text: `${name}()`, atomic: true };
     }
     const args = node.args.map((arg) => this.reduce(arg));
