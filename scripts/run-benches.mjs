@@ -39,11 +39,16 @@ function git(...gitArgs) {
 }
 const commit = git("rev-parse", "--short=12", "HEAD") ?? "unknown";
 const dirty = (git("status", "--porcelain", "--untracked-files=no") ?? "") !== "";
-const load = () => loadavg().map((n) => n.toFixed(2)).join(" ");
+const load = () =>
+  loadavg()
+    .map((n) => n.toFixed(2))
+    .join(" ");
 console.log(`commit ${commit}${dirty ? " (dirty: uncommitted changes)" : ""}`);
 const failed = [];
 for (const name of selected) {
-  console.log(`\n=== bench/${name} === commit ${commit}${dirty ? " (dirty)" : ""}; load average before: ${load()}`);
+  console.log(
+    `\n=== bench/${name} === commit ${commit}${dirty ? " (dirty)" : ""}; load average before: ${load()}`,
+  );
   const result = spawnSync(
     process.execPath,
     ["--conditions=@solstice/source", join(benchDir, name, "main.ts"), ...passThrough],
