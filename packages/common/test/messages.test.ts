@@ -315,3 +315,35 @@ describe("CancelRequest", () => {
     ]);
   });
 });
+
+describe("a body that is not JSON", () => {
+  it.each([
+    ['{"token": hunter2-secret}', "not JSON: unexpected character at line 1, column 11"],
+    ['{"a": 1,\n "b": s3cret-value}', "not JSON: unexpected character at line 2, column 7"],
+    ['{"a": "unterminated s3cret', "not JSON: it ends too early (after 26 characters)"],
+    ["   ", "not JSON: the body is empty"],
+  ])("is described by position, never by content: %j", (body, message) => {
+    const error = expectValidationError(() => parseMessageText(CancelRequestSchema, body));
+    expect(error.issues).toEqual([{ path: "", message }]);
+    expect(error.message).not.toMatch(/hunter2|s3cret/);
+  });
+});
+
+describe("the JobRequest schema version", () => {
+  it("refuses a version this build does not read, naming the one it does; a missing one is v1", () => {
+    const base = {
+      request_id: REQUEST_ID,
+      source: "manual",
+      repo_url: "https://x/y.git",
+      commit_sha: "abc",
+      submitted_at: "2025-10-25T18:00:00Z",
+    };
+    const error = expectValidationError(() =>
+      parseMessage(JobRequestSchema, { ...base, schema_version: "jobrequest.v99" }),
+    );
+    expect(error.issues).toEqual([
+      { path: "schema_version", message: 'expected "jobrequest.v1", got "jobrequest.v99"' },
+    ]);
+    expect(parseMessage(JobRequestSchema, base).schema_version).toBe("jobrequest.v1");
+  });
+});

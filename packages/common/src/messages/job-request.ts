@@ -83,7 +83,7 @@ export type JobOwner = z.infer<typeof JobOwnerSchema>;
  */
 export const JobRequestSchema = z
   .object({
-    schema_version: z.string().min(1).default(JOB_REQUEST_SCHEMA_VERSION),
+    schema_version: z.literal(JOB_REQUEST_SCHEMA_VERSION).default(JOB_REQUEST_SCHEMA_VERSION),
     request_id: RequestIdSchema,
     source: SourceSystemSchema,
     repo_url: z.string().min(1),

@@ -1,6 +1,50 @@
 import type { z } from "zod";
 import { type MessageIssue, MessageValidationError } from "../errors.ts";
 
+/** Where `text` stops being JSON, as `line:column` (1-based), with no byte of it quoted. */
+export function describeJsonError(text: string): string {
+  if (text.trim() === "") return "not JSON: the body is empty";
+  const offset = firstJsonErrorOffset(text);
+  if (offset >= text.length) return `not JSON: it ends too early (after ${text.length} characters)`;
+  const before = text.slice(0, offset);
+  const line = before.split("\n").length;
+  const column = offset - before.lastIndexOf("\n");
+  return `not JSON: unexpected character at line ${line}, column ${column}`;
+}
+
+/** The offset of the first character JSON.parse refuses (the length when the text ends too early). */
+function firstJsonErrorOffset(text: string): number {
+  const failure = jsonFailure(text);
+  if (failure === undefined) return text.length;
+  if (failure.atEnd) return text.length;
+  if (failure.position !== undefined) return failure.position;
+  // V8 quotes the text instead of giving a position: find the longest prefix that is still
+  // JSON or fails only because it ends there; the next character is the bad one.
+  let low = 0;
+  let high = text.length;
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2);
+    const f = jsonFailure(text.slice(0, mid));
+    if (f === undefined || f.atEnd || f.position === mid) low = mid;
+    else high = mid - 1;
+  }
+  return low;
+}
+
+function jsonFailure(text: string): { atEnd: boolean; position: number | undefined } | undefined {
+  try {
+    JSON.parse(text);
+    return undefined;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : "";
+    const position = /at position (\d+)/.exec(message)?.[1];
+    return {
+      atEnd: /Unexpected end/.test(message),
+      position: position === undefined ? undefined : Number(position),
+    };
+  }
+}
+
 /** `["steps", 1, "run"]` → `steps[1].run`. */
 export function formatIssuePath(path: readonly PropertyKey[]): string {
   let out = "";
@@ -116,8 +160,9 @@ export function parseMessageText<S extends z.ZodType>(
   try {
     json = JSON.parse(text);
   } catch (cause) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    throw new MessageValidationError(messageType, [{ path: "", message: `not JSON: ${reason}` }], { cause });
+    // V8's message quotes the body ("Unexpected token 'h', "{"a": hunter2}" is not valid JSON"),
+    // which may hold a secret: say where it breaks, never what it says.
+    throw new MessageValidationError(messageType, [{ path: "", message: describeJsonError(text) }]);
   }
   return parseMessage(schema, json, messageType);
 }
