@@ -4,7 +4,7 @@
 //   pnpm ciadm jobs --state running        (from source; Node strips the types)
 //   ciadm health                           (built: bin/ciadm.js)
 
-import { processContext, runProgram } from "@solstice/cli-kit";
+import { exitWhenDrained, processContext, runProgram } from "@solstice/cli-kit";
 import { buildProgram } from "./program.ts";
 
 const ctx = processContext();
@@ -12,4 +12,4 @@ const code = await runProgram(buildProgram(ctx), process.argv, {
   stderr: ctx.stderr,
   exitCode: ctx.exitCode,
 });
-process.exit(code);
+await exitWhenDrained(code);

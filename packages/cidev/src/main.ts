@@ -4,7 +4,7 @@
 //   pnpm cidev validate examples/workflow.kdl       (from source; Node strips the types)
 //   cidev run examples/hello                        (built: bin/cidev.js)
 
-import { processContext, runProgram } from "@solstice/cli-kit";
+import { exitWhenDrained, processContext, runProgram } from "@solstice/cli-kit";
 import { classifyCidevError } from "./errors.ts";
 import { buildProgram } from "./program.ts";
 
@@ -14,4 +14,4 @@ const code = await runProgram(buildProgram(ctx), process.argv, {
   exitCode: ctx.exitCode,
   classify: classifyCidevError,
 });
-process.exit(code);
+await exitWhenDrained(code);

@@ -1,6 +1,7 @@
 export { type CliContext, processContext } from "./cli-context.ts";
 export { CliError } from "./cli-error.ts";
 export { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type ExitCode } from "./exit-codes.ts";
+export { exitWhenDrained } from "./exit-when-drained.ts";
 export { pickRemoteRef, type RemoteRef, resolveRemoteRef } from "./git/remote-refs.ts";
 export {
   type ExitCodeClassifier,

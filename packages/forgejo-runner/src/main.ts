@@ -4,7 +4,7 @@
 //   node --conditions=@solstice/source packages/forgejo-runner/src/main.ts --help   (from source)
 //   solstice-forgejo-runner --help                                                   (built: bin/)
 
-import { processContext, runProgram } from "@solstice/cli-kit";
+import { exitWhenDrained, processContext, runProgram } from "@solstice/cli-kit";
 import { buildProgram } from "./cli/program.ts";
 
 const ctx = processContext();
@@ -12,4 +12,4 @@ const code = await runProgram(buildProgram(ctx), process.argv, {
   stderr: ctx.stderr,
   exitCode: ctx.exitCode,
 });
-process.exit(code);
+await exitWhenDrained(code);
