@@ -216,8 +216,8 @@ jobs:
       },
     });
     const basic = Buffer.from(`x-access-token:${TOKEN}`).toString("base64");
-    expect(request.mask).toEqual([TOKEN, basic, `AUTHORIZATION: basic ${basic}`]);
-    expect(request.steps[0]!.env).toEqual({ SOLSTICE_CHECKOUT_AUTH: `AUTHORIZATION: basic ${basic}` });
+    expect(request.mask).toEqual([TOKEN, basic, `AUTHORIZATION: Basic ${basic}`]);
+    expect(request.steps[0]!.env).toEqual({ SOLSTICE_CHECKOUT_AUTH: `AUTHORIZATION: Basic ${basic}` });
     for (const step of request.steps) expect(step.run).not.toContain(TOKEN);
   });
 

@@ -7,7 +7,8 @@ import { shellWord } from "./shell-word.ts";
 // `with.fetch-depth` commits of history (1 by default, 0 for all).
 //
 // The token never appears in the script: the step gets the HTTP header git sends,
-// `AUTHORIZATION: basic base64(x-access-token:<token>)` (as actions/checkout sends it), in its
+// `AUTHORIZATION: Basic base64(x-access-token:<token>)` (actions/checkout writes `basic`; RFC 7617's
+// `Basic` is what every server accepts: some compare the scheme case-sensitively), in its
 // env as SOLSTICE_CHECKOUT_AUTH, and the script hands it to git through GIT_CONFIG_* variables
 // (git >= 2.31) — or, with persist-credentials (the default, as in actions/checkout), writes it
 // into the repository's .git/config with the shell's printf builtin. Either way it is on no
@@ -128,7 +129,7 @@ export function checkoutStep(input: CheckoutInput): CheckoutStep | { error: stri
   const headerKey = `http.${origin}/.extraheader`;
   if (token !== undefined && token !== "") {
     const basic = Buffer.from(`x-access-token:${token}`, "utf8").toString("base64");
-    const header = `AUTHORIZATION: basic ${basic}`;
+    const header = `AUTHORIZATION: Basic ${basic}`;
     env[CHECKOUT_AUTH_VARIABLE] = header;
     mask.push(token, basic, header);
     if (persist) {
