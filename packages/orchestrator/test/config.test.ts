@@ -46,6 +46,17 @@ function configFrom(
 }
 
 describe("service config", () => {
+  test("the API beyond loopback: with a token, or when the operator says the address is private", () => {
+    expect(configFrom([], { HTTP_ADDR: "10.1.2.3:8081", HTTP_TOKEN: "0123456789abcdef" }).http.host).toBe(
+      "10.1.2.3",
+    );
+    expect(
+      configFrom([], { HTTP_ADDR: "0.0.0.0:8081", HTTP_ALLOW_NO_TOKEN: "true" }).http.token,
+    ).toBeUndefined();
+    for (const addr of ["127.0.0.1:8081", "127.3.0.1:1", "[::1]:8081", "localhost:8081"])
+      expect(configFrom([], { HTTP_ADDR: addr }).http.token).toBeUndefined();
+  });
+
   test("nothing given: embedded mode with the documented defaults", () => {
     const cfg = configFrom([]);
     expect(cfg).toMatchObject({
@@ -148,6 +159,10 @@ describe("service config", () => {
     [
       { HTTP_ADDR: "8081" },
       '--http-addr / HTTP_ADDR: expected "host:port", e.g. 127.0.0.1:8081 or [::1]:8081 (got "8081")',
+    ],
+    [
+      { HTTP_ADDR: "0.0.0.0:8081" },
+      '--http-addr / HTTP_ADDR: serving the API beyond loopback needs --http-token / HTTP_TOKEN (or --http-allow-no-token / HTTP_ALLOW_NO_TOKEN=true when the address is private anyway) (got "0.0.0.0:8081")',
     ],
     [{ HOST_ID: "a b" }, "--host-id / HOST_ID: use letters, digits, '.', '_' and '-' only"],
     [{ OTEL_EXPORTER_OTLP_ENDPOINT: "not a url" }, "--otlp / OTEL_EXPORTER_OTLP_ENDPOINT: expected a URL"],

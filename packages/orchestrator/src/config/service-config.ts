@@ -92,6 +92,12 @@ export function defaultStateDir(facts: HostFacts): string {
   return join(base, "solstice-ci");
 }
 
+/** Whether an HTTP listen host is loopback only (127.0.0.0/8, ::1, localhost). */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
 /**
  * Parses `host:port` (`[::1]:8081` for IPv6). The host is required: the API must not listen on
  * every interface by accident; say `0.0.0.0:8081` to mean it.
@@ -155,6 +161,7 @@ const SETTING_SCHEMAS = {
   otlpEndpoint: url,
   httpAddr: nonEmpty,
   httpToken: z.string().min(16, "must be at least 16 characters (use a random token)"),
+  httpAllowNoToken: boolean,
   hostId: nonEmpty.regex(/^[A-Za-z0-9._-]+$/, "use letters, digits, '.', '_' and '-' only").max(200),
   stateDir: nonEmpty,
   drainTimeoutSecs: integer(0, 86_400),
@@ -186,6 +193,17 @@ export function parseServiceConfig(raw: RawServiceSettings, facts: HostFacts): S
     throw settingError("httpAddr", httpAddr, err instanceof Error ? err.message : String(err));
   }
 
+  // The API can cancel jobs: beyond loopback it needs a token, unless the operator says the
+  // address is private anyway (a container port published on the host's loopback only).
+  const httpToken = get("httpToken");
+  if (httpToken === undefined && !isLoopbackHost(http.host) && get("httpAllowNoToken") !== true) {
+    throw settingError(
+      "httpAddr",
+      httpAddr,
+      "serving the API beyond loopback needs --http-token / HTTP_TOKEN (or --http-allow-no-token / HTTP_ALLOW_NO_TOKEN=true when the address is private anyway)",
+    );
+  }
+
   const stateDir = get("stateDir") ?? defaultStateDir(facts);
   const databaseUrl = get("databaseUrl");
   const dbPoolMax = get("dbPoolMax");
@@ -203,7 +221,7 @@ export function parseServiceConfig(raw: RawServiceSettings, facts: HostFacts): S
     queue: { kind: queueKind, mq: raw.mq },
     embedded: database.kind === "pglite" && queueKind === "in-process",
     otlpEndpoint: get("otlpEndpoint"),
-    http: { ...http, token: get("httpToken") },
+    http: { ...http, token: httpToken },
     hostId: get("hostId") ?? sanitizeHostId(facts.hostname),
     stateDir,
     drainTimeoutSecs: get("drainTimeoutSecs") ?? DEFAULT_DRAIN_TIMEOUT_SECS,

@@ -25,6 +25,7 @@ export type ServiceSettingKey =
   | "otlpEndpoint"
   | "httpAddr"
   | "httpToken"
+  | "httpAllowNoToken"
   | "hostId"
   | "stateDir"
   | "drainTimeoutSecs"
@@ -106,6 +107,15 @@ export const SERVICE_SETTINGS: readonly ServiceSetting[] = [
     env: "HTTP_TOKEN",
     description: "bearer token the HTTP API requires (not /healthz); none when unset",
     secret: true,
+  },
+  {
+    key: "httpAllowNoToken",
+    flag: "--http-allow-no-token",
+    arg: "<bool>",
+    env: "HTTP_ALLOW_NO_TOKEN",
+    defaultText: "false",
+    description:
+      "serve the API without a token on an address beyond loopback (e.g. in a container whose port is published on the host's loopback only)",
   },
   {
     key: "hostId",
