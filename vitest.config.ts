@@ -19,6 +19,8 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["packages/*/test/**/*.test.ts", "packages/*/src/**/*.test.ts"],
+          // PGlite (Postgres in WASM) takes seconds to start on a busy two-core machine.
+          hookTimeout: 60_000,
           exclude: [...exclude, "**/*.int.test.ts", "**/*.vm.test.ts"],
         },
       },

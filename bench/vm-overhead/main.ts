@@ -14,7 +14,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { type ImageEntry, newJobRequest } from "@solstice/common";
-import { LineSplitter, resolveAccel, type SshPortAllocator, VmEngine } from "@solstice/vm-engine";
+import { LineSplitter, QemuHypervisor, resolveAccel, type SshPortAllocator, VmEngine } from "@solstice/vm-engine";
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -196,7 +196,8 @@ async function main(): Promise<void> {
   const repoUrl = `git://10.0.2.2:${port}/repo`;
   // The KVM probe runs once per process; do it before timing (both sides then use its verdict).
   const accel = await resolveAccel("auto");
-  const engine = new VmEngine({ stateDir: join(dir, "vms") });
+  const hypervisor = new QemuHypervisor({ stateDir: join(dir, "vms") });
+  const engine = new VmEngine({ hypervisor });
   const image: ImageEntry = {
     label: "solstice-fast-guest",
     source: `file://${guest.disk}`,
@@ -222,7 +223,7 @@ async function main(): Promise<void> {
         const sample =
           side === "engine"
             ? await engineRound(engine, image, repoUrl, sha)
-            : await baselineRound(guest, accel, engine.hypervisor.ports, repoUrl, sha);
+            : await baselineRound(guest, accel, hypervisor.ports, repoUrl, sha);
         (side === "engine" ? engineSamples : baselineSamples).push(sample);
         console.log(
           `  round ${round} ${side.padEnd(8)} first output ${seconds(sample.firstOutputMs)}  boot-to-SSH ${seconds(sample.bootToSshMs)}  SSH-to-output ${seconds(sample.sshToOutputMs)}`,

@@ -38,6 +38,7 @@ export {
   runnerTempDir,
   WORKSPACE_DIR_NAME,
 } from "./exec/guest-layout.ts";
+export type { ExecOptions, ExecResult, GuestShell, RunResult } from "./exec/guest-shell.ts";
 export { JobEventEmitter, type JobEventSink } from "./exec/job-events.ts";
 export {
   abortReason,
@@ -56,10 +57,25 @@ export {
   planFromWorkflowKdl,
   WORKFLOW_KDL_PATH,
 } from "./exec/job-plan.ts";
-export { JobRunState } from "./exec/job-run-state.ts";
+export {
+  JobRunState,
+  outcomeWithFileCommandErrors,
+  type SkipReason,
+  type StepDecision,
+  type StepEnd,
+  type StepVerdict,
+} from "./exec/job-run-state.ts";
 export { isValidEnvName, renderEnvExports, shQuote } from "./exec/shell-quote.ts";
 export { type StepEnvironmentInput, stepEnvironment } from "./exec/step-environment.ts";
-export { runStep, type StepOutcome, type StepRunInput } from "./exec/step-runner.ts";
+export {
+  renderStep,
+  runStep,
+  type StepOutcome,
+  type StepRenderInput,
+  type StepRunInput,
+  sameStepFiles,
+  uploadStepFiles,
+} from "./exec/step-runner.ts";
 export {
   RUNNER_SCRIPT,
   renderKillCommand,
@@ -137,14 +153,7 @@ export {
   formatPublicKey,
   generateEphemeralKeyPair,
 } from "./ssh/ssh-keys.ts";
-export {
-  type ExecOptions,
-  type ExecResult,
-  type RunResult,
-  type SshConnectOptions,
-  type SshRetryOptions,
-  SshSession,
-} from "./ssh/ssh-session.ts";
+export { type SshConnectOptions, type SshRetryOptions, SshSession } from "./ssh/ssh-session.ts";
 export {
   type AccelDecision,
   type AccelMode,
@@ -181,7 +190,15 @@ export { defaultVmStateDir, SYSTEM_VM_STATE_DIR, userVmStateDir } from "./vm/sta
 export { VmCredentials } from "./vm/vm-credentials.ts";
 export { type EngineLogger, silentLogger } from "./vm/vm-logger.ts";
 export { type VmResources, vmNameFor, vmSpecFor } from "./vm/vm-spec.ts";
-export type { Hypervisor, VmHandle, VmImage, VmSpec, VmState as VmLifecycleState } from "./vm/vm-types.ts";
+export type {
+  ConnectGuestOptions,
+  GuestConsole,
+  Hypervisor,
+  VmHandle,
+  VmImage,
+  VmSpec,
+  VmState as VmLifecycleState,
+} from "./vm/vm-types.ts";
 export {
   type JobRunResult,
   type KeepVmContext,

@@ -1,24 +1,25 @@
 import { hostname } from "node:os";
 import type { ImageEntry, JobConclusion, JobRequest } from "@solstice/common";
 import { SolsticeError } from "@solstice/common";
+import type { GuestShell } from "./exec/guest-shell.ts";
 import { JobEventEmitter, type JobEventSink } from "./exec/job-events.ts";
 import { abortReason, executeJob, type StepResult } from "./exec/job-executor.ts";
-import type { SshSession } from "./ssh/ssh-session.ts";
-import type { ConsoleTailer } from "./vm/console-tailer.ts";
 import { QemuHypervisor, type QemuHypervisorOptions } from "./vm/qemu-vm.ts";
 import type { EngineLogger } from "./vm/vm-logger.ts";
 import { silentLogger } from "./vm/vm-logger.ts";
 import { type VmResources, vmSpecFor } from "./vm/vm-spec.ts";
-import type { VmHandle } from "./vm/vm-types.ts";
+import type { GuestConsole, Hypervisor, VmHandle } from "./vm/vm-types.ts";
 
 // The VM engine's front door: one call runs one job in a fresh VM, from prepare to destroy, and
-// reports everything as job events. The orchestrator service (scheduling, persistence, the queue)
-// and `cidev run` sit on top of this; nothing here knows about them.
+// reports everything as job events. It drives any Hypervisor (QEMU unless told otherwise) and
+// runs the job through the GuestShell the hypervisor connects. The orchestrator service
+// (scheduling, persistence, the queue) and `cidev run` sit on top of this; nothing here knows
+// about them.
 
-/** Options of {@link VmEngine}. */
+/** Options of {@link VmEngine}: the QEMU options make the default hypervisor. */
 export interface VmEngineOptions extends QemuHypervisorOptions {
-  /** Use this hypervisor instead of making one from the options. */
-  readonly hypervisor?: QemuHypervisor;
+  /** Use this hypervisor instead of making a {@link QemuHypervisor} from the options. */
+  readonly hypervisor?: Hypervisor;
   /** This host's name in `job_started`. Default: the OS host name. */
   readonly host?: string;
   /** How long a guest may take to answer on SSH. Default 300 s (slow guests under TCG). */
@@ -77,14 +78,14 @@ export interface JobRunResult {
   /** The last handle: `destroyed`, or `running` when kept. Undefined when prepare failed. */
   readonly vm: VmHandle | undefined;
   readonly kept: boolean;
-  /** Milliseconds from the start of prepare to the first SSH session (undefined if never). */
+  /** Milliseconds from the start of prepare to the guest's shell answering (undefined if never). */
   readonly bootToSshMs: number | undefined;
   /** The error that ended the job early, if any (also reported in the log). */
   readonly error: Error | undefined;
 }
 
 /**
- * Runs jobs in QEMU VMs.
+ * Runs jobs in VMs (QEMU by default).
  *
  * @example
  *   const engine = new VmEngine({ logger });
@@ -92,7 +93,7 @@ export interface JobRunResult {
  *   result.conclusion; // "success" | "failure" | "cancelled"
  */
 export class VmEngine {
-  readonly hypervisor: QemuHypervisor;
+  readonly hypervisor: Hypervisor;
   readonly #options: VmEngineOptions;
   readonly #logger: EngineLogger;
 
@@ -139,8 +140,8 @@ export class VmEngine {
 
     const started = Date.now();
     let vm: VmHandle | undefined;
-    let tailer: ConsoleTailer | undefined;
-    let session: SshSession | undefined;
+    let guestConsole: GuestConsole | undefined;
+    let shell: GuestShell | undefined;
     let conclusion: JobConclusion = "failure";
     let reason: string | undefined;
     let steps: readonly StepResult[] = [];
@@ -163,17 +164,17 @@ export class VmEngine {
       events.system(
         `VM started (${vm.accel === "kvm" ? "KVM" : "TCG, no hardware acceleration"}); waiting for SSH`,
       );
-      tailer = hv.console(vm);
-      tailer?.forwardTo((line) => events.system(line));
-      session = await hv.connectSsh(vm, {
+      guestConsole = hv.console(vm);
+      guestConsole?.forwardTo((line) => events.system(line));
+      shell = await hv.connectGuest(vm, {
         timeoutMs: this.#options.sshTimeoutMs ?? 300_000,
         signal,
       });
       // ADR-002: from here the job log carries the SSH output only; the console would repeat it.
-      tailer?.stopForwarding();
+      guestConsole?.stopForwarding();
       bootToSshMs = Date.now() - started;
       events.system(`SSH is up after ${(bootToSshMs / 1000).toFixed(1)} s`);
-      const execution = await executeJob(session, request, {
+      const execution = await executeJob(shell, request, {
         events,
         signal,
         logger,
@@ -195,10 +196,10 @@ export class VmEngine {
         logger.warn({ requestId: request.request_id, err: failure }, "job failed before its steps completed");
       }
     } finally {
-      tailer?.stopForwarding();
+      guestConsole?.stopForwarding();
       if (jobTimer !== undefined) clearTimeout(jobTimer);
       options.signal?.removeEventListener("abort", onAbort);
-      await session?.close().catch(() => undefined);
+      await shell?.close().catch(() => undefined);
       if (vm !== undefined) {
         kept = await this.#decideKeep(request, vm, conclusion, reason, events, options);
         if (!kept) {

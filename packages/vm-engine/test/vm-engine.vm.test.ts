@@ -6,6 +6,7 @@ import { type JobEvent, JobEventSchema, type JobRequest, newJobRequest } from "@
 import { EventLog, fastGuestImage, GitServer, qemuProcessesUsing } from "@solstice/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GuestUnreachableError, VmImageMissingError } from "../src/errors.ts";
+import { QemuHypervisor } from "../src/vm/qemu-vm.ts";
 import { isLoopbackPortFree } from "../src/vm/ssh-port-allocator.ts";
 import type { VmHandle } from "../src/vm/vm-types.ts";
 import { type JobRunResult, VmEngine } from "../src/vm-engine.ts";
@@ -17,13 +18,15 @@ import { type JobRunResult, VmEngine } from "../src/vm-engine.ts";
 let git: GitServer;
 let stateDir: string;
 let image: ImageEntry;
+let hypervisor: QemuHypervisor;
 let engine: VmEngine;
 
 beforeAll(async () => {
   git = await GitServer.start();
   stateDir = await mkdtemp(join(tmpdir(), "solstice-vm-engine-"));
   image = await fastGuestImage();
-  engine = new VmEngine({ stateDir, sshTimeoutMs: 180_000 });
+  hypervisor = new QemuHypervisor({ stateDir });
+  engine = new VmEngine({ sshTimeoutMs: 180_000, hypervisor });
 });
 
 afterAll(async () => {
@@ -45,7 +48,7 @@ async function expectNothingLeft(vm: VmHandle | undefined): Promise<void> {
   if (vm === undefined) return;
   expect(vm.state).toBe("destroyed");
   expect(vm.credentials.held).toBe(false);
-  expect(engine.hypervisor.ports.reserved()).not.toContain(vm.sshPort);
+  expect(hypervisor.ports.reserved()).not.toContain(vm.sshPort);
   expect(await isLoopbackPortFree(vm.sshPort)).toBe(true);
 }
 
@@ -338,7 +341,7 @@ describe("VmEngine.runJob with the fast guest", () => {
   it("fails clearly when the guest never answers on SSH, quoting its console, and cleans up", async () => {
     // The kernel finds no init and panics (panic=0: it stays there): no SSH server ever runs.
     const broken = { ...image, append: "console=ttyS0 panic=0 rdinit=/no/such/init" };
-    const quick = new VmEngine({ stateDir, sshTimeoutMs: 30_000, hypervisor: engine.hypervisor });
+    const quick = new VmEngine({ stateDir, sshTimeoutMs: 30_000, hypervisor });
     const log = new EventLog();
     const result = await quick.runJob(
       request({

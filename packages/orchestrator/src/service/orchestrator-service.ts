@@ -41,7 +41,10 @@ export interface OrchestratorDeps {
   readonly queue?: JobQueue | undefined;
   /** Default: read from `config.imageMapPath`. */
   readonly imageMap?: ImageMap | undefined;
-  /** VM engine settings (the state directory always comes from the config). */
+  /**
+   * VM engine settings (the state directory always comes from the config). `hypervisor` replaces
+   * QEMU, for tests (`@solstice/vm-engine/local`): no configuration setting can choose one.
+   */
   readonly engine?: Omit<VmEngineOptions, "stateDir" | "host" | "logger"> | undefined;
   /** Serve the HTTP API (default true; `cidev run` may not need it). */
   readonly http?: boolean | undefined;

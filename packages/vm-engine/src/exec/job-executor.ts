@@ -1,14 +1,7 @@
 import { posix } from "node:path";
-import {
-  evaluateStepCondition,
-  type JobConclusion,
-  type JobRequest,
-  type JobStep,
-  resolveRuntimeStep,
-} from "@solstice/common";
+import type { JobConclusion, JobRequest, JobStep } from "@solstice/common";
 import { JobDefinitionError, SshCommandError, WorkspaceCheckoutError } from "../errors.ts";
 import { LineSplitter } from "../io/line-splitter.ts";
-import type { SshSession } from "../ssh/ssh-session.ts";
 import type { EngineLogger } from "../vm/vm-logger.ts";
 import { silentLogger } from "../vm/vm-logger.ts";
 import {
@@ -20,6 +13,7 @@ import {
   stepFileCommands,
 } from "./file-commands.ts";
 import { type GuestLayout, guestLayout } from "./guest-layout.ts";
+import type { GuestShell } from "./guest-shell.ts";
 import type { JobEventEmitter } from "./job-events.ts";
 import {
   JOB_SCRIPT_PATH,
@@ -30,19 +24,19 @@ import {
   renderFallbackProbe,
   WORKFLOW_KDL_PATH,
 } from "./job-plan.ts";
-import { JobRunState } from "./job-run-state.ts";
+import { JobRunState, outcomeWithFileCommandErrors } from "./job-run-state.ts";
 import { shQuote } from "./shell-quote.ts";
 import { stepEnvironment } from "./step-environment.ts";
-import { renderStep, runStep, type StepOutcome, uploadStepFiles } from "./step-runner.ts";
+import { renderStep, runStep, type StepOutcome, sameStepFiles, uploadStepFiles } from "./step-runner.ts";
 import type { StepFiles } from "./step-script.ts";
 import { CHECKOUT_DONE_MARKER, renderWorkspaceScript, WORKSPACE_MARKER } from "./workspace-script.ts";
 
-// A job in a guest reached over SSH: prepare the run directory and check the workspace out at the
-// exact commit (one script), decide the steps (request, or the repository's fallback), then run them in order.
-// After a failing step (without continue_on_error) the job is failing: later steps run only when
-// their `if` says so (failure(), always()); the others are reported skipped. Actions steps'
-// conditions and runtime expressions are common's (evaluateStepCondition, resolveRuntimeStep),
-// over what earlier steps left (job-run-state.ts): outputs, GITHUB_ENV, GITHUB_PATH.
+// A job in a guest, through its GuestShell (SSH to a VM): prepare the run directory and check the
+// workspace out at the exact commit (one script), decide the steps (request, or the repository's
+// fallback), then run them in order. After a failing step (without continue_on_error) the job is failing: later steps run only when
+// their `if` says so (failure(), always()); the others are reported skipped. Which step runs,
+// outcome vs conclusion and the job's status are job-run-state.ts's (pure); this module does the
+// I/O: the workspace, the plan, rendering and running each step, reading its file commands back.
 
 /** Options of {@link executeJob}. */
 export interface ExecuteJobOptions {
@@ -94,24 +88,26 @@ export function abortReason(signal: AbortSignal | undefined): string {
 }
 
 /**
- * Check out the workspace and run the job's steps. Job failures (a failing step, a bad
- * definition) are results; rejects only when the guest cannot be used at all (SSH lost during
- * setup, checkout failed: {@link WorkspaceCheckoutError}).
+ * Check out the workspace and run the job's steps in `shell`. Job failures (a failing step, a bad
+ * definition) are results; rejects only when the guest cannot be used at all (connection lost
+ * during setup, checkout failed: {@link WorkspaceCheckoutError}).
+ *
+ * @example
+ *   const execution = await executeJob(shell, request, { events, signal });
+ *   execution.conclusion; // "success" | "failure" | "cancelled"
  */
 export async function executeJob(
-  session: SshSession,
+  shell: GuestShell,
   request: JobRequest,
   options: ExecuteJobOptions,
 ): Promise<JobExecution> {
   const { events } = options;
   const logger = options.logger ?? silentLogger;
-  // Open the SFTP channel while the workspace is checked out, and upload the request's steps as
-  // soon as the run directory exists: both overlap the git fetch (guests under TCG are slow).
-  void session.hasSftp();
-  // Uploaded ahead as the request gives them; a step whose files differ when it is reached
-  // (runtime expressions, GITHUB_ENV, GITHUB_PATH) is uploaded again then.
-  const uploads = new Map<number, { files: StepFiles; upload: Promise<void> }>();
-  const layout = await prepareWorkspace(session, request, options, (early) => {
+  // The request's steps are uploaded as soon as the run directory exists, overlapping the git
+  // fetch (guests under TCG are slow); a step whose files differ when it is reached (runtime
+  // expressions, GITHUB_ENV, GITHUB_PATH) is uploaded again then.
+  const ahead = new Map<number, AheadUpload>();
+  const layout = await prepareWorkspace(shell, request, options, (early) => {
     for (const [index, step] of (request.steps ?? []).entries()) {
       const fileCommands = stepFileCommands(early, index);
       const rendered = renderStep({
@@ -123,9 +119,9 @@ export async function executeJob(
         pathPrefix: [],
       });
       if ("files" in rendered) {
-        const upload = uploadStepFiles(session, rendered.files);
+        const upload = uploadStepFiles(shell, rendered.files);
         upload.catch(() => undefined);
-        uploads.set(index, { files: rendered.files, upload });
+        ahead.set(index, { files: rendered.files, upload });
       }
     }
   });
@@ -133,7 +129,7 @@ export async function executeJob(
     return { conclusion: "cancelled", reason: abortReason(options.signal), steps: [], source: "request" };
   }
 
-  const plan = await planJob(session, request, layout);
+  const plan = await planJob(shell, request, layout);
   if (plan.source !== "request") events.system(`Running the steps of ${plan.source}`);
 
   // A workflow job's own timeout applies when the request has none.
@@ -150,66 +146,63 @@ export async function executeJob(
     options.signal === undefined ? local.signal : AbortSignal.any([options.signal, local.signal]);
 
   const results: StepResult[] = [];
-  let reason: string | undefined;
   const run = new JobRunState(request.env ?? {});
   try {
     for (const [index, step] of plan.steps.entries()) {
-      if (signal.aborted && run.status !== "cancelled") {
-        run.cancel();
-        reason = abortReason(signal);
-      }
-      const state = run.expressionState();
-      const condition = evaluateStepCondition(step.if, state);
-      // After a cancel nothing more runs, whatever its condition: the VM is going away.
-      if (run.status === "cancelled" || ("run" in condition && !condition.run)) {
+      if (signal.aborted) run.cancel(abortReason(signal));
+      const decision = run.decide(step);
+      if (decision.action === "skip") {
+        const name = stepDisplayName(step);
         events.stepFinished(index, { exitCode: null, durationMs: 0, conclusion: "skipped" });
-        results.push({
-          index,
-          name: stepDisplayName(step),
-          conclusion: "skipped",
-          exitCode: null,
-          durationMs: 0,
-        });
-        run.finishStep(step, "skipped");
+        results.push({ index, name, conclusion: "skipped", exitCode: null, durationMs: 0 });
+        run.finishStep(step, { name, outcome: "skipped" });
+        logger.debug({ requestId: request.request_id, step: index, why: decision.why }, "step skipped");
         continue;
       }
-      const resolved = "error" in condition ? condition : resolveRuntimeStep(step, state);
-      const ready = "step" in resolved ? resolved.step : step;
+      const ready = decision.action === "run" ? decision.step : step;
       const name = stepDisplayName(ready);
       events.stepStarted(index, name);
       const fileCommands = stepFileCommands(layout, index);
-      const input = {
-        index,
-        step: ready,
-        env: stepEnvironment({
-          request,
-          layout,
-          planEnv: plan.env,
-          step: ready,
-          index,
-          githubEnv: run.githubEnv,
-          fileCommands,
-        }),
-        layout,
-        signal,
-        fileCommands,
-        pathPrefix: [...run.pathPrefix],
-        ...(options.killGraceMs === undefined ? {} : { killGraceMs: options.killGraceMs }),
-      };
-      let outcome: StepOutcome =
-        "error" in resolved
-          ? failStep(events, index, resolved.error)
-          : await runStep(session, events, { ...input, uploaded: uploadedAhead(uploads.get(index), input) });
+      // Rendered once, here: the files depend on what earlier steps left (GITHUB_ENV, GITHUB_PATH).
+      const rendered =
+        decision.action === "fail"
+          ? { error: decision.error }
+          : renderStep({
+              index,
+              step: ready,
+              env: stepEnvironment({
+                request,
+                layout,
+                planEnv: plan.env,
+                step: ready,
+                index,
+                githubEnv: run.githubEnv,
+                fileCommands,
+              }),
+              layout,
+              fileCommands,
+              pathPrefix: [...run.pathPrefix],
+            });
+      let outcome: StepOutcome;
       let outputs: Record<string, string> = {};
-      if (!("error" in resolved) && outcome.conclusion !== "cancelled") {
-        // As in Actions, a step's file commands are processed whether it succeeded or not.
-        const written = await readFileCommands(session, fileCommands);
-        run.applyFileCommands(written);
-        outputs = written.outputs;
-        for (const error of written.errors) events.log(index, "system", error);
-        // A malformed file fails the step, as the Actions runner's "Unable to process file command".
-        if (written.errors.length > 0 && outcome.conclusion === "success") {
-          outcome = { ...outcome, conclusion: "failure", reason: `could not process ${written.errors[0]}` };
+      if ("error" in rendered) {
+        outcome = failStep(events, index, rendered.error);
+      } else {
+        outcome = await runStep(shell, events, {
+          index,
+          files: rendered.files,
+          timeoutSeconds: ready.timeout_seconds,
+          signal,
+          uploaded: uploadedAhead(ahead.get(index), rendered.files),
+          ...(options.killGraceMs === undefined ? {} : { killGraceMs: options.killGraceMs }),
+        });
+        if (outcome.conclusion !== "cancelled") {
+          // As in Actions, a step's file commands are processed whether it succeeded or not.
+          const written = await readFileCommands(shell, fileCommands);
+          run.applyFileCommands(written);
+          outputs = written.outputs;
+          for (const error of written.errors) events.log(index, "system", error);
+          outcome = outcomeWithFileCommandErrors(outcome, written.errors);
         }
       }
       events.stepFinished(index, {
@@ -219,14 +212,15 @@ export async function executeJob(
         ...(Object.keys(outputs).length === 0 ? {} : { outputs }),
       });
       results.push({ index, name, ...outcome });
-      const before = run.status;
-      run.finishStep(step, outcome.conclusion, outputs);
+      if (outcome.conclusion === "cancelled") run.cancel(abortReason(signal));
+      const verdict = run.finishStep(step, {
+        name,
+        outcome: outcome.conclusion,
+        reason: outcome.reason,
+        outputs,
+      });
       logger.debug({ requestId: request.request_id, step: index, ...outcome }, "step finished");
-      if (outcome.conclusion === "cancelled") {
-        reason = abortReason(signal);
-      } else if (before === "success" && run.status === "failure") {
-        reason = `step "${name}" ${outcome.reason ?? "failed"}`;
-      } else if (outcome.conclusion === "failure" && step.continue_on_error) {
+      if (verdict.continuedOnError) {
         events.log(
           index,
           "system",
@@ -237,28 +231,24 @@ export async function executeJob(
   } finally {
     if (timer !== undefined) clearTimeout(timer);
   }
-  return { conclusion: run.status, reason, steps: results, source: plan.source };
+  return { conclusion: run.status, reason: run.reason, steps: results, source: plan.source };
 }
 
-/** A step that cannot run (its `if` or a runtime expression failed): the reason is its log. */
+/** A step that cannot run (its `if`, a runtime expression or its files failed): the reason is its log. */
 function failStep(events: JobEventEmitter, index: number, message: string): StepOutcome {
   events.log(index, "system", message);
   return { conclusion: "failure", exitCode: null, durationMs: 0, reason: message };
 }
 
+/** A step's files uploaded during the checkout, as the request gave the step. */
+interface AheadUpload {
+  readonly files: StepFiles;
+  readonly upload: Promise<void>;
+}
+
 /** The ahead-of-time upload, if it uploaded exactly the files this step needs now. */
-function uploadedAhead(
-  ahead: { files: StepFiles; upload: Promise<void> } | undefined,
-  input: Parameters<typeof renderStep>[0],
-): Promise<void> | undefined {
-  if (ahead === undefined) return undefined;
-  const now = renderStep(input);
-  if (!("files" in now)) return undefined;
-  const same =
-    now.files.scriptContent === ahead.files.scriptContent &&
-    now.files.launcherContent === ahead.files.launcherContent &&
-    now.files.launcherPath === ahead.files.launcherPath;
-  return same ? ahead.upload : undefined;
+function uploadedAhead(ahead: AheadUpload | undefined, files: StepFiles): Promise<void> | undefined {
+  return ahead !== undefined && sameStepFiles(ahead.files, files) ? ahead.upload : undefined;
 }
 
 /** What a step wrote to its file commands, parsed; `errors` name the file and line. */
@@ -273,10 +263,10 @@ interface WrittenFileCommands {
  * Reads a step's GITHUB_OUTPUT, GITHUB_ENV and GITHUB_PATH back in one SSH round trip (only the
  * non-empty ones come back) and parses them. A lost connection leaves them unread.
  */
-async function readFileCommands(session: SshSession, files: StepFileCommands): Promise<WrittenFileCommands> {
+async function readFileCommands(shell: GuestShell, files: StepFileCommands): Promise<WrittenFileCommands> {
   let stdout: string;
   try {
-    stdout = (await session.run(renderReadBackCommand(files))).stdout;
+    stdout = (await shell.run(renderReadBackCommand(files))).stdout;
   } catch {
     return { outputs: {}, env: {}, path: [], errors: [] };
   }
@@ -297,7 +287,7 @@ async function readFileCommands(session: SshSession, files: StepFileCommands): P
  * the script prints). Throws {@link WorkspaceCheckoutError} when the checkout fails.
  */
 async function prepareWorkspace(
-  session: SshSession,
+  shell: GuestShell,
   request: JobRequest,
   options: ExecuteJobOptions,
   onRunDir: (layout: GuestLayout) => void,
@@ -325,7 +315,7 @@ async function prepareWorkspace(
     if (output.length > 20) output.shift();
     events.system(line);
   };
-  const result = await session.exec(`sh -c ${shQuote(script)}`, {
+  const result = await shell.exec(`sh -c ${shQuote(script)}`, {
     signal: options.signal,
     onStdout: (chunk) => splitter.push(chunk).forEach(accept),
     onStderr: (chunk) => splitter.push(chunk).forEach(accept),
@@ -349,13 +339,13 @@ async function prepareWorkspace(
   return layout;
 }
 
-async function planJob(session: SshSession, request: JobRequest, layout: GuestLayout): Promise<JobPlan> {
+async function planJob(shell: GuestShell, request: JobRequest, layout: GuestLayout): Promise<JobPlan> {
   if (request.steps !== undefined) return planFromRequest(request.steps);
-  const probe = await session.run(renderFallbackProbe(layout.workspace));
+  const probe = await shell.run(renderFallbackProbe(layout.workspace));
   const found = probe.stdout.trim();
   if (probe.exitCode === 0 && found === "job.sh") return planFromJobScript();
   if (probe.exitCode === 0 && found === "workflow.kdl") {
-    const file = await session.run(`cat ${shQuote(`${layout.workspace}/${WORKFLOW_KDL_PATH}`)}`);
+    const file = await shell.run(`cat ${shQuote(`${layout.workspace}/${WORKFLOW_KDL_PATH}`)}`);
     if (file.exitCode !== 0) {
       throw new SshCommandError(
         `read ${WORKFLOW_KDL_PATH}`,

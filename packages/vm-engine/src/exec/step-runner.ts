@@ -1,43 +1,51 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { JobStep } from "@solstice/common";
 import { LineSplitter } from "../io/line-splitter.ts";
-import type { SshSession } from "../ssh/ssh-session.ts";
 import type { StepFileCommands } from "./file-commands.ts";
 import type { GuestLayout } from "./guest-layout.ts";
+import type { GuestShell } from "./guest-shell.ts";
 import type { JobEventEmitter } from "./job-events.ts";
 import { renderKillCommand, renderStepFiles, type StepFiles, shellTemplate } from "./step-script.ts";
 
-// Runs one step over SSH: uploads its script and launcher (SFTP, mode 0755), runs it through the
-// runner wrapper, streams stdout/stderr line by line as log events with the step index, and
-// enforces its timeout and the job's cancellation by killing the step's process group over a
-// second channel (TERM, then KILL after a grace, then closing the channel).
+// Runs one step in the guest: uploads its script and launcher (mode 0755) unless they were
+// uploaded ahead, runs it through the runner wrapper, streams stdout/stderr line by line as log
+// events with the step index, and enforces its timeout and the job's cancellation by killing the
+// step's process group with a second command (TERM, then KILL after a grace, then it stops
+// waiting for the first).
 
-/** What {@link runStep} needs. */
-export interface StepRunInput {
+/** What {@link renderStep} makes a step's files from. */
+export interface StepRenderInput {
   readonly index: number;
   readonly step: JobStep;
   /** The merged environment for the step. */
   readonly env: Readonly<Record<string, string>>;
   readonly layout: GuestLayout;
-  /** Cancels the step (job cancelled, or job timeout). */
-  readonly signal?: AbortSignal | undefined;
-  /**
-   * Resolves when this step's files (as {@link renderStep} makes them from the same input) were
-   * already uploaded; when it rejects, they are uploaded again.
-   */
-  readonly uploaded?: Promise<void> | undefined;
-  /** Between TERM and KILL, and between KILL and giving up on the channel. Default 5000 ms. */
-  readonly killGraceMs?: number;
   /** The step's file commands (created empty by the launcher; their variables are in `env`). */
   readonly fileCommands?: StepFileCommands | undefined;
   /** Directories earlier steps added with GITHUB_PATH, put before PATH. */
   readonly pathPrefix?: readonly string[] | undefined;
 }
 
+/** What {@link runStep} needs. */
+export interface StepRunInput {
+  readonly index: number;
+  /** The step's files, from {@link renderStep}. */
+  readonly files: StepFiles;
+  /** Killed after this long (the step's `timeout_seconds`). */
+  readonly timeoutSeconds?: number | undefined;
+  /** Cancels the step (job cancelled, or job timeout). */
+  readonly signal?: AbortSignal | undefined;
+  /**
+   * Resolves when exactly these files were uploaded already (ahead, during the checkout); when
+   * it rejects, or is undefined, they are uploaded now.
+   */
+  readonly uploaded?: Promise<void> | undefined;
+  /** Between TERM and KILL, and between KILL and giving up on the step's command. Default 5000 ms. */
+  readonly killGraceMs?: number;
+}
+
 /** A step's files, or why it cannot be run (a bad `shell`, an env name a shell cannot hold). */
-export function renderStep(
-  input: Pick<StepRunInput, "index" | "step" | "env" | "layout" | "fileCommands" | "pathPrefix">,
-): { files: StepFiles } | { error: string } {
+export function renderStep(input: StepRenderInput): { files: StepFiles } | { error: string } {
   const shell = shellTemplate(input.step.shell);
   if ("error" in shell) return { error: `shell: ${shell.error}` };
   try {
@@ -57,11 +65,21 @@ export function renderStep(
   }
 }
 
-/** Upload a step's script and launcher by SFTP, mode 0755, both at once. */
-export async function uploadStepFiles(session: SshSession, files: StepFiles): Promise<void> {
+/** Whether two renderings of a step are the same files (an upload of one serves the other). */
+export function sameStepFiles(a: StepFiles, b: StepFiles): boolean {
+  return (
+    a.scriptPath === b.scriptPath &&
+    a.scriptContent === b.scriptContent &&
+    a.launcherPath === b.launcherPath &&
+    a.launcherContent === b.launcherContent
+  );
+}
+
+/** Upload a step's script and launcher, mode 0755, both at once. */
+export async function uploadStepFiles(shell: GuestShell, files: StepFiles): Promise<void> {
   await Promise.all([
-    session.upload(files.scriptPath, files.scriptContent, 0o755),
-    session.upload(files.launcherPath, files.launcherContent, 0o755),
+    shell.upload(files.scriptPath, files.scriptContent, 0o755),
+    shell.upload(files.launcherPath, files.launcherContent, 0o755),
   ]);
 }
 
@@ -77,24 +95,21 @@ export interface StepOutcome {
 
 /**
  * Run one step and report its output through `events` (the caller emits step_started and
- * step_finished). Never rejects for a failure of the step itself; rejects only when the SSH
- * connection fails while setting the step up.
+ * step_finished). Never rejects for a failure of the step itself; rejects only when the
+ * connection to the guest fails while setting the step up.
  */
 export async function runStep(
-  session: SshSession,
+  shell: GuestShell,
   events: JobEventEmitter,
   input: StepRunInput,
 ): Promise<StepOutcome> {
   const started = Date.now();
-  const { index, step } = input;
+  const { index, files } = input;
   const fail = (reason: string): StepOutcome => {
     events.log(index, "system", reason);
     return { conclusion: "failure", exitCode: null, durationMs: Date.now() - started, reason };
   };
 
-  const rendered = renderStep(input);
-  if ("error" in rendered) return fail(rendered.error);
-  const files = rendered.files;
   if (input.signal?.aborted) {
     return { conclusion: "cancelled", exitCode: null, durationMs: 0, reason: "cancelled before it started" };
   }
@@ -106,7 +121,7 @@ export async function runStep(
           () => true,
           () => false,
         );
-  if (!ahead) await uploadStepFiles(session, files);
+  if (!ahead) await uploadStepFiles(shell, files);
 
   const stdout = new LineSplitter();
   const stderr = new LineSplitter();
@@ -119,7 +134,7 @@ export async function runStep(
     if (killedFor !== undefined) return;
     killedFor = why;
     for (const signal of ["TERM", "KILL"] as const) {
-      await session.run(renderKillCommand(files.pidFile, signal)).catch(() => undefined);
+      await shell.run(renderKillCommand(files.pidFile, signal)).catch(() => undefined);
       if (await finishedWithin(grace)) return;
     }
     // Something still holds the channel open (a process outside the group): stop listening.
@@ -131,7 +146,7 @@ export async function runStep(
     return finished;
   };
 
-  const timeoutSeconds = step.timeout_seconds;
+  const timeoutSeconds = input.timeoutSeconds;
   const timer =
     timeoutSeconds === undefined
       ? undefined
@@ -141,7 +156,7 @@ export async function runStep(
 
   let result: { exitCode: number | null; signal: string | null };
   try {
-    result = await session.exec(files.command, {
+    result = await shell.exec(files.command, {
       signal: channel.signal,
       onStdout: (chunk) => {
         events.logLines(index, "stdout", stdout.push(chunk));
@@ -175,6 +190,6 @@ export async function runStep(
       reason: `exited with ${result.exitCode}`,
     };
   }
-  if (session.closed) return fail("the SSH connection to the VM was lost");
+  if (shell.closed) return fail("the SSH connection to the VM was lost");
   return fail(`ended without an exit status${result.signal ? ` (signal ${result.signal})` : ""}`);
 }

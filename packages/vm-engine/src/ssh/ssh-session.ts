@@ -2,10 +2,11 @@ import { createConnection, type Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Client, type ClientChannel, type SFTPWrapper } from "ssh2";
 import { SshCommandError, SshConnectError } from "../errors.ts";
+import type { ExecOptions, ExecResult, GuestShell, RunResult } from "../exec/guest-shell.ts";
 
-// An SSH connection to a guest (ssh2), with what the engine needs: exec with streamed output,
-// buffered exec for small commands, uploads by SFTP that keep the file mode (ADR-002: SFTP writes
-// need an explicit chmod), and connecting with retries while the guest boots.
+// An SSH connection to a guest (ssh2): a VM's GuestShell. Exec with streamed output, buffered
+// exec for small commands, uploads by SFTP that keep the file mode (ADR-002: SFTP writes need an
+// explicit chmod), and connecting with retries while the guest boots.
 // The guest's host key is not verified: the guest is made for this job, reached only through a
 // loopback port forward, and its host key is generated at its first boot.
 
@@ -50,28 +51,6 @@ export interface SshRetryOptions extends Omit<SshConnectOptions, "sock"> {
   readonly onAttemptFailed?: (attempt: number, error: Error) => void;
 }
 
-/** How a remote command ended: its exit code, or the signal that killed it. */
-export interface ExecResult {
-  readonly exitCode: number | null;
-  readonly signal: string | null;
-}
-
-/** Options of {@link SshSession.exec}. */
-export interface ExecOptions {
-  readonly onStdout?: (chunk: Buffer) => void;
-  readonly onStderr?: (chunk: Buffer) => void;
-  /** Sent, then end-of-file. Without it the command's stdin is closed at once. */
-  readonly stdin?: string | Uint8Array;
-  /** Aborting closes the channel (the remote process is not killed by that alone). */
-  readonly signal?: AbortSignal | undefined;
-}
-
-/** A buffered command's result. */
-export interface RunResult extends ExecResult {
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /**
  * An authenticated SSH connection.
  *
@@ -82,7 +61,7 @@ export interface RunResult extends ExecResult {
  *   await ssh.upload("/root/step.sh", "echo hi\n", 0o755);
  *   await ssh.close();
  */
-export class SshSession {
+export class SshSession implements GuestShell {
   readonly host: string;
   readonly port: number;
   readonly username: string;

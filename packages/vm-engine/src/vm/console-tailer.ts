@@ -2,6 +2,7 @@ import { EventEmitter } from "node:events";
 import { createConnection, type Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { LineSplitter } from "../io/line-splitter.ts";
+import type { GuestConsole } from "./vm-types.ts";
 
 // Tails a VM's serial console (QEMU's `-chardev socket,server=on` UNIX socket): lines are kept in
 // a ring of the last N for error messages (a guest that never answers SSH is explained by its
@@ -34,7 +35,7 @@ export interface ConsoleTailerEvents {
  *   console.stopForwarding();
  *   console.lastLines(); // for an error message
  */
-export class ConsoleTailer extends EventEmitter<ConsoleTailerEvents> {
+export class ConsoleTailer extends EventEmitter<ConsoleTailerEvents> implements GuestConsole {
   readonly socketPath: string;
   readonly #socket: Socket;
   readonly #splitter = new LineSplitter();

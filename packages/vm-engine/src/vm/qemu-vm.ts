@@ -27,7 +27,7 @@ import { defaultVmStateDir } from "./state-dir.ts";
 import { VmCredentials } from "./vm-credentials.ts";
 import type { EngineLogger } from "./vm-logger.ts";
 import { silentLogger } from "./vm-logger.ts";
-import type { Hypervisor, VmHandle, VmSpec, VmState } from "./vm-types.ts";
+import type { ConnectGuestOptions, Hypervisor, VmHandle, VmSpec, VmState } from "./vm-types.ts";
 
 // The QEMU backend of the VM lifecycle (ADR-002: QEMU directly, driven over QMP, no libvirt).
 //   prepare  0700 work dir, qcow2 overlay on the base image, NoCloud seed ISO, in-memory key pair
@@ -342,6 +342,16 @@ export class QemuHypervisor implements Hypervisor {
   /** The VM's QMP connection while it runs (undefined otherwise). */
   qmp(vm: VmHandle): QmpClient | undefined {
     return this.#runtimes.get(vm.name)?.qmp;
+  }
+
+  /**
+   * The guest's shell: {@link connectSsh}, with the SFTP channel opening at once, so that the
+   * first upload does not wait for it (it overlaps the workspace checkout; guests under TCG are slow).
+   */
+  async connectGuest(vm: VmHandle, options: ConnectGuestOptions): Promise<SshSession> {
+    const session = await this.connectSsh(vm, options);
+    void session.hasSftp();
+    return session;
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { GuestShell } from "../exec/guest-shell.ts";
 import type { JobFileFields } from "../seed/cloud-config.ts";
 import type { AccelMode } from "./accel-probe.ts";
 import type { Accel } from "./qemu-command.ts";
@@ -61,12 +62,49 @@ export interface VmHandle {
   readonly credentials: VmCredentials;
 }
 
-/** The lifecycle every VM backend implements (the original's `Hypervisor` trait). */
+/**
+ * A running VM's console as the engine uses it: its lines go into the job log while the guest
+ * boots, and stop once the guest's shell is up (ADR-002: the console would repeat the SSH output).
+ */
+export interface GuestConsole {
+  /** Hand every line from now on to `forward`. */
+  forwardTo(forward: (line: string) => void): void;
+  /** Stop handing lines on. */
+  stopForwarding(): void;
+}
+
+/** Options of {@link Hypervisor.connectGuest}. */
+export interface ConnectGuestOptions {
+  /** How long the guest may take to answer (it may still be booting). */
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/**
+ * The lifecycle every VM backend implements (the original's `Hypervisor` trait), and what the
+ * engine needs of a running VM: its console and a shell in it.
+ *
+ * @example
+ *   let vm = await hv.prepare(spec);
+ *   vm = await hv.start(vm);
+ *   hv.console(vm)?.forwardTo((line) => events.system(line));
+ *   const shell = await hv.connectGuest(vm, { timeoutMs: 300_000, signal });
+ *   // ... executeJob(shell, request, { events })
+ *   await shell.close();
+ *   vm = await hv.destroy(await hv.stop(vm));
+ */
 export interface Hypervisor {
   /** Make the VM's directory, overlay, seed and key; nothing runs yet. */
   prepare(spec: VmSpec): Promise<VmHandle>;
   /** Boot it. */
   start(vm: VmHandle): Promise<VmHandle>;
+  /** Its console while it runs (undefined when it has none, or does not run). */
+  console(vm: VmHandle): GuestConsole | undefined;
+  /**
+   * A shell in the running guest, waiting until it answers (within `timeoutMs`). Rejects when it
+   * does not, explaining why (e.g. the console's last lines), or when `signal` aborts.
+   */
+  connectGuest(vm: VmHandle, options: ConnectGuestOptions): Promise<GuestShell>;
   /** Shut it down: gracefully within `gracefulTimeoutMs`, then by force. */
   stop(vm: VmHandle, options?: { gracefulTimeoutMs?: number }): Promise<VmHandle>;
   /** Remove everything it had (files, port, key). Idempotent; kills it if still running. */
