@@ -14,7 +14,13 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { type ImageEntry, newJobRequest } from "@solstice/common";
-import { LineSplitter, QemuHypervisor, resolveAccel, type SshPortAllocator, VmEngine } from "@solstice/vm-engine";
+import {
+  LineSplitter,
+  QemuHypervisor,
+  resolveAccel,
+  type SshPortAllocator,
+  VmEngine,
+} from "@solstice/vm-engine";
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));

@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { mqTestEnv } from "@solstice/test-support";
 import { type MqConfig, type MqConfigInput, mqConfigFromEnv } from "../src/mq/mq-config.ts";
-import type { MqLogger } from "../src/mq/mq-logger.ts";
+import type { ServiceLogger } from "../src/telemetry/service-logger.ts";
 
 // common's own test support: unique names come from @solstice/test-support (mqPrefix, mqTestEnv,
 // deleteMqByPrefix); here, what only common's tests need.
@@ -28,7 +28,7 @@ export async function rabbitmqctl(...args: string[]): Promise<void> {
 }
 
 /** A logger that keeps what it is told, for assertions on log messages. */
-export function recordingLogger(): MqLogger & {
+export function recordingLogger(): ServiceLogger & {
   readonly messages: { level: string; message: string; fields: object }[];
 } {
   const messages: { level: string; message: string; fields: object }[] = [];

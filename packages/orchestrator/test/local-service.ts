@@ -1,8 +1,14 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type ImageEntry, type ImageMap, InProcessJobQueue, type JobOwner } from "@solstice/common";
-import { silentLogger, VmEngine } from "@solstice/vm-engine";
+import {
+  type ImageEntry,
+  type ImageMap,
+  InProcessJobQueue,
+  type JobOwner,
+  silentLogger,
+} from "@solstice/common";
+import { VmEngine } from "@solstice/vm-engine";
 import { LocalHypervisor } from "@solstice/vm-engine/local";
 import { OrchestratorMetrics } from "../src/http/orchestrator-metrics.ts";
 import { JobStore } from "../src/persistence/job-store.ts";

@@ -188,7 +188,6 @@ export {
 export { isLoopbackPortFree, SshPortAllocator } from "./vm/ssh-port-allocator.ts";
 export { defaultVmStateDir, SYSTEM_VM_STATE_DIR, userVmStateDir } from "./vm/state-dir.ts";
 export { VmCredentials } from "./vm/vm-credentials.ts";
-export { type EngineLogger, silentLogger } from "./vm/vm-logger.ts";
 export { type VmResources, vmNameFor, vmSpecFor } from "./vm/vm-spec.ts";
 export type {
   ConnectGuestOptions,

@@ -1,12 +1,10 @@
 import { hostname } from "node:os";
-import type { ImageEntry, JobConclusion, JobRequest } from "@solstice/common";
-import { SolsticeError } from "@solstice/common";
+import type { ImageEntry, JobConclusion, JobRequest, ServiceLogger } from "@solstice/common";
+import { SolsticeError, silentLogger } from "@solstice/common";
 import type { GuestShell } from "./exec/guest-shell.ts";
 import { JobEventEmitter, type JobEventSink } from "./exec/job-events.ts";
 import { abortReason, executeJob, type StepResult } from "./exec/job-executor.ts";
 import { QemuHypervisor, type QemuHypervisorOptions } from "./vm/qemu-vm.ts";
-import type { EngineLogger } from "./vm/vm-logger.ts";
-import { silentLogger } from "./vm/vm-logger.ts";
 import { type VmResources, vmSpecFor } from "./vm/vm-spec.ts";
 import type { GuestConsole, Hypervisor, VmHandle } from "./vm/vm-types.ts";
 
@@ -95,7 +93,7 @@ export interface JobRunResult {
 export class VmEngine {
   readonly hypervisor: Hypervisor;
   readonly #options: VmEngineOptions;
-  readonly #logger: EngineLogger;
+  readonly #logger: ServiceLogger;
 
   constructor(options: VmEngineOptions = {}) {
     this.#options = options;

@@ -159,7 +159,7 @@ export function parseMessageText<S extends z.ZodType>(
   let json: unknown;
   try {
     json = JSON.parse(text);
-  } catch (cause) {
+  } catch {
     // V8's message quotes the body ("Unexpected token 'h', "{"a": hunter2}" is not valid JSON"),
     // which may hold a secret: say where it breaks, never what it says.
     throw new MessageValidationError(messageType, [{ path: "", message: describeJsonError(text) }]);

@@ -1,13 +1,13 @@
+import type { ServiceLogger } from "../telemetry/service-logger.ts";
 import { AmqpBroker } from "./amqp/amqp-broker.ts";
 import { BrokerJobQueue } from "./broker-job-queue.ts";
 import { type MqConfig, mqConfigFromEnv } from "./mq-config.ts";
-import type { MqLogger } from "./mq-logger.ts";
 
 /** How to connect an AmqpJobQueue. */
 export interface AmqpJobQueueOptions {
   /** Default: `mqConfigFromEnv()`. */
   readonly config?: MqConfig;
-  readonly logger?: MqLogger;
+  readonly logger?: ServiceLogger;
   /** Names the connection in `rabbitmqctl list_connections`, e.g. `solstice-orchestrator@host`. */
   readonly connectionName?: string;
   /** How long `connect` waits for the broker; default the publish timeout. */

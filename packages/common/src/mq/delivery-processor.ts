@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
 import { context } from "@opentelemetry/api";
+import type { ServiceLogger } from "../telemetry/service-logger.ts";
 import type { Delivery, DeliveryHandler, OutgoingMessage } from "./broker.ts";
 import { deadLetterMessage } from "./dead-letter-headers.ts";
+import { errorFields } from "./error-fields.ts";
 import { decideFailure, type RetryPolicy } from "./failure-policy.ts";
-import { errorFields, type MqLogger } from "./mq-logger.ts";
 import { endSpanWithError, startProcessSpan } from "./trace-context.ts";
 
 /** How the transport settles one delivery. Each is called at most once per delivery. */
@@ -24,7 +25,7 @@ export interface DeliveryProcessorOptions {
   readonly deadLetterExchange: string | undefined;
   /** A confirmed publish (the broker's own). */
   readonly publish: (message: OutgoingMessage) => Promise<void>;
-  readonly logger: MqLogger;
+  readonly logger: ServiceLogger;
 }
 
 // Enough to remember the attempts of every message a consumer can hold and then some.

@@ -1,7 +1,7 @@
+import type { ServiceLogger } from "../telemetry/service-logger.ts";
 import { BrokerJobQueue } from "./broker-job-queue.ts";
 import { MemoryBroker } from "./memory/memory-broker.ts";
 import { MQ_DEFAULTS, type MqConfig, type MqConfigInput, parseMqConfig } from "./mq-config.ts";
-import type { MqLogger } from "./mq-logger.ts";
 import { baseTopology } from "./topology.ts";
 
 function definedOnly(input: MqConfigInput): Record<string, unknown> {
@@ -12,7 +12,7 @@ function definedOnly(input: MqConfigInput): Record<string, unknown> {
 export interface InProcessJobQueueOptions {
   /** Overrides of the defaults (validated like the environment). */
   readonly config?: MqConfigInput;
-  readonly logger?: MqLogger;
+  readonly logger?: ServiceLogger;
 }
 
 /**

@@ -38,7 +38,6 @@ export {
   parseMqConfig,
   redactAmqpUrl,
 } from "./mq-config.ts";
-export { type MqLogger, silentLogger } from "./mq-logger.ts";
 export {
   type BindingSpec,
   baseTopology,

@@ -8,4 +8,5 @@ export {
   REDACTED_PATHS,
 } from "./logger.ts";
 export { MASK, SecretMasker } from "./secret-masker.ts";
+export { type ServiceLogger, silentLogger } from "./service-logger.ts";
 export { startTracing, type Tracing, type TracingOptions } from "./tracing.ts";

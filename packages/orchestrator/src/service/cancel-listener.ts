@@ -1,5 +1,4 @@
-import type { CancelRequest, JobQueue, Subscription } from "@solstice/common";
-import type { EngineLogger } from "@solstice/vm-engine";
+import type { CancelRequest, JobQueue, ServiceLogger, Subscription } from "@solstice/common";
 import type { JobStore } from "../persistence/job-store.ts";
 import type { JobRunner } from "./job-runner.ts";
 
@@ -9,7 +8,7 @@ export interface CancelListenerOptions {
   readonly store: JobStore;
   readonly runner: JobRunner;
   readonly hostId: string;
-  readonly logger: EngineLogger;
+  readonly logger: ServiceLogger;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { EngineLogger, KeepVmContext, VmEngine, VmHandle } from "@solstice/vm-engine";
+import type { ServiceLogger } from "@solstice/common";
+import type { KeepVmContext, VmEngine, VmHandle } from "@solstice/vm-engine";
 import { SshSession } from "@solstice/vm-engine";
 import type { JobStore } from "../persistence/job-store.ts";
 import { DebugHolds } from "./debug-holds.ts";
@@ -23,7 +24,7 @@ export interface DebugSshOptions {
    * connect from the host itself.
    */
   readonly jumpHost?: string | undefined;
-  readonly logger: EngineLogger;
+  readonly logger: ServiceLogger;
   readonly now?: (() => Date) | undefined;
   /** Adds public keys to the guest user's `authorized_keys`; default: over SSH with the job's key. */
   readonly installKeys?: ((vm: VmHandle, keys: readonly string[]) => Promise<void>) | undefined;

@@ -1,5 +1,5 @@
+import type { ServiceLogger } from "@solstice/common";
 import { type JobQueue, newCancelRequest } from "@solstice/common";
-import type { EngineLogger } from "@solstice/vm-engine";
 import type { JobStore } from "../persistence/job-store.ts";
 import { ownerOf, reportJobEnd } from "./job-end-report.ts";
 import type { JobRunner } from "./job-runner.ts";
@@ -14,7 +14,7 @@ export function httpCancel(deps: {
   readonly store: JobStore;
   readonly queue: Pick<JobQueue, "publishCancel" | "publishEvent">;
   readonly hostId: string;
-  readonly logger: EngineLogger;
+  readonly logger: ServiceLogger;
 }): (requestId: string, reason: string) => Promise<void> {
   return async (requestId, reason) => {
     const outcome = await deps.runner.cancel(requestId, reason);

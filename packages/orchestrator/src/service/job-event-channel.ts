@@ -1,5 +1,5 @@
-import type { JobEvent, JobOwner, JobQueue } from "@solstice/common";
-import { type EngineLogger, JobEventEmitter } from "@solstice/vm-engine";
+import type { JobEvent, JobOwner, JobQueue, ServiceLogger } from "@solstice/common";
+import { JobEventEmitter } from "@solstice/vm-engine";
 import type { JobStore } from "../persistence/job-store.ts";
 import { JobEventRecorder } from "./job-event-recorder.ts";
 
@@ -13,7 +13,7 @@ import { JobEventRecorder } from "./job-event-recorder.ts";
 export interface JobEventChannelDeps {
   readonly store: JobStore;
   readonly queue: Pick<JobQueue, "publishEvent">;
-  readonly logger?: EngineLogger | undefined;
+  readonly logger?: ServiceLogger | undefined;
 }
 
 /** The job whose events flow. */

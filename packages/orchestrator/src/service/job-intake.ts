@@ -1,6 +1,5 @@
-import type { JobQueue, JobRequest, MessageContext, Subscription } from "@solstice/common";
+import type { JobQueue, JobRequest, MessageContext, ServiceLogger, Subscription } from "@solstice/common";
 import { type ImageMap, resolveLabel, servedLabels } from "@solstice/common";
-import type { EngineLogger } from "@solstice/vm-engine";
 import { OrchestratorStoppingError } from "../errors.ts";
 import type { OrchestratorMetrics } from "../http/orchestrator-metrics.ts";
 import type { JobRecord } from "../persistence/job-records.ts";
@@ -19,7 +18,7 @@ export interface JobIntakeOptions {
   /** Unacknowledged requests at once: the host's capacity (MAX_CONCURRENCY / AMQP_PREFETCH). */
   readonly prefetch: number;
   readonly metrics: OrchestratorMetrics;
-  readonly logger: EngineLogger;
+  readonly logger: ServiceLogger;
 }
 
 /**

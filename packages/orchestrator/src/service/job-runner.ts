@@ -1,5 +1,5 @@
-import type { ImageEntry, JobQueue, JobRequest } from "@solstice/common";
-import type { EngineLogger, KeepVmContext, VmEngine } from "@solstice/vm-engine";
+import type { ImageEntry, JobQueue, JobRequest, ServiceLogger } from "@solstice/common";
+import type { KeepVmContext, VmEngine } from "@solstice/vm-engine";
 import { ensureImage as fetchImage, formatProgress, isImagePresent, vmNameFor } from "@solstice/vm-engine";
 import { JobStateError } from "../errors.ts";
 import type { OrchestratorMetrics } from "../http/orchestrator-metrics.ts";
@@ -31,7 +31,7 @@ export interface JobRunnerOptions {
   readonly scheduler: CapacityScheduler<QueuedJob>;
   readonly hostId: string;
   readonly metrics: OrchestratorMetrics;
-  readonly logger: EngineLogger;
+  readonly logger: ServiceLogger;
   /** The engine's `keepVm` hook (debug SSH). */
   readonly keepVm?: ((context: KeepVmContext) => boolean | Promise<boolean>) | undefined;
   /** Jobs accepted beyond those that can start at once (see AdmissionGate). Default 1. */

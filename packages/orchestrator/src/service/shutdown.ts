@@ -1,4 +1,4 @@
-import type { EngineLogger } from "@solstice/vm-engine";
+import type { ServiceLogger } from "@solstice/common";
 
 /** The parts a shutdown stops, in the order it stops them. */
 export interface ShutdownParts {
@@ -12,7 +12,7 @@ export interface ShutdownParts {
   readonly settled: () => Promise<void>;
   /** Then, in order: cancel listener, debug SSH VMs, HTTP API, queue, database. */
   readonly closers: readonly { readonly name: string; readonly close: () => Promise<void> }[];
-  readonly logger: EngineLogger;
+  readonly logger: ServiceLogger;
 }
 
 /** How a shutdown went. */

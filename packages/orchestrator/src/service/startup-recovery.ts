@@ -1,5 +1,5 @@
+import type { ServiceLogger } from "@solstice/common";
 import { type ImageMap, type JobQueue, JobRequestSchema, resolveLabel } from "@solstice/common";
-import type { EngineLogger } from "@solstice/vm-engine";
 import type { JobRecord } from "../persistence/job-records.ts";
 import type { JobStore } from "../persistence/job-store.ts";
 import { type RecoveryReport, recoverHost } from "../recovery/recover-host.ts";
@@ -16,7 +16,7 @@ export interface StartupRecoveryDeps {
   readonly queue: Pick<JobQueue, "publishEvent">;
   readonly runner: JobRunner;
   readonly imageMap: ImageMap;
-  readonly logger: EngineLogger;
+  readonly logger: ServiceLogger;
 }
 
 /**

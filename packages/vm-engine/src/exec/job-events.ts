@@ -1,3 +1,4 @@
+import type { ServiceLogger } from "@solstice/common";
 import {
   EventSequencer,
   type JobConclusion,
@@ -5,10 +6,9 @@ import {
   LogMasker,
   type LogStream,
   type StepConclusion,
+  silentLogger,
   type UnsequencedJobEvent,
 } from "@solstice/common";
-import type { EngineLogger } from "../vm/vm-logger.ts";
-import { silentLogger } from "../vm/vm-logger.ts";
 
 /** At most this many lines in one log event. */
 export const LINES_PER_EVENT = 500;
@@ -38,7 +38,7 @@ export class JobEventEmitter {
   readonly #sequencer: EventSequencer;
   readonly #sink: JobEventSink;
   readonly #masker: LogMasker;
-  readonly #logger: EngineLogger;
+  readonly #logger: ServiceLogger;
   #chain: Promise<void> = Promise.resolve();
   #failures = 0;
   #finished = false;
@@ -46,7 +46,7 @@ export class JobEventEmitter {
   constructor(
     requestId: string,
     sink: JobEventSink,
-    options: { mask?: readonly string[] | undefined; logger?: EngineLogger; startAt?: number } = {},
+    options: { mask?: readonly string[] | undefined; logger?: ServiceLogger; startAt?: number } = {},
   ) {
     this.requestId = requestId;
     this.#sequencer = new EventSequencer(

@@ -1,9 +1,8 @@
 import { posix } from "node:path";
-import type { JobConclusion, JobRequest, JobStep } from "@solstice/common";
+import type { JobConclusion, JobRequest, JobStep, ServiceLogger } from "@solstice/common";
+import { silentLogger } from "@solstice/common";
 import { JobDefinitionError, SshCommandError, WorkspaceCheckoutError } from "../errors.ts";
 import { LineSplitter } from "../io/line-splitter.ts";
-import type { EngineLogger } from "../vm/vm-logger.ts";
-import { silentLogger } from "../vm/vm-logger.ts";
 import {
   parseKeyValueFile,
   parsePathFile,
@@ -43,7 +42,7 @@ export interface ExecuteJobOptions {
   readonly events: JobEventEmitter;
   /** Cancels the job; its `reason` (an Error) says why (cancelled, job timeout). */
   readonly signal?: AbortSignal | undefined;
-  readonly logger?: EngineLogger;
+  readonly logger?: ServiceLogger;
   /** History depth of the checkout (0: all). Default 1. */
   readonly checkoutDepth?: number;
   /** See StepRunInput.killGraceMs. */

@@ -1,3 +1,4 @@
+import type { ServiceLogger } from "@solstice/common";
 // Download progress: the event, a rate/ETA meter fed with byte counts, and renderers for logs and
 // for a terminal line. The meter and the formatting are pure; only the renderers write.
 
@@ -121,10 +122,8 @@ export function progressLogFields(p: FetchProgress): Record<string, unknown> {
   };
 }
 
-/** The slice of a pino logger the log renderer needs. */
-export interface ProgressLogger {
-  info(fields: Record<string, unknown>, message: string): void;
-}
+/** The slice of a logger the log renderer needs. */
+export type ProgressLogger = Pick<ServiceLogger, "info">;
 
 /** The slice of a TTY write stream the terminal renderer needs. */
 export interface ProgressTerminal {

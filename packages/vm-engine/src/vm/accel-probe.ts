@@ -3,6 +3,7 @@ import { constants } from "node:fs";
 import { access, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { ServiceLogger } from "@solstice/common";
 import { KVM_PROBE_KERNEL_BASE64, KVM_PROBE_SUCCESS_STATUS, kvmProbeArgs } from "./kvm-probe-payload.ts";
 import type { Accel } from "./qemu-command.ts";
 
@@ -23,9 +24,7 @@ export interface AccelDecision {
 }
 
 /** Where the probe logs its warning (pino's `warn(obj, msg)` fits). */
-export interface AccelProbeLogger {
-  warn(details: Record<string, unknown>, message: string): void;
-}
+export type AccelProbeLogger = Pick<ServiceLogger, "warn">;
 
 /** Options of {@link probeKvm}. */
 export interface KvmProbeOptions {

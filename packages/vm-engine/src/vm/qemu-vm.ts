@@ -3,6 +3,8 @@ import { constants } from "node:fs";
 import { access, mkdir, open, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { ServiceLogger } from "@solstice/common";
+import { silentLogger } from "@solstice/common";
 import {
   GuestUnreachableError,
   QemuStartError,
@@ -25,8 +27,6 @@ import type { SshPortRange } from "./ssh-port.ts";
 import { SshPortAllocator } from "./ssh-port-allocator.ts";
 import { defaultVmStateDir } from "./state-dir.ts";
 import { VmCredentials } from "./vm-credentials.ts";
-import type { EngineLogger } from "./vm-logger.ts";
-import { silentLogger } from "./vm-logger.ts";
 import type { ConnectGuestOptions, Hypervisor, VmHandle, VmSpec, VmState } from "./vm-types.ts";
 
 // The QEMU backend of the VM lifecycle (ADR-002: QEMU directly, driven over QMP, no libvirt).
@@ -44,7 +44,7 @@ export interface QemuHypervisorOptions {
   /** Default 10022 + hash % 100. Ignored when `portAllocator` is given. */
   readonly sshPortRange?: SshPortRange;
   readonly portAllocator?: SshPortAllocator;
-  readonly logger?: EngineLogger;
+  readonly logger?: ServiceLogger;
   /** Budget for QEMU to come up and answer on QMP. Default 15 s. */
   readonly startTimeoutMs?: number;
   /** Console lines kept for error messages. Default 50. */
@@ -99,7 +99,7 @@ export class QemuHypervisor implements Hypervisor {
   readonly qemuBinary: string;
   readonly ports: SshPortAllocator;
   readonly #options: QemuHypervisorOptions;
-  readonly #logger: EngineLogger;
+  readonly #logger: ServiceLogger;
   readonly #runtimes = new Map<string, VmRuntime>();
   #stateDir: Promise<string> | undefined;
 

@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import { QueueClosedError } from "../../errors.ts";
+import { type ServiceLogger, silentLogger } from "../../telemetry/service-logger.ts";
 import type {
   ConsumeOptions,
   DeadLetterQueue,
@@ -10,7 +11,6 @@ import type {
 } from "../broker.ts";
 import { DeliveryProcessor } from "../delivery-processor.ts";
 import { type MqConfig, redactAmqpUrl } from "../mq-config.ts";
-import { type MqLogger, silentLogger } from "../mq-logger.ts";
 import { baseTopology, type Topology } from "../topology.ts";
 import { AmqpConnection } from "./amqp-connection.ts";
 import { AmqpConsumer } from "./amqp-consumer.ts";
@@ -20,7 +20,7 @@ import { ConfirmPublisher } from "./confirm-publisher.ts";
 /** How an AmqpBroker connects and logs. */
 export interface AmqpBrokerOptions {
   readonly config: MqConfig;
-  readonly logger?: MqLogger;
+  readonly logger?: ServiceLogger;
   /** Names the connection in `rabbitmqctl list_connections`; default `solstice@<host>:<pid>`. */
   readonly connectionName?: string;
 }
@@ -36,7 +36,7 @@ export interface AmqpBrokerOptions {
  */
 export class AmqpBroker implements MessageBroker {
   readonly config: MqConfig;
-  readonly #logger: MqLogger;
+  readonly #logger: ServiceLogger;
   readonly #connection: AmqpConnection;
   readonly #publisher: ConfirmPublisher;
   readonly #consumers = new Set<AmqpConsumer>();

@@ -1,8 +1,9 @@
 import { type ChannelModel, connect } from "amqplib";
 import { BrokerUnavailableError, QueueClosedError, TopologyMismatchError } from "../../errors.ts";
+import type { ServiceLogger } from "../../telemetry/service-logger.ts";
 import { backoffDelay, reconnectBackoff } from "../backoff.ts";
+import { errorFields } from "../error-fields.ts";
 import { redactAmqpUrl } from "../mq-config.ts";
-import { errorFields, type MqLogger } from "../mq-logger.ts";
 import type { Topology } from "../topology.ts";
 import { declareTopology } from "./declare-topology.ts";
 
@@ -21,7 +22,7 @@ export interface AmqpConnectionOptions {
   readonly reconnectMaxDelayMs: number;
   /** Shown by `rabbitmqctl list_connections name` and in the management UI. */
   readonly connectionName: string;
-  readonly logger: MqLogger;
+  readonly logger: ServiceLogger;
 }
 
 // Detects a dead peer (or a paused broker VM) in about 30 s rather than at the TCP timeout.

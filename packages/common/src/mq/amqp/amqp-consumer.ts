@@ -1,9 +1,10 @@
 import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
 import { BrokerUnavailableError, TopologyMismatchError } from "../../errors.ts";
+import type { ServiceLogger } from "../../telemetry/service-logger.ts";
 import { backoffDelay, reconnectBackoff } from "../backoff.ts";
 import type { Subscription } from "../broker.ts";
 import type { DeliveryProcessor } from "../delivery-processor.ts";
-import { errorFields, type MqLogger } from "../mq-logger.ts";
+import { errorFields } from "../error-fields.ts";
 import type { Topology } from "../topology.ts";
 import type { AmqpConnection, ConnectionParticipant } from "./amqp-connection.ts";
 import { toDelivery } from "./amqp-delivery.ts";
@@ -15,7 +16,7 @@ export interface AmqpConsumerOptions {
   readonly prefetch: number;
   readonly topology: Topology | undefined;
   readonly processor: DeliveryProcessor;
-  readonly logger: MqLogger;
+  readonly logger: ServiceLogger;
 }
 
 /**

@@ -1,8 +1,8 @@
 import type { Channel } from "amqplib";
 import { DeadLetterNotFoundError } from "../../errors.ts";
+import type { ServiceLogger } from "../../telemetry/service-logger.ts";
 import type { DeadLetter, DeadLetterQueue, OutgoingMessage, ReplaySelector } from "../broker.ts";
 import { readDeadLetter, replayMessage } from "../dead-letter-headers.ts";
-import type { MqLogger } from "../mq-logger.ts";
 import type { AmqpConnection } from "./amqp-connection.ts";
 import { toDelivery } from "./amqp-delivery.ts";
 
@@ -16,12 +16,16 @@ export class AmqpDeadLetterQueue implements DeadLetterQueue {
   readonly #connection: AmqpConnection;
   readonly #publish: (message: OutgoingMessage) => Promise<void>;
   readonly #timeoutMs: number;
-  readonly #logger: MqLogger;
+  readonly #logger: ServiceLogger;
 
   constructor(
     queue: string,
     connection: AmqpConnection,
-    options: { publish: (message: OutgoingMessage) => Promise<void>; timeoutMs: number; logger: MqLogger },
+    options: {
+      publish: (message: OutgoingMessage) => Promise<void>;
+      timeoutMs: number;
+      logger: ServiceLogger;
+    },
   ) {
     this.queue = queue;
     this.#connection = connection;

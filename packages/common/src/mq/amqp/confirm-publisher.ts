@@ -12,10 +12,11 @@ import {
   QueueClosedError,
   UnroutableError,
 } from "../../errors.ts";
+import type { ServiceLogger } from "../../telemetry/service-logger.ts";
 import { backoffDelay, reconnectBackoff } from "../backoff.ts";
 import type { OutgoingMessage } from "../broker.ts";
+import { errorFields } from "../error-fields.ts";
 import { FifoQueue } from "../fifo-queue.ts";
-import { errorFields, type MqLogger } from "../mq-logger.ts";
 import { endSpanWithError, startPublishSpan } from "../trace-context.ts";
 import type { AmqpConnection, ConnectionParticipant } from "./amqp-connection.ts";
 
@@ -50,7 +51,7 @@ const SWEEP_INTERVAL_MS = 200;
  */
 export class ConfirmPublisher implements ConnectionParticipant {
   readonly #connection: AmqpConnection;
-  readonly #logger: MqLogger;
+  readonly #logger: ServiceLogger;
   readonly #timeoutMs: number;
   readonly #outbox = new FifoQueue<PendingPublish>();
   readonly #unconfirmed = new Set<PendingPublish>();
@@ -68,7 +69,7 @@ export class ConfirmPublisher implements ConnectionParticipant {
   #sweeper: NodeJS.Timeout | undefined;
   #settledWaiters: (() => void)[] = [];
 
-  constructor(connection: AmqpConnection, options: { logger: MqLogger; timeoutMs: number }) {
+  constructor(connection: AmqpConnection, options: { logger: ServiceLogger; timeoutMs: number }) {
     this.#connection = connection;
     this.#logger = options.logger;
     this.#timeoutMs = options.timeoutMs;

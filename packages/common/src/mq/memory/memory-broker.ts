@@ -4,6 +4,7 @@ import {
   TopologyMismatchError,
   UnroutableError,
 } from "../../errors.ts";
+import { type ServiceLogger, silentLogger } from "../../telemetry/service-logger.ts";
 import type {
   ConsumeOptions,
   DeadLetter,
@@ -19,7 +20,6 @@ import type {
 import { readDeadLetter, replayMessage } from "../dead-letter-headers.ts";
 import { DeliveryProcessor } from "../delivery-processor.ts";
 import { FifoQueue } from "../fifo-queue.ts";
-import { type MqLogger, silentLogger } from "../mq-logger.ts";
 import type { ExchangeSpec, QueueSpec, Topology } from "../topology.ts";
 import { endSpanWithError, startPublishSpan } from "../trace-context.ts";
 import { topicMatches } from "./topic-match.ts";
@@ -58,7 +58,7 @@ export interface MemoryBrokerOptions {
   readonly retryDelayMs: number;
   /** Where dead letters are republished with their reason. */
   readonly deadLetterExchange: string;
-  readonly logger?: MqLogger;
+  readonly logger?: ServiceLogger;
 }
 
 function sameSpec<T extends object>(a: T, b: T): boolean {
@@ -73,7 +73,7 @@ function sameSpec<T extends object>(a: T, b: T): boolean {
  */
 export class MemoryBroker implements MessageBroker {
   readonly #options: MemoryBrokerOptions;
-  readonly #logger: MqLogger;
+  readonly #logger: ServiceLogger;
   readonly #exchanges = new Map<string, MemoryExchange>();
   readonly #queues = new Map<string, MemoryQueue>();
   readonly #consumers = new Set<MemoryConsumer>();
