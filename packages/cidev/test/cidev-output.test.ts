@@ -95,6 +95,7 @@ describe("cidev output formats", { timeout: 60_000 }, () => {
       runs_on: omnios-bloody
       env: CI=true
       timeout: 3600s
+      kdl_version: 2
       - Step 1/3: Build
         run: gmake -j4
         shell: bash

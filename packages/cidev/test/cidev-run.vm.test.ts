@@ -40,6 +40,48 @@ describe("cidev run", () => {
     expect(r.code).toBe(0);
   });
 
+  test("a workflow written for the original (KDL 1) validates and runs unchanged", async () => {
+    const repo = await mkdtemp(join(tmpdir(), "cidev-vm-kdl1-"));
+    const git = (...args: string[]) =>
+      run("git", ["-c", "user.name=T", "-c", "user.email=t@example.invalid", ...args], { cwd: repo });
+    try {
+      await mkdir(join(repo, ".solstice"));
+      // KDL 1 only: a raw string with quotes and a `\n` kept as written, bare booleans, a string
+      // over two lines; KDL 2 rejects it, so the reader falls back to KDL 1.
+      await writeFile(
+        join(repo, ".solstice/workflow.kdl"),
+        String.raw`// as the original's users wrote it
+workflow name="Legacy" {
+  job id="legacy" runs_on="fast" debug_ssh=false {
+    step name="Raw" run=r#"printf '%s\n' "quoted \n kept""#
+    step name="Allowed to fail" run="exit 4" continue_on_error=true
+    step name="Lines" run="echo one
+echo two"
+  }
+}
+`,
+      );
+      await git("init", "-q");
+      await git("add", "-A");
+      await git("commit", "-qm", "init");
+
+      const validate = await runCidev(["validate", "--kdl-version", repo]);
+      expect(validate.stdout).toContain("KDL workflow 'Legacy' with 1 job, read as KDL 1");
+      expect(validate.code).toBe(0);
+
+      const r = await runCidev(["run", repo], { timeoutMs: 280_000 });
+      expect(r.stdout).toContain("==> Step 1/3: Raw");
+      expect(r.stdout).toMatch(/^quoted \\n kept$/m);
+      expect(r.stdout).toMatch(/<== Step 2\/3: Allowed to fail: failure \(exit 4, /);
+      expect(r.stdout).toMatch(/^one$/m);
+      expect(r.stdout).toMatch(/^two$/m);
+      expect(r.stdout).toMatch(/Job succeeded in /);
+      expect(r.code).toBe(0);
+    } finally {
+      await rm(repo, { recursive: true, force: true });
+    }
+  });
+
   test("a failing job exits 1; --keep-on-failure keeps its VM, the printed SSH command gets in, Ctrl-C ends it", async () => {
     const repo = await mkdtemp(join(tmpdir(), "cidev-vm-repo-"));
     const git = (...args: string[]) =>

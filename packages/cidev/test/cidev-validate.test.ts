@@ -4,7 +4,14 @@ import { runCidev, tempFiles } from "./cli-support.ts";
 // `cidev validate` on broken files, KDL and Actions YAML: every error, each at its line and
 // column, exit 1. The CLI runs as a child process, as users run it.
 
-const CASES: readonly { name: string; file: string; text: string; errors: string[] }[] = [
+const CASES: readonly {
+  name: string;
+  file: string;
+  text: string;
+  errors: string[];
+  /** The `note:` line after an error, by the error's index. */
+  notes?: Record<number, string>;
+}[] = [
   {
     name: "KDL: several errors in one file, all reported",
     file: "several.kdl",
@@ -30,6 +37,10 @@ const CASES: readonly { name: string; file: string; text: string; errors: string
     file: "syntax.kdl",
     text: 'workflow {\n  job id="a" {\n    step run="echo \n',
     errors: ["3:20: string not closed before the end of the line"],
+    // Tried as KDL 1 too, whose strings may span lines.
+    notes: {
+      0: "3:14: note: read as KDL 2; KDL 1 was tried too and stops earlier: string never closed: it runs on to the end of the file",
+    },
   },
   {
     name: "KDL: an unknown property, with a suggestion",
@@ -65,9 +76,10 @@ beforeAll(async () => {
 afterAll(() => dir?.remove());
 
 describe("cidev validate reports every error with its line and column", { timeout: 60_000 }, () => {
-  test.each(CASES)("$name", async ({ file, errors }) => {
+  test.each(CASES)("$name", async ({ file, errors, notes }) => {
     const { code, stdout, stderr } = await runCidev(["validate", file], { cwd: dir.path });
-    expect(stdout.trim().split("\n")).toEqual(errors.map((e) => `${file}:${e}`));
+    const lines = errors.flatMap((e, i) => [e, ...(notes?.[i] === undefined ? [] : [notes[i]])]);
+    expect(stdout.trim().split("\n")).toEqual(lines.map((e) => `${file}:${e}`));
     expect(stderr).toContain(`${file}: ${errors.length} error`);
     expect(code).toBe(1);
   });
@@ -81,12 +93,14 @@ describe("cidev validate reports every error with its line and column", { timeou
       expect.objectContaining({
         file: "unknown.kdl",
         format: "kdl",
+        kdl_version: 2,
         valid: false,
         errors: [expect.objectContaining({ line: 2, column: 14, code: "WORKFLOW_UNKNOWN" })],
       }),
       expect.objectContaining({
         file: "tabs.yaml",
         format: "actions",
+        kdl_version: null,
         valid: false,
         errors: [expect.objectContaining({ line: 4, column: 1, code: "ACTIONS_WORKFLOW_SYNTAX" })],
       }),

@@ -244,12 +244,12 @@ export class WorkflowError extends SolsticeError {
   }
 }
 
-/** The file is not valid KDL (2.0); the location is where kdljs stopped. */
+/** The file is not valid KDL (neither version 1 nor 2); the location is where the parser stopped. */
 export class WorkflowSyntaxError extends WorkflowError {
   constructor(at: WorkflowErrorLocation, detail: string, options?: { cause?: unknown; hint?: string }) {
     super("WORKFLOW_SYNTAX", at, detail, {
       cause: options?.cause,
-      hint: options?.hint ?? "the file must be KDL 2.0; see docs/workflows-kdl.md",
+      hint: options?.hint ?? "the file must be KDL (version 1 or 2); see docs/workflows-kdl.md",
     });
   }
 }

@@ -207,6 +207,8 @@ interface ErrorCase {
   readonly line: number;
   readonly column: number;
   readonly detail: string;
+  /** The `line:column: note: …` line a syntax error adds when both KDL versions were tried. */
+  readonly note?: string;
 }
 
 const ERROR_CASES: readonly ErrorCase[] = [
@@ -363,6 +365,8 @@ const ERROR_CASES: readonly ErrorCase[] = [
     line: 3,
     column: 19,
     detail: "string not closed before the end of the line",
+    // KDL 1 strings may span lines: as KDL 1 it runs on to the end of the file.
+    note: "3:14: note: read as KDL 2; KDL 1 was tried too and stops earlier: string never closed: it runs on to the end of the file",
   },
   {
     what: "a KDL syntax error: an unclosed brace",
@@ -372,6 +376,7 @@ const ERROR_CASES: readonly ErrorCase[] = [
     line: 5,
     column: 1,
     detail: "unexpected end of the file: the `{` at 1:10 is never closed",
+    note: "5:1: note: read as KDL 2; KDL 1 was tried too, with the same error",
   },
   {
     what: "a KDL syntax error: a stray closing brace",
@@ -381,13 +386,15 @@ const ERROR_CASES: readonly ErrorCase[] = [
     line: 4,
     column: 1,
     detail: "unexpected `}`; expected the end of the file",
+    // KDL 1 wants a `;` before the `}` of `{ step run="x" }`.
+    note: "2:29: note: read as KDL 2; KDL 1 was tried too and stops earlier: unexpected `}`; expected the end of the node (a newline or `;`)",
   },
   {
-    what: "a KDL syntax error: a KDL 1 boolean",
-    source: 'workflow {\n  job id="a" {\n    step run="x" continue_on_error=true\n  }\n}\n',
+    what: "a KDL syntax error: a KDL 1 boolean in a file marked KDL 2",
+    source: '/- kdl-version 2\nworkflow {\n  job id="a" {\n    step run="x" continue_on_error=true\n  }\n}\n',
     type: WorkflowSyntaxError,
     code: "WORKFLOW_SYNTAX",
-    line: 3,
+    line: 4,
     column: 36,
     detail: "`true` is not a KDL 2 value; write #true",
   },
@@ -396,9 +403,11 @@ const ERROR_CASES: readonly ErrorCase[] = [
     source: 'workflow {\n  job id= { step run="x" }\n}\n',
     type: WorkflowSyntaxError,
     code: "WORKFLOW_SYNTAX",
+    // KDL 1 gets one token further (to the `{`), so its error is the one reported.
     line: 2,
-    column: 9,
-    detail: "unexpected `=`; expected the end of the node (a newline or `;`)",
+    column: 11,
+    detail: "unexpected `{`; expected a value",
+    note: "2:9: note: read as KDL 1; KDL 2 was tried too and stops earlier: unexpected `=`; expected the end of the node (a newline or `;`)",
   },
 ];
 
@@ -418,7 +427,8 @@ describe("errors name the file, line and column", () => {
       detail: c.detail,
     });
     expect(error.file).toBe(".solstice/workflow.kdl");
-    expect(error.toString()).toBe(`.solstice/workflow.kdl:${c.line}:${c.column}: ${c.detail}`);
+    const note = c.note === undefined ? "" : `\n.solstice/workflow.kdl:${c.note}`;
+    expect(error.toString()).toBe(`.solstice/workflow.kdl:${c.line}:${c.column}: ${c.detail}${note}`);
     expect(error.message).toBe(error.toString());
     expect(error.hint).toBeTruthy();
     // parseWorkflow throws the same error.

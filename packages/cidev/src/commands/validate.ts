@@ -1,20 +1,29 @@
 import type { CliContext } from "@solstice/cli-kit";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type ExitCode, formatError } from "@solstice/cli-kit";
-import { SolsticeError, WorkflowError } from "@solstice/common";
+import { KdlSyntaxError, SolsticeError, WorkflowError } from "@solstice/common";
 import type { Command } from "commander";
 import { translateWorkflowJob } from "../workflow/job-translation.ts";
 import { checkWorkflowFile, jobSummaries, type LoadedWorkflow } from "../workflow/load-workflow.ts";
 import { translationContextFor } from "../workflow/translation-context.ts";
 import { resolveWorkflowPath } from "../workflow/workflow-file.ts";
 
+/** The second line of a KDL syntax error when both KDL versions were tried: where the other stops. */
+interface ErrorNote {
+  line: number;
+  column: number;
+  message: string;
+}
+
 /** What `validate --json` prints for one file. */
 interface FileReport {
   file: string;
   format: string | null;
+  /** For a KDL file, the KDL version it was read as (or whose syntax error is reported). */
+  kdl_version: number | null;
   valid: boolean;
   name: string | null;
   jobs: string[];
-  errors: { line: number; column: number; code: string; message: string }[];
+  errors: { line: number; column: number; code: string; message: string; note?: ErrorNote }[];
   warnings: { line: number; column: number; message: string }[];
   /** A problem that is not in the file itself (unreadable, unknown kind). */
   problem: string | null;
@@ -34,14 +43,15 @@ export function registerValidate(program: Command, ctx: CliContext): void {
       "workflow files (a directory means its .solstice/workflow.kdl or only Actions workflow)",
     )
     .option("--json", "print one JSON report per file (an array) instead of text")
+    .option("--kdl-version", "say which KDL version (1 or 2) each KDL file was read as")
     .action(
-      ctx.action(async (files: string[], opts: { json?: boolean }) => {
+      ctx.action(async (files: string[], opts: { json?: boolean; kdlVersion?: boolean }) => {
         const reports: FileReport[] = [];
         for (const arg of files) reports.push(await validateOne(arg));
         if (opts.json === true) {
           ctx.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
         } else {
-          for (const r of reports) printReport(ctx, r);
+          for (const r of reports) printReport(ctx, r, opts.kdlVersion === true);
         }
         return worst(reports);
       }),
@@ -53,29 +63,43 @@ function worst(reports: readonly FileReport[]): ExitCode {
   return reports.every((r) => r.valid) ? EXIT_OK : EXIT_FAILED;
 }
 
-function printReport(ctx: CliContext, r: FileReport): void {
+function printReport(ctx: CliContext, r: FileReport, showKdlVersion: boolean): void {
   if (r.problem !== null) {
     ctx.stderr.write(r.problem);
     return;
   }
+  const version = showKdlVersion && r.kdl_version !== null ? `KDL ${r.kdl_version}` : undefined;
   for (const w of r.warnings) ctx.stderr.write(`${r.file}:${w.line}:${w.column}: warning: ${w.message}\n`);
   if (r.valid) {
     const name = r.name === null ? "" : ` '${r.name}'`;
     const count = r.jobs.length === 1 ? "1 job" : `${r.jobs.length} jobs`;
+    const readAs = version === undefined ? "" : `, read as ${version}`;
     ctx.stdout.write(
-      `OK: ${r.file}: ${r.format === "kdl" ? "KDL" : "Actions"} workflow${name} with ${count}\n`,
+      `OK: ${r.file}: ${r.format === "kdl" ? "KDL" : "Actions"} workflow${name} with ${count}${readAs}\n`,
     );
     return;
   }
-  for (const e of r.errors) ctx.stdout.write(`${r.file}:${e.line}:${e.column}: ${e.message}\n`);
+  for (const e of r.errors) {
+    ctx.stdout.write(`${r.file}:${e.line}:${e.column}: ${e.message}\n`);
+    if (e.note !== undefined)
+      ctx.stdout.write(`${r.file}:${e.note.line}:${e.note.column}: note: ${e.note.message}\n`);
+  }
   const count = r.errors.length === 1 ? "1 error" : `${r.errors.length} errors`;
-  ctx.stderr.write(`${r.file}: ${count}\n`);
+  ctx.stderr.write(`${r.file}: ${count}${version === undefined ? "" : ` (read as ${version})`}\n`);
+}
+
+/** The `note:` line of a KDL syntax error tried as both versions, if it has one. */
+function noteOf(error: WorkflowError): ErrorNote | undefined {
+  if (!(error instanceof KdlSyntaxError) || error.note === undefined || error.otherVersion === undefined)
+    return undefined;
+  return { line: error.otherVersion.line, column: error.otherVersion.column, message: error.note };
 }
 
 async function validateOne(arg: string): Promise<FileReport> {
   const report: FileReport = {
     file: arg,
     format: null,
+    kdl_version: null,
     valid: false,
     name: null,
     jobs: [],
@@ -88,6 +112,7 @@ async function validateOne(arg: string): Promise<FileReport> {
     report.file = file;
     const check = await checkWorkflowFile(file);
     report.format = check.format;
+    report.kdl_version = check.kdlVersion ?? null;
     const errors: WorkflowError[] = [...check.errors];
     if (check.workflow !== undefined) {
       report.name = check.workflow.workflow.name ?? null;
@@ -96,7 +121,11 @@ async function validateOne(arg: string): Promise<FileReport> {
         errors.push(...(await translateEveryJob(check.workflow, report)));
     }
     errors.sort((a, b) => a.line - b.line || a.column - b.column);
-    report.errors = errors.map((e) => ({ line: e.line, column: e.column, code: e.code, message: e.detail }));
+    report.errors = errors.map((e) => {
+      const note = noteOf(e);
+      const entry = { line: e.line, column: e.column, code: e.code, message: e.detail };
+      return note === undefined ? entry : { ...entry, note };
+    });
     report.valid = errors.length === 0;
   } catch (error) {
     if (!(error instanceof SolsticeError)) throw error;

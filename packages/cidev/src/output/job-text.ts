@@ -92,6 +92,7 @@ export function formatJobSteps(loaded: LoadedWorkflow, jobId: string): string {
     if (jobEnv !== undefined) lines.push(`env: ${jobEnv}`);
     if (job.timeout_seconds !== undefined) lines.push(`timeout: ${job.timeout_seconds}s`);
     if (job.debug_ssh === true) lines.push("debug_ssh: true");
+    lines.push(`kdl_version: ${loaded.kdlVersion}`);
     job.steps.forEach((step, i) => {
       const jobStep: JobStep = {
         run: step.run,

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import {
   type ActionsWorkflow,
+  type KdlVersion,
   validateActionsWorkflow,
   validateWorkflow,
   type Workflow,
@@ -11,9 +12,14 @@ import { WorkflowInvalidError } from "../errors.ts";
 import { actionsValueText } from "./actions-value-text.ts";
 import { type WorkflowFormat, workflowFormat } from "./workflow-file.ts";
 
-/** A workflow read from a file, of either format. */
+/** A workflow read from a file, of either format (a KDL one with the KDL version it was read as). */
 export type LoadedWorkflow =
-  | { readonly format: "kdl"; readonly file: string; readonly workflow: Workflow }
+  | {
+      readonly format: "kdl";
+      readonly file: string;
+      readonly workflow: Workflow;
+      readonly kdlVersion: KdlVersion;
+    }
   | { readonly format: "actions"; readonly file: string; readonly workflow: ActionsWorkflow };
 
 /** A job as `cidev list` shows it. */
@@ -32,6 +38,8 @@ export interface WorkflowCheck {
   readonly workflow: LoadedWorkflow | undefined;
   /** Every error, in file order; each prints as `file:line:column: message`. */
   readonly errors: readonly WorkflowError[];
+  /** For a KDL file, the KDL version it was read as (or whose syntax error is reported). */
+  readonly kdlVersion: KdlVersion | undefined;
 }
 
 /**
@@ -47,11 +55,21 @@ export async function checkWorkflowFile(file: string): Promise<WorkflowCheck> {
     throw new WorkflowReadError(file, cause);
   }
   if (format === "kdl") {
-    const { workflow, errors } = validateWorkflow(text, file);
-    return { format, workflow: workflow === undefined ? undefined : { format, file, workflow }, errors };
+    const { workflow, errors, kdlVersion } = validateWorkflow(text, file);
+    return {
+      format,
+      workflow: workflow === undefined ? undefined : { format, file, workflow, kdlVersion },
+      errors,
+      kdlVersion,
+    };
   }
   const { workflow, errors } = await validateActionsWorkflow(text, file);
-  return { format, workflow: workflow === undefined ? undefined : { format, file, workflow }, errors };
+  return {
+    format,
+    workflow: workflow === undefined ? undefined : { format, file, workflow },
+    errors,
+    kdlVersion: undefined,
+  };
 }
 
 /**

@@ -1,4 +1,6 @@
 export { type KdlJobRequestFields, kdlJobRequestFields, kdlJobToSteps } from "./kdl-job-steps.ts";
+export { type KdlOtherVersionError, KdlSyntaxError } from "./kdl-syntax-error.ts";
+export { type KdlVersion, kdlVersionMarker } from "./kdl-version.ts";
 export {
   DEFAULT_WORKFLOW_FILE,
   formatWorkflowErrors,

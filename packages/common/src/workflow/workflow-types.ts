@@ -1,4 +1,4 @@
-/** A place in a workflow file: 1-based line and column (UTF-16 code units, tabs count 1). */
+/** A place in a workflow file: 1-based line (ended by LF, CRLF or CR) and column (UTF-16 code units, tabs count 1). */
 export interface SourceLocation {
   readonly line: number;
   readonly column: number;

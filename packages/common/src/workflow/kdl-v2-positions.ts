@@ -1,20 +1,10 @@
 import { type KdlToken, lexer } from "kdljs/src/parser/kdl.js";
+import type { NodePositions } from "./kdl-document.ts";
 import type { SourceLocation } from "./workflow-types.ts";
 
-/**
- * Where a KDL node and its entries are in the source. kdljs returns nodes without positions,
- * so we walk its own lexer's tokens with the same structure (slashdash, tags, properties,
- * arguments, children) and pair the result with kdljs's nodes by order.
- */
-export interface NodePositions {
-  readonly name: string;
-  readonly location: SourceLocation;
-  /** Each property's key position; for a repeated key, the last one (which KDL keeps). */
-  readonly properties: ReadonlyMap<string, SourceLocation>;
-  /** Each argument's position, in order. */
-  readonly values: readonly SourceLocation[];
-  readonly children: readonly NodePositions[];
-}
+// Where the nodes of a KDL 2 document are. kdljs returns nodes without positions, so we walk its
+// own lexer's tokens with the same structure (slashdash, tags, properties, arguments, children)
+// and pair the result with kdljs's nodes by order.
 
 type AtomKind =
   | "string"
@@ -224,7 +214,7 @@ class PositionWalker {
   }
 }
 
-/** The positions of every (non-slashdashed) node of a KDL document, as a tree. */
-export function kdlNodePositions(source: string): NodePositions[] {
+/** The positions of every (non-slashdashed) node of a KDL 2 document kdljs accepted, as a tree. */
+export function kdlV2NodePositions(source: string): NodePositions[] {
   return new PositionWalker(atomize(lexer.tokenize(source).tokens)).nodes(false);
 }
