@@ -37,7 +37,6 @@ export {
 } from "./run/repository-source.ts";
 export { actionsValueText } from "./workflow/actions-value-text.ts";
 export {
-  type JobRequestFields,
   type JobTranslation,
   selectJob,
   type TranslationContext,

@@ -1,25 +1,11 @@
 import {
-  type Env,
-  type JobStep,
-  kdlJobToSteps,
+  kdlJobRequestFields,
   type TranslationWarning,
   translateJob,
+  type WorkflowJobFields,
 } from "@solstice/common";
 import { JobSelectionError } from "../errors.ts";
 import { jobSummaries, type LoadedWorkflow } from "./load-workflow.ts";
-
-/** The JobRequest fields a workflow job decides (everything but source, repository, commit, ids). */
-export interface JobRequestFields {
-  workflow_path: string | null;
-  workflow_job_id: string;
-  runs_on: string | null;
-  labels?: string[];
-  steps: JobStep[];
-  env?: Env;
-  timeout_seconds?: number;
-  debug_ssh?: boolean;
-  mask?: string[];
-}
 
 /** The repository and commit the job is translated for: the Actions `github` context. */
 export interface TranslationContext {
@@ -46,7 +32,7 @@ export interface JobTranslation {
   readonly jobId: string;
   /** The job's display name (Actions `name:`, else its id). */
   readonly name: string;
-  readonly fields: JobRequestFields;
+  readonly fields: WorkflowJobFields;
   /** What Solstice translates differently from Actions, or ignores (always empty for KDL). */
   readonly warnings: readonly TranslationWarning[];
   /** False when the job's own `if:` says it would be skipped. */
@@ -80,15 +66,12 @@ export function translateWorkflowJob(loaded: LoadedWorkflow, context: Translatio
   const jobId = selectJob(loaded, context.jobId);
   if (loaded.format === "kdl") {
     const job = loaded.workflow.jobsById.get(jobId)!;
-    // The same fields as common's kdlJobRequestFields (the VM runner's fallback), typed for output.
-    const fields: JobRequestFields = {
+    // The same fields as the VM runner's fallback (common's kdlJobRequestFields).
+    const kdl = kdlJobRequestFields(job);
+    const fields: WorkflowJobFields = {
+      ...kdl,
       workflow_path: context.workflowPath,
-      workflow_job_id: job.id,
-      runs_on: context.runsOn ?? job.runs_on ?? null,
-      steps: kdlJobToSteps(job),
-      ...(Object.keys(job.env).length === 0 ? {} : { env: { ...job.env } }),
-      ...(job.timeout_seconds === undefined ? {} : { timeout_seconds: job.timeout_seconds }),
-      ...(job.debug_ssh === undefined ? {} : { debug_ssh: job.debug_ssh }),
+      runs_on: context.runsOn ?? kdl.runs_on,
     };
     return {
       jobId,
@@ -127,7 +110,7 @@ export function translateWorkflowJob(loaded: LoadedWorkflow, context: Translatio
     ...(context.runsOn === undefined ? {} : { runsOn: context.runsOn }),
   });
   const { request } = translated;
-  const fields: JobRequestFields = {
+  const fields: WorkflowJobFields = {
     workflow_path: request.workflow_path,
     workflow_job_id: request.workflow_job_id,
     runs_on: context.runsOn ?? request.runs_on,

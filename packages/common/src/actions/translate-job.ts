@@ -5,7 +5,7 @@ import {
   ActionsUnsupportedJobError,
   type WorkflowErrorLocation,
 } from "../errors.ts";
-import type { Env, JobOwner, JobStep } from "../messages/job-request.ts";
+import type { Env, JobOwner, JobStep, WorkflowJobFields } from "../messages/job-request.ts";
 import type { SourceLocation } from "../workflow/workflow-types.ts";
 import type { ActionsJob, ActionsStep, ActionsValue, ActionsWorkflow } from "./actions-workflow.ts";
 import { checkoutStep } from "./checkout-step.ts";
@@ -53,12 +53,8 @@ export interface TranslateJobInput {
 }
 
 /** The JobRequest fields a translated job fills; spread them into `newJobRequest`. */
-export interface ActionsJobRequestFields {
-  workflow_path: string | null;
-  workflow_job_id: string;
-  runs_on: string | null;
+export interface ActionsJobRequestFields extends WorkflowJobFields {
   labels: string[];
-  steps: JobStep[];
   /** Defaults (CI, GITHUB_*), the runner's, then the workflow's and the job's `env`. */
   env: Env;
   timeout_seconds?: number;

@@ -53,6 +53,7 @@ export {
   RequestIdSchema,
   type SourceSystem,
   SourceSystemSchema,
+  type WorkflowJobFields,
 } from "./job-request.ts";
 export { formatIssuePath, parseMessage, parseMessageText, toMessageIssues } from "./parse-message.ts";
 export { CompatTimestampSchema, isRfc3339, nowRfc3339, Rfc3339Schema } from "./timestamp.ts";

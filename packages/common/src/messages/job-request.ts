@@ -136,6 +136,23 @@ export type JobRequest = z.infer<typeof JobRequestSchema>;
 /** A JobRequest as it may arrive on the wire (before defaults and normalisation). */
 export type JobRequestInput = z.input<typeof JobRequestSchema>;
 
+/**
+ * The JobRequest fields a workflow job decides (everything but source, repository, commit and
+ * ids): what a KDL job (`kdlJobRequestFields`) and a translated Actions job (`translateJob`) fill,
+ * to be spread into `newJobRequest`.
+ */
+export interface WorkflowJobFields {
+  workflow_path: string | null;
+  workflow_job_id: string;
+  runs_on: string | null;
+  labels?: string[];
+  steps: JobStep[];
+  env?: Env;
+  timeout_seconds?: number;
+  debug_ssh?: boolean;
+  mask?: string[];
+}
+
 /** What `newJobRequest` needs: the rest is filled in. */
 export type NewJobRequest = Omit<JobRequestInput, "schema_version" | "request_id" | "submitted_at"> &
   Partial<Pick<JobRequestInput, "request_id" | "submitted_at">>;

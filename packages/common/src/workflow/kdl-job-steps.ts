@@ -1,4 +1,4 @@
-import type { JobRequestInput, JobStep } from "../messages/job-request.ts";
+import type { JobStep, WorkflowJobFields } from "../messages/job-request.ts";
 import type { WorkflowJob } from "./workflow-types.ts";
 
 /**
@@ -21,10 +21,8 @@ export function kdlJobToSteps(job: WorkflowJob): JobStep[] {
 }
 
 /** The JobRequest fields a KDL job determines, ready to spread into `newJobRequest`. */
-export type KdlJobRequestFields = Pick<
-  JobRequestInput,
-  "workflow_job_id" | "runs_on" | "steps" | "env" | "timeout_seconds" | "debug_ssh"
-> & { workflow_path?: string | null };
+/** The fields a KDL job decides (no labels or masks: KDL has neither). */
+export type KdlJobRequestFields = Omit<WorkflowJobFields, "labels" | "mask">;
 
 /**
  * The part of a JobRequest that a KDL job decides: its id, `runs_on`, steps, env, timeout and
