@@ -1,0 +1,102 @@
+import { readFile } from "node:fs/promises";
+import { CliError, EXIT_USAGE, type ExitCode } from "@solstice/cli-kit";
+import { initTelemetry, type MqConfig, onStopSignals } from "@solstice/common";
+import { labelNames, resolveRunnerLabels } from "@solstice/runner-core";
+import { type DaemonMode, startRunnerDaemon } from "../daemon/runner-daemon.ts";
+import type { DaemonModeChoice } from "./daemon-mode.ts";
+import { readLabelsFile } from "./runner-labels-file.ts";
+
+// `daemon`: resolve labels and mode, start the daemon, and run until a stop signal, or, for a
+// JIT runner, until its one job is complete.
+
+/** What `daemon` needs once the flags are parsed. */
+export interface DaemonCommandOptions {
+  readonly serviceName: string;
+  readonly mode: DaemonModeChoice;
+  readonly stateDir: string;
+  readonly labelsFlag: string | undefined;
+  readonly imageMap: string | undefined;
+  readonly capacity: number;
+  readonly namePrefix: string;
+  readonly runnerGroup: string | undefined;
+  readonly mq: MqConfig;
+  readonly reportIntervalMs: number;
+  readonly eventPrefetch: number;
+  readonly removedRetryMs: number;
+  readonly checkoutUrl: string | undefined;
+}
+
+async function daemonMode(choice: DaemonModeChoice, options: DaemonCommandOptions): Promise<DaemonMode> {
+  if (choice.kind !== "app") return choice;
+  let privateKey: string;
+  try {
+    privateKey = await readFile(choice.privateKeyFile, "utf8");
+  } catch (error) {
+    throw new CliError(
+      "GITHUB_APP_KEY_UNREADABLE",
+      `--app-private-key-file (GITHUB_RUNNER_APP_PRIVATE_KEY_FILE): cannot read ${choice.privateKeyFile}: ${(error as Error).message}`,
+      { exitCode: EXIT_USAGE, hint: "the PEM file GitHub let you download from the App's settings" },
+    );
+  }
+  return {
+    kind: "app",
+    app: { appId: choice.appId, privateKey },
+    target: choice.target,
+    capacity: options.capacity,
+    namePrefix: options.namePrefix,
+    ...(options.runnerGroup === undefined ? {} : { runnerGroup: options.runnerGroup }),
+  };
+}
+
+/** Runs the daemon; resolves with the exit code once it stopped. */
+export async function daemonCommand(options: DaemonCommandOptions): Promise<ExitCode> {
+  const mode = await daemonMode(options.mode, options);
+  const { labels, from } = await resolveRunnerLabels({
+    flag: options.labelsFlag,
+    imageMap: options.imageMap,
+    registered: (await readLabelsFile(options.stateDir)) ?? [],
+    flagHint: "--labels (GITHUB_RUNNER_LABELS)",
+  });
+  const telemetry = initTelemetry({ serviceName: options.serviceName });
+  const { logger } = telemetry;
+  logger.info({ from, labels: labelNames(labels) }, "labels chosen");
+  if (mode.kind !== "app" && options.capacity > 1) {
+    logger.warn("--capacity counts only in GitHub App mode: a registered runner takes one job at a time");
+  }
+  const daemon = await startRunnerDaemon(
+    {
+      mode,
+      stateDir: options.stateDir,
+      labels: labelNames(labels),
+      mq: options.mq,
+      reportIntervalMs: options.reportIntervalMs,
+      eventPrefetch: options.eventPrefetch,
+      removedRetryMs: options.removedRetryMs,
+      ...(options.checkoutUrl === undefined ? {} : { checkoutUrl: options.checkoutUrl }),
+    },
+    logger,
+  );
+  const stopped = new Promise<void>((resolve) => {
+    const remove = onStopSignals({
+      stop: (signal) => {
+        logger.info({ signal }, "stop requested; running jobs resume from the journal on the next start");
+        void daemon.stop().then(resolve);
+      },
+      hurry: () => undefined,
+      abandon: () => process.exit(130),
+    });
+    void daemon.done.then(async (end) => {
+      if (end === "stopped") return;
+      logger.info(
+        { end },
+        end === "job-done" ? "the JIT runner's job is complete; exiting" : "the runner ended",
+      );
+      remove();
+      await daemon.stop();
+      resolve();
+    });
+  });
+  await stopped;
+  await telemetry.shutdown();
+  return 0;
+}

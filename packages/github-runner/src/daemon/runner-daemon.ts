@@ -1,0 +1,195 @@
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { AmqpJobQueue, type JobOwner, type MqConfig, type Subscription } from "@solstice/common";
+import { TaskJournal } from "@solstice/runner-core";
+import type { Logger } from "pino";
+import { runnerTokenProvider } from "../auth/runner-token-provider.ts";
+import type { FetchFunction } from "../http/http-call.ts";
+import { appJitConfig, type GitHubAppCredentials } from "../registration/github-app.ts";
+import { parseGitHubUrl } from "../registration/github-urls.ts";
+import { runnerLabels } from "../registration/runner-labels.ts";
+import { jobJournalSchema } from "../report/job-journal-entry.ts";
+import { decodeJitConfig } from "../settings/jit-config.ts";
+import { type RunnerConfiguration, readRunnerConfiguration } from "../settings/runner-files.ts";
+import { runAppRunnerPool } from "./app-runner-pool.ts";
+import { JobTokenStore } from "./job-token-store.ts";
+import { type ListenerEnd, RunnerListener } from "./runner-listener.ts";
+import { RunningJobs } from "./running-jobs.ts";
+
+// The daemon: connect the queue, resume the jobs the journal names, consume the job events of
+// every owner it (or its journal) has, and listen with its runner(s): the registered runner of
+// the state directory, one JIT runner (one job, then `done`), or the App's pool of ephemeral
+// runners. Stopping ends the listeners (their sessions are deleted) and the reporters; running
+// jobs resume from the journal on the next start.
+
+/** Which runner(s) listen. */
+export type DaemonMode =
+  | { readonly kind: "registered" }
+  | { readonly kind: "jit"; readonly encoded: string }
+  | {
+      readonly kind: "app";
+      readonly app: GitHubAppCredentials;
+      /** `https://github.com/<owner>/<repo>` or `…/<org>`. */
+      readonly target: string;
+      readonly capacity: number;
+      readonly namePrefix: string;
+      readonly runnerGroup?: string;
+    };
+
+/** What the daemon needs. */
+export interface RunnerDaemonConfig {
+  readonly mode: DaemonMode;
+  /** The runner's files (registered mode), the journal (`jobs/`) and the job tokens (`.job-tokens/`). */
+  readonly stateDir: string;
+  /** The image labels the runner offers (names). */
+  readonly labels: readonly string[];
+  readonly mq: MqConfig;
+  readonly checkoutUrl?: string;
+  readonly reportIntervalMs?: number;
+  readonly cancelGraceMs?: number;
+  readonly removedRetryMs?: number;
+  /** Unacknowledged events held at once: a running step's events wait until its log is uploaded. */
+  readonly eventPrefetch?: number;
+  readonly fetch?: FetchFunction;
+}
+
+/** A running daemon. */
+export interface RunnerDaemon {
+  readonly jobs: RunningJobs;
+  /** Resolves when the listeners ended by themselves (a JIT runner's job is complete, or GitHub said shut down). */
+  readonly done: Promise<ListenerEnd | "stopped">;
+  stop(): Promise<void>;
+}
+
+/** The owner instance of a registered (or JIT) runner's events: `<GitHub or server URL>#<agent id>`. */
+export function runnerInstance(configuration: RunnerConfiguration): string {
+  const { settings } = configuration;
+  return `${(settings.gitHubUrl ?? settings.serverUrl).replace(/\/+$/, "")}#${settings.agentId}`;
+}
+
+/** The owner instance of an App pool (one event queue for all its ephemeral runners). */
+export function appInstance(target: string, appId: number | string): string {
+  return `${parseGitHubUrl(target).url.replace(/\/+$/, "")}#app-${appId}`;
+}
+
+/** Starts the daemon. Throws when the configuration is missing or the queue is unreachable. */
+export async function startRunnerDaemon(config: RunnerDaemonConfig, logger: Logger): Promise<RunnerDaemon> {
+  const { mode } = config;
+  // Read before connecting: a missing registration is a usage error, not a queue problem.
+  const single =
+    mode.kind === "registered"
+      ? await readRunnerConfiguration(config.stateDir)
+      : mode.kind === "jit"
+        ? decodeJitConfig(mode.encoded)
+        : undefined;
+  const instance =
+    single !== undefined
+      ? runnerInstance(single)
+      : mode.kind === "app"
+        ? appInstance(mode.target, mode.app.appId)
+        : "";
+  const queue = await AmqpJobQueue.connect({
+    config: config.mq,
+    connectionName: `solstice-github-runner@${hostname()}`,
+  });
+  const journal = new TaskJournal(join(config.stateDir, "jobs"), jobJournalSchema);
+  const jobs = new RunningJobs({
+    queue,
+    journal,
+    tokens: new JobTokenStore(join(config.stateDir, ".job-tokens")),
+    logger,
+    requestedBy: `github-runner@${instance}`,
+    labels: config.labels,
+    ...(config.labels[0] === undefined ? {} : { runsOn: config.labels[0] }),
+    ...(config.checkoutUrl === undefined ? {} : { checkoutUrl: config.checkoutUrl }),
+    ...(config.reportIntervalMs === undefined ? {} : { reportIntervalMs: config.reportIntervalMs }),
+    ...(config.cancelGraceMs === undefined ? {} : { cancelGraceMs: config.cancelGraceMs }),
+    ...(config.fetch === undefined ? {} : { fetch: config.fetch }),
+  });
+  await jobs.resume(
+    await journal.load((file, problem) => logger.error({ file, problem }, "unreadable job journal: ignored")),
+  );
+  const subscriptions: Subscription[] = [];
+  for (const owner of new Set([instance, ...jobs.instances()])) {
+    const eventOwner: Pick<JobOwner, "kind" | "instance"> = { kind: "github", instance: owner };
+    subscriptions.push(
+      await queue.consumeEvents(eventOwner, (event) => jobs.onEvent(event), {
+        prefetch: config.eventPrefetch ?? 20_000,
+      }),
+    );
+  }
+
+  const listen = (configuration: RunnerConfiguration, signal: AbortSignal): Promise<ListenerEnd> =>
+    new RunnerListener({
+      configuration,
+      tokens: runnerTokenProvider(configuration, config.fetch),
+      jobs,
+      instance,
+      logger,
+      ...(config.removedRetryMs === undefined ? {} : { removedRetryMs: config.removedRetryMs }),
+      ...(config.fetch === undefined ? {} : { fetch: config.fetch }),
+    }).run(signal);
+
+  const stopListening = new AbortController();
+  let listening: Promise<ListenerEnd | "stopped">;
+  if (single !== undefined) {
+    logger.info(
+      {
+        runner: single.settings.agentName,
+        agentId: single.settings.agentId,
+        labels: config.labels,
+        mode: mode.kind,
+      },
+      "starting the GitHub runner",
+    );
+    listening = listen(single, stopListening.signal);
+  } else if (mode.kind === "app") {
+    logger.info(
+      { target: mode.target, capacity: mode.capacity, labels: config.labels },
+      "starting the GitHub runner (App mode)",
+    );
+    const labels = runnerLabels({ extra: config.labels });
+    listening = runAppRunnerPool(
+      {
+        capacity: mode.capacity,
+        namePrefix: mode.namePrefix,
+        mint: ({ name }) =>
+          appJitConfig(mode.app, {
+            url: mode.target,
+            name,
+            labels,
+            ...(mode.runnerGroup === undefined ? {} : { runnerGroup: mode.runnerGroup }),
+          }),
+        listen,
+        logger,
+      },
+      stopListening.signal,
+    ).then(() => "stopped" as const);
+  } else {
+    throw new Error("unreachable: no runner to listen with");
+  }
+  // A listener that ends by itself (JIT job complete, shutdown asked) still lets its job finish.
+  const done = listening.then(async (end) => {
+    if (end !== "stopped") await jobs.whenIdle(single?.settings.agentId ?? -1);
+    return end;
+  });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    jobs,
+    done,
+    stop() {
+      stopping ??= (async () => {
+        stopListening.abort();
+        await listening;
+        await jobs.stop();
+        for (const subscription of subscriptions)
+          await subscription.cancel({ timeoutMs: 500 }).catch(() => undefined);
+        // Unacknowledged events go back to the queue with the connection.
+        await queue.close({ timeoutMs: 500 });
+        logger.info({ running: jobs.size }, "GitHub runner stopped");
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,209 @@
+import type { CompleteJobInput } from "../run-service/run-service-api.ts";
+import { isFinalCompleteError } from "../run-service/run-service-api.ts";
+import type { JobReport, JobReportSnapshot, PendingLog } from "./job-report.ts";
+import type { LiveFeed } from "./live-feed.ts";
+import { planReport, type ReportAction } from "./report-plan.ts";
+import type { ResultsClient } from "./results-client.ts";
+
+// Sends one job's report to GitHub at an interval (sooner when nudged): the rounds planned by
+// report-plan.ts. After each round the journal is saved when more of the job became durable on
+// GitHub (a step's log uploaded), and the events that produced it are released (the event
+// queue acknowledges them); the last ones only once completejob was accepted.
+
+/** Options of {@link JobReporter}. */
+export interface JobReporterOptions {
+  readonly report: JobReport;
+  /** Undefined when the job message names no results service (nothing to upload to). */
+  readonly results: Pick<ResultsClient, "updateSteps" | "uploadStepLog" | "uploadJobLog"> | undefined;
+  readonly feed: Pick<LiveFeed, "send" | "close"> | undefined;
+  /** One completejob call. */
+  readonly completeJob: (input: CompleteJobInput) => Promise<void>;
+  readonly ids: { readonly planId: string; readonly jobId: string; readonly billingOwnerId?: string };
+  /** Saves the journal entry with this snapshot. */
+  readonly save: (snapshot: JobReportSnapshot) => Promise<void>;
+  /** Deletes the journal entry (and the job token): the job is complete. */
+  readonly remove: () => Promise<void>;
+  /** Between rounds. Default 1000 ms. */
+  readonly intervalMs?: number;
+  /** Retried anyway; for logs. */
+  readonly onError?: (error: unknown) => void;
+  /** completejob was refused for good (401/404): the job is gone on GitHub. */
+  readonly onGiveUp?: (error: unknown) => void;
+}
+
+interface Waiter {
+  readonly seq: number;
+  readonly resolve: () => void;
+}
+
+/** Reports a job until completejob is accepted. */
+export class JobReporter {
+  readonly report: JobReport;
+  readonly #options: JobReporterOptions;
+  readonly #intervalMs: number;
+  #timer: NodeJS.Timeout | undefined;
+  #ticking: Promise<void> | undefined;
+  #again = false;
+  #stopped = false;
+  #completed = false;
+  /** completejob accepted and the journal entry removed. */
+  #ended = false;
+  #savedSeq: number;
+  #waiters: Waiter[] = [];
+  readonly #finished: Promise<void>;
+  #resolveFinished!: () => void;
+
+  constructor(options: JobReporterOptions) {
+    this.#options = options;
+    this.report = options.report;
+    this.#intervalMs = options.intervalMs ?? 1000;
+    this.#savedSeq = options.report.durableSeq;
+    this.#finished = new Promise((resolve) => {
+      this.#resolveFinished = resolve;
+    });
+  }
+
+  /** Resolves once completejob was accepted (or given up). */
+  get finished(): Promise<void> {
+    return this.#finished;
+  }
+
+  get completed(): boolean {
+    return this.#completed;
+  }
+
+  /** Starts reporting (the first round at once). */
+  start(): void {
+    this.#schedule(0);
+  }
+
+  /** Something changed: report now when a step or the job ended, else at the next interval. */
+  nudge(): void {
+    if (this.report.done || this.report.pendingLogs().length > 0) this.#schedule(0);
+  }
+
+  /**
+   * Resolves when event `seq` is durable (what it produced is on GitHub and journaled); never
+   * settles once the reporter stopped (the event goes back to the queue with the connection).
+   */
+  waitDurable(seq: number): Promise<void> {
+    if (seq < this.#savedSeq || this.#completed) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push({ seq, resolve }));
+  }
+
+  /** Stops reporting (shutdown); the journal keeps the job for the next start. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    await this.#ticking;
+    this.#options.feed?.close();
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#stopped || this.#ended) return;
+    if (this.#ticking !== undefined) {
+      if (delayMs === 0) this.#again = true;
+      return;
+    }
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#ticking = this.#round().finally(() => {
+        this.#ticking = undefined;
+        const again = this.#again;
+        this.#again = false;
+        if (!this.#stopped && !this.#ended) this.#schedule(again ? 0 : this.#intervalMs);
+      });
+    }, delayMs);
+  }
+
+  async #round(): Promise<void> {
+    const report = this.report;
+    try {
+      const actions = planReport({
+        stepsChanged: report.stepsChanged,
+        pendingStepLogs: report.pendingLogs().flatMap((log) => (log.kind === "step" ? [log.index] : [])),
+        done: report.done,
+        jobLogUploaded: report.pendingLogs().every((log) => log.kind !== "job") && report.done,
+        completed: this.#completed,
+        feeding: this.#options.feed !== undefined && !report.done,
+      });
+      for (const action of actions) await this.#perform(action);
+      if (this.#completed) {
+        await this.#options.remove();
+        this.#options.feed?.close();
+        this.#release(true);
+        this.#ended = true;
+        this.#resolveFinished();
+        return;
+      }
+      const durable = report.durableSeq;
+      if (durable > this.#savedSeq) {
+        await this.#options.save(report.snapshot());
+        this.#savedSeq = durable;
+        this.#release(false);
+      }
+    } catch (error) {
+      this.#options.onError?.(error);
+    }
+  }
+
+  async #perform(action: ReportAction): Promise<void> {
+    const { results, feed } = this.#options;
+    const report = this.report;
+    switch (action.kind) {
+      case "steps-update": {
+        if (results === undefined) {
+          report.takeStepsUpdate();
+          return;
+        }
+        const update = report.takeStepsUpdate();
+        try {
+          await results.updateSteps(update.changeOrder, update.steps);
+        } catch (error) {
+          report.stepsUpdateFailed();
+          throw error;
+        }
+        return;
+      }
+      case "feed":
+        await feed?.send(report.takeFeedLines());
+        return;
+      case "upload-step-log": {
+        const log = report
+          .pendingLogs()
+          .find((l): l is PendingLog & { kind: "step" } => l.kind === "step" && l.index === action.index);
+        if (log === undefined) return;
+        if (results !== undefined && log.externalId !== "")
+          await results.uploadStepLog(log.externalId, log.content, log.lineCount);
+        report.markLogUploaded({ kind: "step", index: log.index });
+        return;
+      }
+      case "upload-job-log": {
+        const log = report.pendingLogs().find((l) => l.kind === "job");
+        if (log === undefined) return;
+        if (results !== undefined) await results.uploadJobLog(log.content, log.lineCount);
+        report.markLogUploaded({ kind: "job" });
+        return;
+      }
+      case "complete-job":
+        try {
+          await this.#options.completeJob(report.completeJobInput(this.#options.ids));
+        } catch (error) {
+          if (!isFinalCompleteError(error)) throw error;
+          this.#options.onGiveUp?.(error);
+        }
+        this.#completed = true;
+        return;
+    }
+  }
+
+  #release(all: boolean): void {
+    const keep: Waiter[] = [];
+    for (const waiter of this.#waiters) {
+      if (all || waiter.seq < this.#savedSeq) waiter.resolve();
+      else keep.push(waiter);
+    }
+    this.#waiters = keep;
+  }
+}
