@@ -121,7 +121,6 @@ export {
   ContextDataType,
   contextDataToExpressionData,
   contextDataToJson,
-  expressionDataToJson,
   jsonToContextData,
   type PipelineContextDataJson,
   PipelineContextDataSchema,

@@ -6,11 +6,13 @@ export type {
   ActionsWorkflow,
   TemplatePart,
 } from "./actions-workflow.ts";
-export type { JsonValue } from "./expression-data.ts";
+export { evaluateValue } from "./evaluate-value.ts";
+export { fromExpressionData, type JsonValue } from "./expression-data.ts";
 export {
   type ActionsJobStatus,
   CONTEXT_NAMES,
   type ContextName,
+  contextDictionary,
   type ExpressionContexts,
   ExpressionFailure,
   evaluateExpression,

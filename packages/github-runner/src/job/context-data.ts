@@ -95,27 +95,6 @@ export function contextDataToExpressionData(value: PipelineContextDataJson): dat
   }
 }
 
-/** Expression data back to plain JSON. */
-export function expressionDataToJson(value: data.ExpressionData): JsonValue {
-  switch (value.kind) {
-    case data.Kind.Null:
-      return null;
-    case data.Kind.String:
-      return (value as data.StringData).value;
-    case data.Kind.Number:
-      return (value as data.NumberData).number();
-    case data.Kind.Boolean:
-      return (value as data.BooleanData).value;
-    case data.Kind.Array:
-      return (value as data.Array).values().map(expressionDataToJson);
-    default: {
-      const out: Record<string, JsonValue> = {};
-      for (const pair of (value as data.Dictionary).pairs()) out[pair.key] = expressionDataToJson(pair.value);
-      return out;
-    }
-  }
-}
-
 /** Plain JSON as context data (what a server sends; for tests and the test server). */
 export function jsonToContextData(value: JsonValue): PipelineContextDataJson {
   if (value === null || typeof value !== "object") return value;

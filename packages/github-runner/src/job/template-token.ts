@@ -1,7 +1,6 @@
 import type { ActionsValue, ExpressionContexts, JsonValue } from "@solstice/common";
-import { ExpressionFailure, evaluateExpression } from "@solstice/common";
+import { contextDictionary, type ExpressionFailure, evaluateValue } from "@solstice/common";
 import { z } from "zod";
-import { expressionDataToJson } from "./context-data.ts";
 
 // Template tokens as the job message serializes them (TemplateTokenJsonConverter): a token
 // without position is a plain JSON string, number, boolean or null; otherwise an object with
@@ -156,49 +155,5 @@ export function evaluateTemplateToken(
   token: TemplateTokenJson,
   contexts: ExpressionContexts,
 ): JsonValue | ExpressionFailure {
-  return evaluateActionsValue(toActionsValue(token), contexts);
-}
-
-function evaluateActionsValue(
-  value: ActionsValue,
-  contexts: ExpressionContexts,
-): JsonValue | ExpressionFailure {
-  switch (value.kind) {
-    case "literal":
-      return value.value;
-    case "expression": {
-      const result = evaluateExpression(value.expression, contexts);
-      return result instanceof ExpressionFailure ? result : expressionDataToJson(result);
-    }
-    case "template": {
-      let text = "";
-      for (const part of value.parts) {
-        if (typeof part === "string") text += part;
-        else {
-          const result = evaluateExpression(part.expression, contexts);
-          if (result instanceof ExpressionFailure) return result;
-          text += result.coerceString();
-        }
-      }
-      return text;
-    }
-    case "sequence": {
-      const items: JsonValue[] = [];
-      for (const item of value.items) {
-        const result = evaluateActionsValue(item, contexts);
-        if (result instanceof ExpressionFailure) return result;
-        items.push(result);
-      }
-      return items;
-    }
-    case "mapping": {
-      const out: Record<string, JsonValue> = {};
-      for (const [key, item] of value.entries) {
-        const result = evaluateActionsValue(item, contexts);
-        if (result instanceof ExpressionFailure) return result;
-        out[key] = result;
-      }
-      return out;
-    }
-  }
+  return evaluateValue(toActionsValue(token), contextDictionary(contexts));
 }

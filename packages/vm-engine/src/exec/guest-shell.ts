@@ -58,3 +58,26 @@ export interface GuestShell {
   /** Close the connection (idempotent). */
   close(): Promise<void>;
 }
+
+/**
+ * `run` in terms of `exec`: runs `command` and collects its output as text. Every guest shell's
+ * `run` is this.
+ */
+export async function collectOutput(
+  shell: Pick<GuestShell, "exec">,
+  command: string,
+  options: { stdin?: string | Uint8Array; signal?: AbortSignal } = {},
+): Promise<RunResult> {
+  const stdout: Buffer[] = [];
+  const stderr: Buffer[] = [];
+  const result = await shell.exec(command, {
+    ...options,
+    onStdout: (chunk) => stdout.push(chunk),
+    onStderr: (chunk) => stderr.push(chunk),
+  });
+  return {
+    ...result,
+    stdout: Buffer.concat(stdout).toString("utf8"),
+    stderr: Buffer.concat(stderr).toString("utf8"),
+  };
+}

@@ -1,7 +1,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { chmod, writeFile } from "node:fs/promises";
 import { isAbsolute, relative, resolve } from "node:path";
-import type { ExecOptions, ExecResult, GuestShell, RunResult } from "../exec/guest-shell.ts";
+import {
+  collectOutput,
+  type ExecOptions,
+  type ExecResult,
+  type GuestShell,
+  type RunResult,
+} from "../exec/guest-shell.ts";
 
 // The `local` backend's GuestShell: commands run with /bin/sh on the host, from a "home"
 // directory that stands for the guest user's home. `$HOME` names it, so the workspace script puts
@@ -93,18 +99,7 @@ export class LocalGuestShell implements GuestShell {
     command: string,
     options: { stdin?: string | Uint8Array; signal?: AbortSignal } = {},
   ): Promise<RunResult> {
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    const result = await this.exec(command, {
-      ...options,
-      onStdout: (chunk) => stdout.push(chunk),
-      onStderr: (chunk) => stderr.push(chunk),
-    });
-    return {
-      ...result,
-      stdout: Buffer.concat(stdout).toString("utf8"),
-      stderr: Buffer.concat(stderr).toString("utf8"),
-    };
+    return collectOutput(this, command, options);
   }
 
   /** Writes the file; only inside the home directory (a bug must not write anywhere on the host). */

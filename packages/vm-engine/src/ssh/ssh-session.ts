@@ -2,7 +2,13 @@ import { createConnection, type Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Client, type ClientChannel, type SFTPWrapper } from "ssh2";
 import { SshCommandError, SshConnectError } from "../errors.ts";
-import type { ExecOptions, ExecResult, GuestShell, RunResult } from "../exec/guest-shell.ts";
+import {
+  collectOutput,
+  type ExecOptions,
+  type ExecResult,
+  type GuestShell,
+  type RunResult,
+} from "../exec/guest-shell.ts";
 
 // An SSH connection to a guest (ssh2): a VM's GuestShell. Exec with streamed output, buffered
 // exec for small commands, uploads by SFTP that keep the file mode (ADR-002: SFTP writes need an
@@ -236,18 +242,7 @@ export class SshSession implements GuestShell {
     command: string,
     options: { stdin?: string | Uint8Array; signal?: AbortSignal } = {},
   ): Promise<RunResult> {
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    const result = await this.exec(command, {
-      ...options,
-      onStdout: (chunk) => stdout.push(chunk),
-      onStderr: (chunk) => stderr.push(chunk),
-    });
-    return {
-      ...result,
-      stdout: Buffer.concat(stdout).toString("utf8"),
-      stderr: Buffer.concat(stderr).toString("utf8"),
-    };
+    return collectOutput(this, command, options);
   }
 
   /**
