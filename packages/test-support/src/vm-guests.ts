@@ -100,7 +100,22 @@ export class GitServer {
 
   static async start(): Promise<GitServer> {
     const baseDir = await mkdtemp(join(tmpdir(), "solstice-git-"));
-    const port = await freePort();
+    // A free port may be taken by another process before git binds it (tests and benches run
+    // side by side): try again on another one.
+    let lastError = "";
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const port = await freePort();
+      const started = await GitServer.#listen(baseDir, port);
+      if (started instanceof GitServer) return started;
+      lastError = started;
+      if (!/Address already in use|unable to allocate/.test(started)) break;
+    }
+    await rm(baseDir, { recursive: true, force: true });
+    throw new Error(`git daemon did not start: ${lastError}`);
+  }
+
+  /** The server on `port`, or git's complaint when it did not listen there. */
+  static async #listen(baseDir: string, port: number): Promise<GitServer | string> {
     const daemon = spawn(
       "git",
       [
@@ -118,17 +133,22 @@ export class GitServer {
       stderr += chunk.toString();
     });
     for (let i = 0; i < 100; i++) {
-      if (daemon.exitCode !== null) throw new Error(`git daemon exited: ${stderr}`);
-      const reachable = await new Promise<boolean>((resolve) => {
+      if (daemon.exitCode !== null) return `git daemon exited: ${stderr}`;
+      const bound = await new Promise<boolean>((resolve) => {
         const socket = createServer();
         socket.once("error", () => resolve(true));
         socket.listen({ host: "127.0.0.1", port }, () => socket.close(() => resolve(false)));
       });
-      if (reachable) return new GitServer(baseDir, port, daemon);
+      if (bound) {
+        // Bound by git, or by someone else (then git exits at once): look again shortly.
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        if (daemon.exitCode !== null) return `git daemon exited: ${stderr}`;
+        return new GitServer(baseDir, port, daemon);
+      }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     daemon.kill();
-    throw new Error(`git daemon did not listen on ${port}: ${stderr}`);
+    return `git daemon did not listen on ${port}: ${stderr}`;
   }
 
   /** Create repository `name` with `files` (path → content; a leading `+x ` makes it executable) in one commit. */
