@@ -1,0 +1,106 @@
+// Messages for runners. In the broker flow messages are never deleted by the runner: the broker
+// hands each one out once (on the long poll that finds it) and remembers whether a job request
+// was acknowledged. Long polls wait here for a message of their runner.
+
+/** A message as the broker keeps it. */
+export interface MessageRecord {
+  readonly messageId: number;
+  readonly runnerId: number;
+  readonly messageType: string;
+  /** The body as sent: a JSON text. */
+  readonly body: string;
+  readonly createdAt: Date;
+  /** When a long poll answered with it. */
+  readonly deliveredAt: Date | undefined;
+  /** For RunnerJobRequest: the request id to acknowledge and acquire. */
+  readonly runnerRequestId: string | undefined;
+  /** For RunnerJobRequest: whether the message asked for an acknowledgement. */
+  readonly shouldAcknowledge: boolean;
+  readonly acknowledgedAt: Date | undefined;
+}
+
+interface MessageEntry extends MessageRecord {
+  deliveredAt: Date | undefined;
+  acknowledgedAt: Date | undefined;
+}
+
+/** The messages and the polls waiting for them. */
+export class MessageQueue {
+  readonly #messages: MessageEntry[] = [];
+  readonly #waiters = new Map<number, Set<() => void>>();
+  #nextId = 1;
+
+  /** Queues a message for `runnerId` and wakes its poll. */
+  push(
+    runnerId: number,
+    messageType: string,
+    body: string,
+    job?: { readonly runnerRequestId: string; readonly shouldAcknowledge: boolean },
+  ): MessageRecord {
+    const entry: MessageEntry = {
+      messageId: this.#nextId++,
+      runnerId,
+      messageType,
+      body,
+      createdAt: new Date(),
+      deliveredAt: undefined,
+      runnerRequestId: job?.runnerRequestId,
+      shouldAcknowledge: job?.shouldAcknowledge ?? false,
+      acknowledgedAt: undefined,
+    };
+    this.#messages.push(entry);
+    this.wake(runnerId);
+    return entry;
+  }
+
+  /** The oldest message not yet handed to `runnerId`. */
+  nextFor(runnerId: number): MessageRecord | undefined {
+    return this.#messages.find((m) => m.runnerId === runnerId && m.deliveredAt === undefined);
+  }
+
+  markDelivered(messageId: number): void {
+    const entry = this.#messages.find((m) => m.messageId === messageId);
+    if (entry !== undefined) entry.deliveredAt = new Date();
+  }
+
+  /** The job request message with that runner request id. */
+  byRunnerRequestId(runnerRequestId: string): MessageRecord | undefined {
+    return this.#messages.find((m) => m.runnerRequestId === runnerRequestId);
+  }
+
+  acknowledge(messageId: number): void {
+    const entry = this.#messages.find((m) => m.messageId === messageId);
+    if (entry !== undefined) entry.acknowledgedAt ??= new Date();
+  }
+
+  /** Resolves when something happens for `runnerId` (or every runner), or after `ms`. */
+  wait(runnerId: number, ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const waiters = this.#waiters.get(runnerId) ?? new Set<() => void>();
+      this.#waiters.set(runnerId, waiters);
+      const done = (): void => {
+        clearTimeout(timer);
+        waiters.delete(done);
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, ms));
+      signal.addEventListener("abort", done, { once: true });
+      waiters.add(done);
+    });
+  }
+
+  /** Wakes the polls of `runnerId`. */
+  wake(runnerId: number): void {
+    for (const waiter of [...(this.#waiters.get(runnerId) ?? [])]) waiter();
+  }
+
+  /** Wakes every poll (a new job may suit any runner). */
+  wakeAll(): void {
+    for (const runnerId of this.#waiters.keys()) this.wake(runnerId);
+  }
+
+  list(): readonly MessageRecord[] {
+    return this.#messages;
+  }
+}

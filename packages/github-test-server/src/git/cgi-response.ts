@@ -1,0 +1,30 @@
+// A CGI program (git http-backend) answers with header lines, a blank line, then the body;
+// `Status: 404 Not Found` sets the HTTP status, which is 200 without it.
+
+/** The parsed head of a CGI answer. */
+export interface CgiHead {
+  readonly status: number;
+  readonly headers: ReadonlyArray<readonly [string, string]>;
+  /** Offset of the body's first byte in the buffer given. */
+  readonly bodyStart: number;
+}
+
+/** Parses the head once `buffer` holds all of it; `undefined` until then. */
+export function parseCgiHead(buffer: Buffer): CgiHead | undefined {
+  const crlf = buffer.indexOf("\r\n\r\n");
+  const lf = buffer.indexOf("\n\n");
+  if (crlf < 0 && lf < 0) return undefined;
+  const useCrlf = crlf >= 0 && (lf < 0 || crlf < lf);
+  const end = useCrlf ? crlf : lf;
+  let status = 200;
+  const headers: (readonly [string, string])[] = [];
+  for (const line of buffer.subarray(0, end).toString("latin1").split(/\r?\n/)) {
+    const colon = line.indexOf(":");
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim();
+    const value = line.slice(colon + 1).trim();
+    if (name.toLowerCase() === "status") status = Number.parseInt(value, 10) || 500;
+    else headers.push([name, value]);
+  }
+  return { status, headers, bodyStart: end + (useCrlf ? 4 : 2) };
+}

@@ -1,0 +1,152 @@
+import type { PreparedJob } from "../workflow/job-message-builder.ts";
+
+// A job as the server keeps it, from addJob to completion: who holds it, its lock, what the
+// runner reported (steps, logs, live lines, completion).
+
+/** Where a job is in its life. */
+export type JobStatus = "queued" | "assigned" | "running" | "completed" | "abandoned";
+
+/** A job result (TaskResult), camelCase as the run service takes it. */
+export type JobConclusion =
+  | "succeeded"
+  | "succeededWithIssues"
+  | "failed"
+  | "canceled"
+  | "skipped"
+  | "abandoned";
+
+/** A step as WorkflowStepsUpdate last reported it (status/conclusion: the Results API's enum numbers). */
+export interface StepUpdateRecord {
+  readonly externalId: string;
+  readonly number: number;
+  readonly name: string;
+  readonly status: number;
+  readonly conclusion: number;
+  readonly startedAt: string | undefined;
+  readonly completedAt: string | undefined;
+  /** The `change_order` of the update that set it. */
+  readonly changeOrder: number;
+  readonly updatedAt: Date;
+}
+
+/** A line that arrived on the live feed. */
+export interface FeedLineRecord {
+  /** The step (timeline record) id the frame named. */
+  readonly stepId: string;
+  /** The frame's `startLine` plus the line's index, when the frame had one. */
+  readonly lineNumber: number | undefined;
+  readonly text: string;
+  /** When the frame arrived, epoch milliseconds with sub-millisecond precision. */
+  readonly receivedAt: number;
+}
+
+/** A frame the feed could not read. */
+export interface FeedRejection {
+  readonly at: Date;
+  readonly reason: string;
+  readonly frame: string;
+}
+
+/** The completejob call as the runner sent it. */
+export interface CompletionRecord {
+  readonly conclusion: JobConclusion;
+  readonly outputs: Readonly<
+    Record<string, { readonly value?: string | null | undefined; readonly isSecret?: boolean | undefined }>
+  >;
+  readonly stepResults: readonly unknown[];
+  readonly annotations: readonly unknown[];
+  readonly telemetry: readonly unknown[];
+  readonly environmentUrl: string | undefined;
+  readonly receivedAt: Date;
+}
+
+/** The log metadata a Create*LogsMetadata call reported. */
+export interface LogMetadataRecord {
+  readonly lineCount: number;
+  readonly uploadedAt: string;
+}
+
+/** A job, live: it changes as runners call. */
+export interface JobRecord {
+  /** The job id (a GUID): `jobId` in the message, renew and complete. */
+  readonly id: string;
+  readonly planId: string;
+  /** The `runner_request_id` of its RunnerJobRequest message (acquirejob's `jobMessageId`). */
+  readonly runnerRequestId: string;
+  readonly repository: string;
+  readonly workflowFile: string;
+  /** The job's key in the workflow (`build`). */
+  readonly jobKey: string;
+  readonly displayName: string;
+  readonly matrix: Readonly<Record<string, unknown>> | undefined;
+  readonly runsOn: readonly string[];
+  readonly status: JobStatus;
+  /** The final result: the runner's conclusion, `canceled` after cancelJob, `abandoned` on a lost lock. */
+  readonly result: JobConclusion | undefined;
+  readonly runnerId: number | undefined;
+  readonly createdAt: Date;
+  readonly assignedAt: Date | undefined;
+  readonly acquiredAt: Date | undefined;
+  readonly acquireCount: number;
+  readonly lockedUntil: Date | undefined;
+  readonly renewals: readonly Date[];
+  readonly cancelRequestedAt: Date | undefined;
+  readonly completedAt: Date | undefined;
+  readonly completion: CompletionRecord | undefined;
+  readonly completeCount: number;
+  /** The job's access token (SystemVssConnection AccessToken), once acquired. */
+  readonly token: string | undefined;
+  /** The AgentJobRequestMessage acquirejob answered, once acquired. */
+  readonly message: Readonly<Record<string, unknown>> | undefined;
+  /** Steps by WorkflowStepsUpdate, in `number` order. */
+  readonly steps: readonly StepUpdateRecord[];
+  /** WorkflowStepsUpdate `change_order`s, in arrival order. */
+  readonly changeOrders: readonly number[];
+  readonly feed: readonly FeedLineRecord[];
+  readonly feedRejected: readonly FeedRejection[];
+  readonly stepLogMetadata: ReadonlyMap<string, LogMetadataRecord>;
+  readonly jobLogMetadata: LogMetadataRecord | undefined;
+}
+
+/** The mutable job the server updates. */
+export interface JobEntry extends JobRecord {
+  status: JobStatus;
+  result: JobConclusion | undefined;
+  runnerId: number | undefined;
+  assignedAt: Date | undefined;
+  acquiredAt: Date | undefined;
+  acquireCount: number;
+  lockedUntil: Date | undefined;
+  renewals: Date[];
+  cancelRequestedAt: Date | undefined;
+  completedAt: Date | undefined;
+  completion: CompletionRecord | undefined;
+  completeCount: number;
+  token: string | undefined;
+  message: Record<string, unknown> | undefined;
+  steps: StepUpdateRecord[];
+  changeOrders: number[];
+  feed: FeedLineRecord[];
+  feedRejected: FeedRejection[];
+  stepLogMetadata: Map<string, LogMetadataRecord>;
+  jobLogMetadata: LogMetadataRecord | undefined;
+  /** What the message is built from. */
+  readonly prepared: PreparedJob;
+}
+
+/** A one-line description for timeouts and logs (no tokens, no log text). */
+export function describeJob(job: JobRecord): string {
+  const parts = [
+    `status=${job.status}`,
+    `result=${job.result ?? "none"}`,
+    `runner=${job.runnerId ?? "none"}`,
+    `runs-on=[${job.runsOn.join(", ")}]`,
+    `acquired=${job.acquireCount}`,
+    `renewals=${job.renewals.length}`,
+    `steps=${job.steps.length}`,
+    `feed lines=${job.feed.length}`,
+  ];
+  if (job.cancelRequestedAt !== undefined) parts.push("cancel requested");
+  if (job.completion !== undefined) parts.push(`completed ${job.completion.conclusion}`);
+  return parts.join(", ");
+}
