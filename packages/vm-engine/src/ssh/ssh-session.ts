@@ -255,21 +255,20 @@ export class SshSession implements GuestShell {
     const sftp = await this.#sftpChannel();
     const operation = `upload ${remotePath}`;
     if (sftp !== undefined) {
-      await new Promise<void>((resolve, reject) => {
-        sftp.writeFile(remotePath, data, { mode }, (error) => {
-          if (error)
-            reject(new SshCommandError(operation, `SFTP write failed: ${error.message}`, { cause: error }));
-          else resolve();
-        });
-      });
-      await new Promise<void>((resolve, reject) => {
-        sftp.chmod(remotePath, mode, (error) => {
-          if (error)
-            reject(new SshCommandError(operation, `SFTP chmod failed: ${error.message}`, { cause: error }));
-          else resolve();
-        });
-      });
-      return;
+      try {
+        await sftpWrite(sftp, remotePath, data, mode);
+        return;
+      } catch (error) {
+        // A guest's SFTP server can stop answering (seen with dropbear's under load) while the
+        // connection itself is fine: from then on this session writes through `cat`.
+        if (this.#closed) {
+          throw new SshCommandError(operation, `SFTP write failed: ${(error as Error).message}`, {
+            cause: error,
+          });
+        }
+        this.#sftp = Promise.resolve(undefined);
+        sftp.end();
+      }
     }
     const quoted = `'${remotePath.replaceAll("'", `'\\''`)}'`;
     const result = await this.run(`cat > ${quoted} && chmod ${mode.toString(8)} ${quoted}`, { stdin: data });
@@ -386,5 +385,15 @@ function raceForBanner(
       schedule(Math.min(interval, Math.max(deadline - now, 1)));
     };
     tick();
+  });
+}
+
+/** Writes a file by SFTP, then sets its mode explicitly (the server's umask applies at creation). */
+async function sftpWrite(sftp: SFTPWrapper, path: string, data: Buffer, mode: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    sftp.writeFile(path, data, { mode }, (error) => (error ? reject(error) : resolve()));
+  });
+  await new Promise<void>((resolve, reject) => {
+    sftp.chmod(path, mode, (error) => (error ? reject(error) : resolve()));
   });
 }
