@@ -1,10 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { parseGitPath, serveWithGitHttpBackend } from "@solstice/git-http-backend";
 import type { RepositoryRegistry } from "../repositories/repository-registry.ts";
 import type { TaskStore } from "../tasks/task-store.ts";
 import { basicAuthToken } from "./basic-auth.ts";
 import { decideGitAccess } from "./git-access.ts";
-import { serveWithGitHttpBackend } from "./git-http-backend.ts";
-import { parseGitPath } from "./git-path.ts";
 
 /**
  * Serves the request if it is git over HTTP for a repository path (`/{owner}/{name}(.git)/...`);

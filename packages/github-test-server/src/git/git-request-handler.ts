@@ -1,10 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { parseGitPath, serveWithGitHttpBackend } from "@solstice/git-http-backend";
 import { parseAuthorization } from "../auth/authorization-header.ts";
 import { principalCovers } from "../rest/credential-store.ts";
 import type { ServerContext } from "../server-context.ts";
 import { decideGitAccess, type TokenReach } from "./git-access.ts";
-import { serveWithGitHttpBackend } from "./git-http-backend.ts";
-import { parseGitPath } from "./git-path.ts";
 
 /** Whether the request is git over HTTP for a repository path (`/{owner}/{name}(.git)/...`). */
 export function isGitRequest(req: IncomingMessage): boolean {
