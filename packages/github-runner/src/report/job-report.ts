@@ -168,24 +168,7 @@ export class JobReport {
   constructor(init: JobReportInit) {
     this.#masker = new LogMasker(init.mask ?? []);
     this.#patterns = (init.maskPatterns ?? []).map((p) => new RegExp(p, "g"));
-    this.#steps = init.steps.map((s) => ({
-      externalId: s.externalId,
-      number: s.number,
-      name: s.displayName,
-      contextName: s.contextName,
-      status: "pending",
-      conclusion: undefined,
-      startedAt: undefined,
-      completedAt: undefined,
-      lines: [],
-      lineCount: 0,
-      logUploaded: false,
-      annotations: [],
-      outcome: undefined,
-      outputs: undefined,
-      feedFrom: 0,
-      firstSeq: undefined,
-    }));
+    this.#steps = init.steps.map((s) => pendingStep(s.externalId, s.number, s.displayName, s.contextName));
     this.#stepIds = init.stepIds ?? [];
     this.#outputTemplates = { ...(init.outputTemplates ?? {}) };
     this.startedAt = init.startedAt ?? new Date();
@@ -586,24 +569,7 @@ export class JobReport {
   #step(index: number): MutableStep {
     while (this.#steps.length <= index) {
       const number = this.#steps.length + 1;
-      this.#steps.push({
-        externalId: "",
-        number,
-        name: `Step ${number}`,
-        contextName: undefined,
-        status: "pending",
-        conclusion: undefined,
-        startedAt: undefined,
-        completedAt: undefined,
-        lines: [],
-        lineCount: 0,
-        logUploaded: false,
-        annotations: [],
-        outcome: undefined,
-        outputs: undefined,
-        feedFrom: 0,
-        firstSeq: undefined,
-      });
+      this.#steps.push(pendingStep("", number, `Step ${number}`, undefined));
     }
     return this.#steps[index]!;
   }
@@ -611,4 +577,31 @@ export class JobReport {
 
 function joinLines(lines: readonly string[]): string {
   return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
+}
+
+/** A step that has not started: nothing logged, nothing uploaded. */
+function pendingStep(
+  externalId: string,
+  number: number,
+  name: string,
+  contextName: string | undefined,
+): MutableStep {
+  return {
+    externalId,
+    number,
+    name,
+    contextName,
+    status: "pending",
+    conclusion: undefined,
+    startedAt: undefined,
+    completedAt: undefined,
+    lines: [],
+    lineCount: 0,
+    logUploaded: false,
+    annotations: [],
+    outcome: undefined,
+    outputs: undefined,
+    feedFrom: 0,
+    firstSeq: undefined,
+  };
 }
