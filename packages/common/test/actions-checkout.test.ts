@@ -237,4 +237,51 @@ jobs:
     expect(runStep(request.steps[0]!, workspace).status).toBe(0);
     expect(git(workspace, "rev-parse", "HEAD")).toBe(commits["c2"]);
   });
+
+  it("sends the token to a checkout URL on the server's own origin only", async () => {
+    const workflow = await parseActionsWorkflow(
+      "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n",
+      "w.yml",
+    );
+    const github = {
+      server_url: "https://forge.example",
+      repository: "me/app",
+      sha: commits["c2"],
+      ref: "refs/heads/main",
+      token: TOKEN,
+    };
+    const header = `AUTHORIZATION: Basic ${Buffer.from(`x-access-token:${TOKEN}`).toString("base64")}`;
+
+    const sameOrigin = translateJob({
+      workflow,
+      contexts: { github },
+      checkoutUrl: "https://forge.example/mirrors/me-app.git",
+    }).request.steps[0]!;
+    expect(sameOrigin.env).toEqual({ SOLSTICE_CHECKOUT_AUTH: header });
+
+    // Another host (or port, or scheme): a mirror the operator chose, not the forge that issued
+    // the token. No header is sent or written, and the log says so.
+    for (const checkoutUrl of [
+      "https://mirror.example/me/app.git",
+      "https://forge.example:8443/me/app.git",
+      "http://forge.example/me/app.git",
+      `file://${join(server, "me", "app")}`,
+    ]) {
+      const { request } = translateJob({ workflow, contexts: { github }, checkoutUrl });
+      const step = request.steps[0]!;
+      expect(step.env, checkoutUrl).toBeUndefined();
+      expect(step.run).not.toContain("extraheader");
+      expect(step.run).toContain("the job token is not sent to it");
+      // The token is a secret of the job all the same.
+      expect(request.mask).toContain(TOKEN);
+    }
+    const { request } = translateJob({
+      workflow,
+      contexts: { github },
+      checkoutUrl: `file://${join(server, "me", "app")}`,
+    });
+    const workspace = mkdtempSync(join(root, "ws-"));
+    expect(runStep(request.steps[0]!, workspace).status).toBe(0);
+    expect(git(workspace, "rev-parse", "HEAD")).toBe(commits["c2"]);
+  });
 });

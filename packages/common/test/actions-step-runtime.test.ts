@@ -37,6 +37,9 @@ describe("evaluateExpression (GitHub's @actions/expressions)", () => {
     ["fromJSON('{\"a\":[1,2]}').a[1]", 2],
     ["matrix.missing || 'default'", "default"],
     ["1 < 2 && !false", true],
+    // Every doubled quote is one quote (the library's lexer unescapes only the first).
+    [`format('printf ''%s'' ''{0}''', matrix.os)`, `printf '%s' 'omnios'`],
+    [`'it''s ''quoted'' twice'`, `it's 'quoted' twice`],
   ])("%s", (expression, expected) => {
     const value = evaluateExpression(expression, contexts);
     expect(value).not.toBeInstanceOf(ExpressionFailure);

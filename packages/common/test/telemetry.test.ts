@@ -52,6 +52,29 @@ describe("logger", () => {
     expect(out.lines.map((l) => l["msg"])).toEqual(["shown"]);
   });
 
+  test("an error quoting its cause says the cause's message once; a new one is still added", () => {
+    const out = capture();
+    const log = createLogger({ service: "s", destination: out, env: {} });
+    const socket = new Error("connect ECONNREFUSED 127.0.0.1:5672");
+    const wrapped = new SolsticeError("X_UNAVAILABLE", `broker: ${socket.message}`, { cause: socket });
+    const outer = new SolsticeError("X_START", `queue: ${wrapped.message}`, { cause: wrapped });
+    log.error({ err: outer }, "cannot start");
+    const err = out.lines[0]?.["err"] as Record<string, unknown>;
+    expect(err).toMatchObject({
+      type: "SolsticeError",
+      code: "X_START",
+      message: "queue: broker: connect ECONNREFUSED 127.0.0.1:5672",
+    });
+    expect(out.raw[0]?.split("ECONNREFUSED")).toHaveLength(2);
+    expect(String(err["stack"])).toMatch(/^SolsticeError\n {4}at /);
+    expect(String(err["stack"])).toContain("\ncaused by: SolsticeError\n");
+    expect(String(err["stack"])).toContain("\ncaused by: Error\n");
+
+    const distinct = new Error("the database is read-only", { cause: new Error("disk full") });
+    log.error({ err: distinct }, "cannot write");
+    expect(out.lines[1]?.["err"]).toMatchObject({ message: "the database is read-only: disk full" });
+  });
+
   test("redacts secret fields and masks registered secret values and URL passwords everywhere", () => {
     const out = capture();
     const masker = new SecretMasker();
@@ -81,7 +104,7 @@ describe("logger", () => {
     expect(out.lines[0]).toMatchObject({
       password: "***",
       auth: { token: "***" },
-      url: "amqp://guest:***@broker:5672/%2f",
+      url: "amqp://***@broker:5672/%2f",
     });
     expect(out.lines[0]?.["msg"]).toBe("using ***");
     expect(JSON.stringify(out.lines[1])).toContain("***");

@@ -88,6 +88,40 @@ describe("taskToJobRequest", () => {
     expect(JSON.stringify(request.steps?.[0]?.env)).not.toContain("task-token-123");
   });
 
+  it("sends the task token (HTTP Basic) to the forge, never to a --checkout-url on another host", async () => {
+    const basic = Buffer.from("x-access-token:task-token-123").toString("base64");
+    const forge = await taskToJobRequest({ task: task(WORKFLOW), owner, runner: { name: "r1" } });
+    expect(forge.request.steps?.[0]?.env).toEqual({
+      SOLSTICE_CHECKOUT_AUTH: `AUTHORIZATION: Basic ${basic}`,
+    });
+
+    const sameHost = await taskToJobRequest({
+      task: task(WORKFLOW),
+      owner,
+      runner: { name: "r1" },
+      checkoutUrl: "http://forgejo.test/mirrors/widget.git",
+    });
+    expect(sameHost.request.repo_url).toBe("http://forgejo.test/mirrors/widget.git");
+    expect(sameHost.request.steps?.[0]?.env).toEqual({
+      SOLSTICE_CHECKOUT_AUTH: `AUTHORIZATION: Basic ${basic}`,
+    });
+
+    const mirror = await taskToJobRequest({
+      task: task(WORKFLOW),
+      owner,
+      runner: { name: "r1" },
+      checkoutUrl: "http://mirror.test/acme/widget.git",
+    });
+    const checkout = mirror.request.steps?.[0];
+    expect(checkout?.env).toBeUndefined();
+    expect(checkout?.run).toContain("remote add origin 'http://mirror.test/acme/widget.git'");
+    expect(checkout?.run).toContain(
+      "http://mirror.test is not http://forgejo.test: the job token is not sent to it",
+    );
+    expect(checkout?.run).not.toContain("extraheader");
+    expect(mirror.mask).toContain("task-token-123");
+  });
+
   it("fails clearly on a payload that is not a workflow, naming the task and the line", async () => {
     const bad = taskToJobRequest({ task: task("jobs:\n  x: [\n"), owner, runner: { name: "r1" } });
     await expect(bad).rejects.toBeInstanceOf(TaskTranslationError);

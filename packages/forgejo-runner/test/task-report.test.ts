@@ -60,6 +60,36 @@ describe("TaskReport", () => {
     ]);
   });
 
+  it("counts a step's rows that come after its step_finished (continue-on-error) in its range", () => {
+    const report = new TaskReport({ taskId: 43n, requestId, stepIds: ["lint", "build"] });
+    const continued = "the step failed (exited with 5); continue_on_error lets the job go on";
+    for (const event of [
+      ev(0, { type: "job_started" }),
+      ev(1, { type: "step_started", step: 0, name: "lint" }),
+      ev(2, { type: "log", step: 0, stream: "stdout", text: "lint failed" }),
+      ev(3, { type: "step_finished", step: 0, exit_code: 5, duration_ms: 5, conclusion: "failure" }),
+      // The engine says why the job goes on once the step has finished.
+      ev(4, { type: "log", step: 0, stream: "system", text: continued }),
+      ev(5, { type: "step_started", step: 1, name: "build" }),
+      ev(6, { type: "log", step: 1, stream: "stdout", text: "built" }),
+      ev(7, { type: "step_finished", step: 1, exit_code: 0, duration_ms: 5, conclusion: "success" }),
+      // A late row of a step after the next one began cannot join its range (ranges do not overlap).
+      ev(8, { type: "log", step: 0, stream: "system", text: "late" }),
+      ev(9, { type: "job_finished", conclusion: "success" }),
+    ]) {
+      report.apply(event);
+    }
+    const rows = contents(report);
+    expect(rows).toEqual(["Solstice CI: running in a VM", "lint failed", continued, "built", "late"]);
+    const steps = report.taskState().steps?.map((s) => [Number(s.logIndex), Number(s.logLength)]);
+    expect(steps).toEqual([
+      [1, 2],
+      [3, 1],
+    ]);
+    const snapshot = report.snapshot();
+    expect(snapshot.steps.map((s) => [s.logIndex, s.logLength])).toEqual(steps);
+  });
+
   it("turns ::group:: and ::endgroup:: into the markers Forgejo folds", () => {
     const report = new TaskReport({ taskId: 2n, requestId });
     report.apply(

@@ -110,7 +110,8 @@ describe("the job report's durable point and snapshot", () => {
     resumed.apply(event({ type: "job_finished", conclusion: "failure" }));
     const logs = resumed.pendingLogs();
     expect(logs.map((l) => (l.kind === "step" ? `step ${l.index}: ${l.lineCount}` : "job"))).toEqual([
-      "step 1: 2",
+      // "three", "four" and the failed step's `##[error]Process completed with exit code …`.
+      "step 1: 3",
       "job",
     ]);
     expect(resumed.completeJobInput({ planId: "p", jobId: "j" })).toMatchObject({

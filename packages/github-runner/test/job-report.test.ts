@@ -174,9 +174,14 @@ describe("job report", () => {
       name: "Build",
       status: "completed",
       conclusion: "failed",
-      completed_log_lines: 0,
+      completed_log_lines: 1,
     });
+    // As the reference runner: the failed script step's log ends with its exit code, annotated.
+    expect(input.annotations).toEqual([
+      { level: "failure", message: "Process completed with exit code 1.", stepNumber: 2 },
+    ]);
     const pending = r.pendingLogs();
+    expect(pending[1]?.content).toMatch(/Z ##\[error\]Process completed with exit code 1\.\n$/);
     expect(pending.map((p) => p.kind)).toEqual(["step", "step", "step", "job"]);
     const job = pending[3]!;
     expect(job.content).toContain("##[error]Solstice CI: step 2 (Build) exited with 1");
@@ -185,6 +190,25 @@ describe("job report", () => {
     expect(r.pendingLogs()).toEqual([]);
     expect(r.logsUploaded).toBe(true);
     expect(r.takeStepsUpdate().changeOrder).toBe(2);
+  });
+
+  it("carries a step's summary with its log, until the log is uploaded", () => {
+    const r = report();
+    r.apply(event({ type: "step_started", step: 0, name: "Checkout" }));
+    r.apply(
+      event({
+        type: "step_finished",
+        step: 0,
+        exit_code: 0,
+        duration_ms: 1,
+        conclusion: "success",
+        summary: "### done\n",
+      }),
+    );
+    const [log] = r.pendingLogs();
+    expect(log).toMatchObject({ kind: "step", index: 0, summary: "### done\n" });
+    r.markLogUploaded({ kind: "step", index: 0 });
+    expect(r.pendingLogs()).toEqual([]);
   });
 
   it("marks running steps canceled when the job is", () => {

@@ -39,11 +39,12 @@ describe("registration URLs", () => {
     );
   });
 
-  it("uses {scheme}://{host}/api/v3 for GHES, without the port", () => {
+  it("uses {scheme}://{host}[:port]/api/v3 for GHES (a port kept), api.{host} for hosted", () => {
     const ghes = parseGitHubUrl("http://ghes.local:8080/acme");
     expect(ghes.hosted).toBe(false);
-    expect(apiBaseUrl(ghes)).toBe("http://ghes.local/api/v3");
-    expect(actionsUrl(ghes)).toBe("http://ghes.local/api/v3/orgs/acme/actions");
+    expect(apiBaseUrl(ghes)).toBe("http://ghes.local:8080/api/v3");
+    expect(actionsUrl(ghes)).toBe("http://ghes.local:8080/api/v3/orgs/acme/actions");
+    expect(apiBaseUrl(parseGitHubUrl("https://ghes.local/acme"))).toBe("https://ghes.local/api/v3");
     expect(apiBaseUrl(parseGitHubUrl("https://acme.ghe.com/x/y"))).toBe("https://api.acme.ghe.com");
     expect(actionsUrl(parseGitHubUrl("https://github.com/enterprises/big"))).toBe(
       "https://api.github.com/enterprises/big/actions",

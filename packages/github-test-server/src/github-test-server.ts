@@ -13,7 +13,7 @@ import {
 } from "./errors.ts";
 import { LiveFeed } from "./feed/live-feed.ts";
 import { handleGitRequest, isGitRequest } from "./git/git-request-handler.ts";
-import { CallLog, type CallRecord } from "./http/call-log.ts";
+import { CallLog, type CallRecord, type Fault } from "./http/call-log.ts";
 import type { Endpoint } from "./http/endpoints.ts";
 import { HttpError, sendHttpError, sendJson } from "./http/http-io.ts";
 import { matchRoute, pathKnown, type Route } from "./http/router.ts";
@@ -48,6 +48,12 @@ export interface GitHubTestServerOptions {
    * `http://10.0.2.2:{port}` for a QEMU guest; `{port}` is replaced. Default {@link GitHubTestServer.url}.
    */
   readonly publicUrl?: string;
+  /**
+   * The URL a job's steps reach the server at: the job's `github.server_url` and `api_url` and its
+   * event payload, so a checkout in a QEMU guest fetches from `http://10.0.2.2:{port}` while the
+   * runner on the host talks to {@link publicUrl}. `{port}` is replaced. Default: the public URL.
+   */
+  readonly guestUrl?: string;
   /** How long GET message holds a poll without a message; default 50 000 ms (tests: 1–2 s). */
   readonly messageHoldMs?: number;
   /** The status of an idle GET message (a 2xx without a body); default 202. */
@@ -122,6 +128,8 @@ export class GitHubTestServer {
   readonly url: string;
   /** The URL handed out to runners (and the github.com-style API base). */
   readonly publicUrl: string;
+  /** The URL in jobs' github context (see {@link GitHubTestServerOptions.guestUrl}). */
+  readonly guestUrl: string;
   /** Every URL handed out. */
   readonly urls: ServerUrls;
   readonly #server: Server;
@@ -134,10 +142,17 @@ export class GitHubTestServer {
   #nextRunId = 1;
   #closed: Promise<void> | undefined;
 
-  private constructor(server: Server, url: string, publicUrl: string, settings: ServerSettings) {
+  private constructor(
+    server: Server,
+    url: string,
+    publicUrl: string,
+    guestUrl: string,
+    settings: ServerSettings,
+  ) {
     this.#server = server;
     this.url = url;
     this.publicUrl = publicUrl;
+    this.guestUrl = guestUrl;
     const feed = `${publicUrl.replace(/^http/, "ws")}/feed`;
     this.urls = {
       base: publicUrl,
@@ -215,8 +230,10 @@ export class GitHubTestServer {
     });
     const port = (server.address() as AddressInfo).port;
     const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
-    const publicUrl = (options.publicUrl ?? url).replace("{port}", String(port)).replace(/\/+$/, "");
-    instance = new GitHubTestServer(server, url, publicUrl, settings);
+    const withPort = (given: string) => given.replace("{port}", String(port)).replace(/\/+$/, "");
+    const publicUrl = withPort(options.publicUrl ?? url);
+    const guestUrl = withPort(options.guestUrl ?? publicUrl);
+    instance = new GitHubTestServer(server, url, publicUrl, guestUrl, settings);
     return instance;
   }
 
@@ -340,8 +357,8 @@ export class GitHubTestServer {
     const event =
       input.eventPayload ??
       pushEvent({
-        serverUrl: this.publicUrl,
-        apiUrl: this.urls.api,
+        serverUrl: this.guestUrl,
+        apiUrl: this.guestUrl,
         repository,
         ref,
         sha,
@@ -349,8 +366,8 @@ export class GitHubTestServer {
         actorId: 1,
       });
     const githubBase = {
-      serverUrl: this.publicUrl,
-      apiUrl: this.urls.api,
+      serverUrl: this.guestUrl,
+      apiUrl: this.guestUrl,
       repository,
       sha,
       ref,
@@ -558,6 +575,22 @@ export class GitHubTestServer {
   /** Makes the next `count` calls of `endpoint` lose their connection without an answer. */
   dropNext(endpoint: Endpoint, count = 1): void {
     this.#context.calls.inject(endpoint, { kind: "drop" }, count);
+  }
+
+  /**
+   * Takes `endpoints` down for `ms` milliseconds, as an outage of that GitHub service: every call
+   * meanwhile is answered `status` (default 503) or, with `drop`, loses its connection.
+   */
+  outage(
+    endpoints: readonly Endpoint[],
+    ms: number,
+    options: { status?: number; drop?: boolean } = {},
+  ): void {
+    const fault: Fault =
+      options.drop === true
+        ? { kind: "drop" }
+        : { kind: "fail", status: options.status ?? 503, body: { message: "injected outage" } };
+    for (const endpoint of endpoints) this.#context.calls.outage(endpoint, fault, ms);
   }
 
   /** Every HTTP call the server received, in order. */

@@ -4,6 +4,7 @@ import { TestJobNotFoundError, TestWorkflowError } from "../src/index.ts";
 import type { ServerUrls } from "../src/server-context.ts";
 import { fromContextData } from "../src/workflow/context-data-json.ts";
 import { prepareJob, renderJobMessage } from "../src/workflow/job-message-builder.ts";
+import { stepJson } from "../src/workflow/step-json.ts";
 import { selectWorkflowJob } from "../src/workflow/workflow-job.ts";
 
 // The job message built from a real workflow, checked against the shapes of the runner's C#
@@ -167,6 +168,27 @@ describe("job message from a workflow", () => {
     expect((steps[2] as Json).name).toBe("__run");
     expect((steps[2] as Json).condition).toBe("success()");
     expect(message.fileTable).toEqual([".github/workflows/ci.yml"]);
+  });
+
+  it("builds a multi-line script's format() from its value, as GitHub: no indentation, quotes and braces escaped", async () => {
+    const selection = await selectWorkflowJob({
+      yaml: [
+        "on: push",
+        "jobs:",
+        "  m:",
+        "    runs-on: linux",
+        "    steps:",
+        "      - run: |",
+        '          echo "it\'s ${{ matrix.os }}"',
+        "          printf '%s {x}' ${{ secrets.K }}",
+        "",
+      ].join("\n"),
+      file: "ci.yml",
+      contexts: { github: {}, vars: {}, inputs: {}, needs: {} },
+    });
+    const step = stepJson(selection.steps[0]!, "ci.yml", selection.decoded);
+    const script = (step.inputs as { map: { Value: { expr: string } }[] }).map[0]!.Value.expr;
+    expect(script).toBe("format('echo \"it''s {0}\"\nprintf ''%s {{x}}'' {1}\n', matrix.os, secrets.K)");
   });
 
   it("writes a checkout step as a repository reference with with: values as strings", async () => {

@@ -6,6 +6,7 @@ import {
   type ImageMap,
   InProcessJobQueue,
   type JobOwner,
+  type ServiceLogger,
   silentLogger,
 } from "@solstice/common";
 import { VmEngine } from "@solstice/vm-engine";
@@ -48,10 +49,18 @@ export interface LocalService {
   stop(): Promise<void>;
 }
 
-/** Starts the flow; `ensureImage` fetches the `remote` image (default: fails, nothing to fetch from). */
+/**
+ * Starts the flow; `ensureImage` fetches the `remote` image (default: fails, nothing to fetch from);
+ * `logger` gets what the service and the engine log (default: nothing).
+ */
 export async function startLocalService(
-  options: { ensureImage?: JobRunnerOptions["ensureImage"]; maxConcurrency?: number } = {},
+  options: {
+    ensureImage?: JobRunnerOptions["ensureImage"];
+    maxConcurrency?: number;
+    logger?: ServiceLogger;
+  } = {},
 ): Promise<LocalService> {
+  const logger = options.logger ?? silentLogger;
   const hostId = "unit-host";
   const dir = await mkdtemp(join(tmpdir(), "solstice-local-service-"));
   const vmDir = join(dir, "vms");
@@ -64,7 +73,7 @@ export async function startLocalService(
     const store = new JobStore(database.db);
     queue = new InProcessJobQueue({ config: { retryDelayMs: 50 } });
     const hypervisor = new LocalHypervisor({ stateDir: vmDir, bootLines: ["local-guest: up"] });
-    const engine = new VmEngine({ hypervisor, host: hostId, killGraceMs: 500, logger: silentLogger });
+    const engine = new VmEngine({ hypervisor, host: hostId, killGraceMs: 500, logger });
     const maxConcurrency = options.maxConcurrency ?? 2;
     const scheduler = new CapacityScheduler<QueuedJob>({
       global: maxConcurrency,
@@ -81,14 +90,14 @@ export async function startLocalService(
       scheduler,
       hostId,
       metrics,
-      logger: silentLogger,
+      logger,
       ensureImage:
         options.ensureImage ??
         (async (image) => {
           throw new Error(`cannot fetch ${image.source}: no such server`);
         }),
     });
-    const cancels = new CancelListener({ queue, store, runner, hostId, logger: silentLogger });
+    const cancels = new CancelListener({ queue, store, runner, hostId, logger });
     await cancels.start();
     const intake = new JobIntake({
       queue,
@@ -98,7 +107,7 @@ export async function startLocalService(
       hostId,
       prefetch: maxConcurrency,
       metrics,
-      logger: silentLogger,
+      logger,
     });
     await intake.start();
     const owner: JobOwner = { kind: "cidev", instance: `unit-${process.pid}` };

@@ -36,7 +36,7 @@ describe("redactJobRequest", () => {
     const { stored, hadSecrets } = redactJobRequest(req);
     expect(hadSecrets).toBe(true);
     expect(stored).not.toHaveProperty("mask");
-    expect(stored["env"]).toEqual({ TOKEN: "***", URL: "https://u:***@host/" });
+    expect(stored["env"]).toEqual({ TOKEN: "***", URL: "https://***@host/" });
     // The longer secret is replaced whole, not as "***-long".
     expect(stored["steps"]).toEqual([{ name: "use ***", run: "echo ***; echo ***", env: { LONG: "***" } }]);
     expect(stored["labels"]).toEqual(["***"]);
@@ -48,6 +48,44 @@ describe("redactJobRequest", () => {
   test("a secret used as an env name is replaced too", () => {
     const req = newJobRequest({ ...base, env: { "weird-s3cret": "v" }, mask: ["s3cret"] });
     expect(redactJobRequest(req).stored["env"]).toEqual({ "weird-***": "v" });
+  });
+
+  test("URL credentials: stripped from repo_url, replaced in every other string, not requeueable", () => {
+    const req = newJobRequest({
+      ...base,
+      repo_url: "https://oauth2:tok-5e1f@forge.example/me/app.git",
+      env: { MIRROR: "https://tok-5e1f@mirror.example/me/app.git" },
+      steps: [{ run: "git remote add up https://u:tok-5e1f@forge.example/up/app" }],
+    });
+    const redacted = redactJobRequest(req);
+    expect(redacted.repoUrl).toBe("https://forge.example/me/app.git");
+    expect(redacted.stored["repo_url"]).toBe("https://forge.example/me/app.git");
+    expect(redacted.stored["env"]).toEqual({ MIRROR: "https://***@mirror.example/me/app.git" });
+    expect(redacted.stored["steps"]).toEqual([{ run: "git remote add up https://***@forge.example/up/app" }]);
+    expect(JSON.stringify(redacted.stored)).not.toContain("tok-5e1f");
+    // What is stored is not what ran: a restart must not run it again.
+    expect(redacted.hadSecrets).toBe(true);
+    // The request itself keeps them (the engine clones with them).
+    expect(req.repo_url).toBe("https://oauth2:tok-5e1f@forge.example/me/app.git");
+  });
+
+  test("SOLSTICE_DEBUG_SSH_KEY: keys are redacted, other entries dropped with the reason", () => {
+    const req = newJobRequest({
+      ...base,
+      env: {
+        SOLSTICE_DEBUG_SSH_KEY: `${ED25519} me@laptop\nmy-password-by-mistake\n-----BEGIN OPENSSH PRIVATE KEY-----`,
+      },
+    });
+    const { stored } = redactJobRequest(req);
+    expect(stored["env"]).toEqual({
+      SOLSTICE_DEBUG_SSH_KEY: [
+        `${PUBLIC_KEY_REDACTED} me@laptop`,
+        "<entry 2 dropped: not an OpenSSH public key>",
+        "<entry 3 dropped: not an OpenSSH public key>",
+      ].join("\n"),
+    });
+    expect(JSON.stringify(stored)).not.toContain("my-password-by-mistake");
+    expect(JSON.stringify(stored)).not.toContain("PRIVATE KEY");
   });
 });
 

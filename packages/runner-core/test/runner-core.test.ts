@@ -240,6 +240,22 @@ describe("the task journal", () => {
     expect(await readdir(dir)).toEqual(["job-7f1c.json"]);
   });
 
+  it("two writers saving the same task at once never share a temporary file", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "runner-core-journal-"));
+    dirs.push(dir);
+    // Two journals on one directory: a runner restarting while the old process still saves, or
+    // two processes given the same --journal-dir. Each save is whole; the last one wins.
+    const first = new TaskJournal(dir, Entry);
+    const second = new TaskJournal(dir, Entry);
+    const saves = Array.from({ length: 50 }, (_, i) =>
+      (i % 2 === 0 ? first : second).save({ taskId: "9", ack: i }),
+    );
+    await expect(Promise.all(saves)).resolves.toHaveLength(50);
+    expect(await readdir(dir)).toEqual(["9.json"]);
+    const [entry] = await first.load(() => undefined);
+    expect(entry?.ack).toBeGreaterThanOrEqual(0);
+  });
+
   it("refuses a task id that is not a plain file name", async () => {
     const journal = new TaskJournal(join(tmpdir(), "never-written"), Entry);
     await expect(journal.save({ taskId: "../escape", ack: 0 })).rejects.toThrow(/cannot name a journal file/);

@@ -4,6 +4,7 @@ import { SolsticeError, silentLogger } from "@solstice/common";
 import type { GuestShell } from "./exec/guest-shell.ts";
 import { JobEventEmitter, type JobEventSink } from "./exec/job-events.ts";
 import { abortReason, executeJob, type StepResult } from "./exec/job-executor.ts";
+import { maskError } from "./exec/masked-error.ts";
 import { QemuHypervisor, type QemuHypervisorOptions } from "./vm/qemu-vm.ts";
 import { type VmResources, vmSpecFor } from "./vm/vm-spec.ts";
 import type { GuestConsole, Hypervisor, VmHandle } from "./vm/vm-types.ts";
@@ -107,6 +108,11 @@ export class VmEngine {
    * job failure: errors (a missing image, a guest without SSH, a failed checkout) end the job as
    * `failure` with the error in the log and in `reason`. `job_finished` is the last event and
    * is sent after the VM is gone.
+   *
+   * Everything about the job leaves masked, once, here: the events, the result's `reason` and
+   * `error`, what `keepVm` is told and the engine's own log lines have the request's `mask` values
+   * (and those a step registered) and credentials in URLs replaced by `***`
+   * (see {@link JobEventEmitter.mask}).
    */
   async runJob(request: JobRequest, image: ImageEntry, options: RunJobOptions): Promise<JobRunResult> {
     const logger = this.#logger;
@@ -146,6 +152,7 @@ export class VmEngine {
     let bootToSshMs: number | undefined;
     let failure: Error | undefined;
     let kept = false;
+    const mask = (text: string): string => events.mask(text);
     try {
       const spec = vmSpecFor(image, request, {
         ...(options.vmName === undefined ? {} : { name: options.vmName }),
@@ -179,12 +186,13 @@ export class VmEngine {
         ...(this.#options.checkoutDepth === undefined ? {} : { checkoutDepth: this.#options.checkoutDepth }),
         ...(this.#options.killGraceMs === undefined ? {} : { killGraceMs: this.#options.killGraceMs }),
       });
-      ({ conclusion, reason, steps } = execution);
+      ({ conclusion, steps } = execution);
+      reason = execution.reason === undefined ? undefined : mask(execution.reason);
     } catch (error) {
-      failure = error instanceof Error ? error : new Error(String(error));
+      failure = maskError(error instanceof Error ? error : new Error(String(error)), mask);
       if (signal.aborted) {
         conclusion = "cancelled";
-        reason = abortReason(signal);
+        reason = mask(abortReason(signal));
       } else {
         conclusion = "failure";
         reason = failure.message.split("\n")[0];

@@ -9,6 +9,7 @@ import {
   parsePathFile,
   parseReadBack,
   renderReadBackCommand,
+  STEP_SUMMARY_LIMIT_BYTES,
   stepFileCommands,
 } from "../src/exec/file-commands.ts";
 import { guestLayout } from "../src/exec/guest-layout.ts";
@@ -71,6 +72,25 @@ describe("file commands", () => {
         GITHUB_PATH: "/opt/tool/bin\n",
       });
       expect(files.GITHUB_OUTPUT).toBe(join(dir, "step-3.output"));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("reads GITHUB_STEP_SUMMARY back up to 1 MiB, and only the size of a larger one", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "file-commands-"));
+    try {
+      const files = stepFileCommands({ ...guestLayout(dir), runDir: dir }, 1);
+      await writeFile(files.GITHUB_STEP_SUMMARY, "### Results ✓\n");
+      await writeFile(files.GITHUB_ENV, "A=1\n");
+      const small = parseReadBack((await run("/bin/sh", ["-c", renderReadBackCommand(files)])).stdout);
+      expect(small).toEqual({ GITHUB_ENV: "A=1\n", GITHUB_STEP_SUMMARY: "### Results ✓\n" });
+
+      await writeFile(files.GITHUB_STEP_SUMMARY, "x".repeat(STEP_SUMMARY_LIMIT_BYTES + 1));
+      const large = parseReadBack(
+        (await run("/bin/sh", ["-c", renderReadBackCommand(files)], { maxBuffer: 4 << 20 })).stdout,
+      );
+      expect(large).toEqual({ GITHUB_ENV: "A=1\n", summaryTooLargeBytes: STEP_SUMMARY_LIMIT_BYTES + 1 });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

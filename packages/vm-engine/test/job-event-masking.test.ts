@@ -4,7 +4,7 @@ import { JobEventEmitter } from "../src/exec/job-events.ts";
 
 // The engine masks a job's secrets (JobRequest `mask`) in every event it emits, with common's
 // LogMasker: each line of a multi-line secret, longer values first, and values a step registers
-// with `::add-mask::` from then on.
+// with `::add-mask::` from then on; and credentials in URLs, wherever they appear.
 
 async function emitted(
   mask: readonly string[],
@@ -61,5 +61,21 @@ describe("job event masking", () => {
       "::add-mask::not-a-step-command",
     ]);
     expect(out.at(-1)).toMatchObject({ type: "step_finished", outputs: { pw: "***", v: "1" } });
+  });
+
+  it("replaces credentials in URLs in every text, a step's output included", async () => {
+    const out = await emitted([], (e) => {
+      e.system("checkout of https://oauth2:tok-123@forge.example/me/app failed");
+      e.stepStarted(0, "push to https://tok-456@forge.example/me/app");
+      e.logLines(0, "stdout", ["remote: https://u:tok-789@forge.example/me/app"]);
+      e.jobFinished("failure", "clone https://oauth2:tok-123@forge.example/me/app failed");
+    });
+    expect(JSON.stringify(out)).not.toMatch(/tok-\d/);
+    expect(texts(out)).toEqual([
+      "checkout of https://***@forge.example/me/app failed",
+      "remote: https://***@forge.example/me/app",
+    ]);
+    expect(out[1]).toMatchObject({ type: "step_started", name: "push to https://***@forge.example/me/app" });
+    expect(out.at(-1)).toMatchObject({ reason: "clone https://***@forge.example/me/app failed" });
   });
 });

@@ -186,4 +186,57 @@ describe("VmEngine.runJob on the local hypervisor", () => {
     expect(result.vm).toBeUndefined();
     await expectNothingLeft(undefined);
   });
+
+  it("masks secrets and URL credentials in everything the result, keepVm and its log carry", async () => {
+    const secret = "s3cr3t-value-4711";
+    const token = "tok-9f2c1d7e5b3a";
+    const log = new EventLog();
+    const logged: string[] = [];
+    const logger = {
+      debug: (fields: Record<string, unknown>, message: string) => logged.push(linePrinted(fields, message)),
+      info: (fields: Record<string, unknown>, message: string) => logged.push(linePrinted(fields, message)),
+      warn: (fields: Record<string, unknown>, message: string) => logged.push(linePrinted(fields, message)),
+      error: (fields: Record<string, unknown>, message: string) => logged.push(linePrinted(fields, message)),
+    };
+    const masking = new VmEngine({ hypervisor, host: "unit-host", killGraceMs: 500, logger });
+    const reasons: (string | undefined)[] = [];
+    const failing = await masking.runJob(
+      request({ steps: [{ run: `echo ${secret} >/dev/null; exit 3` }], mask: [secret] }),
+      image,
+      {
+        sink: log.sink,
+        keepVm: ({ reason }) => {
+          reasons.push(reason);
+          return false;
+        },
+      },
+    );
+    expect(failing.reason).toBe('step "echo *** >/dev/null; exit 3" exited with 3');
+    expect(reasons).toEqual([failing.reason]);
+
+    const checkout = await masking.runJob(
+      request({ repo_url: `http://oauth2:${token}@127.0.0.1:9/owner/repo.git`, workspace_checkout: true }),
+      image,
+      { sink: log.sink },
+    );
+    expect(checkout.reason).toMatch(/^checkout of http:\/\/\*\*\*@127\.0\.0\.1:9\/owner\/repo\.git at /);
+    expect(checkout.error?.message).toMatch(/^checkout of http:\/\/\*\*\*@127\.0\.0\.1:9\//);
+    expect(checkout.error).toMatchObject({
+      code: "ORCH_WORKSPACE_CHECKOUT",
+      repoUrl: "http://***@127.0.0.1:9/owner/repo.git",
+    });
+
+    const everything =
+      JSON.stringify([log.events, failing.reason, checkout.reason, logged]) + String(checkout.error?.stack);
+    expect(logged.join("\n")).toContain("job failed before its steps completed");
+    expect(everything).not.toContain(secret);
+    expect(everything).not.toContain(token);
+  });
 });
+
+/** A log call as a line, errors with their message, stack and fields (as pino prints them). */
+function linePrinted(fields: Record<string, unknown>, message: string): string {
+  return `${message} ${JSON.stringify(fields, (_key, value: unknown) =>
+    value instanceof Error ? { ...value, message: value.message, stack: value.stack } : value,
+  )}`;
+}

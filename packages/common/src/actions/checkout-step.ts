@@ -1,4 +1,5 @@
 import { posix } from "node:path";
+import { redactUrlCredentials } from "../telemetry/url-credentials.ts";
 import { shellWord } from "./shell-word.ts";
 
 // `uses: actions/checkout@<any>` → a plain shell step doing what the action does, with git only
@@ -13,6 +14,11 @@ import { shellWord } from "./shell-word.ts";
 // (git >= 2.31) — or, with persist-credentials (the default, as in actions/checkout), writes it
 // into the repository's .git/config with the shell's printf builtin. Either way it is on no
 // command line. The token, its base64 form and the header are returned as values to mask.
+//
+// The token goes only to the server that issued it: when the runner fetches from a URL of its own
+// (`--checkout-url`, a mirror) on another origin (scheme, host or port) than `server_url`, no
+// header is given or written, and the step's log says so (the mirror must allow anonymous reads,
+// or carry its own credentials in the URL).
 
 /** The name of the step's env variable holding the authorization header. */
 export const CHECKOUT_AUTH_VARIABLE = "SOLSTICE_CHECKOUT_AUTH";
@@ -127,7 +133,13 @@ export function checkoutStep(input: CheckoutInput): CheckoutStep | { error: stri
   const authLines: string[] = [];
   const origin = serverUrl ?? urlOrigin(url);
   const headerKey = `http.${origin}/.extraheader`;
-  if (token !== undefined && token !== "") {
+  const tokenAllowed = serverUrl === undefined || sameOrigin(url, serverUrl);
+  if (token !== undefined && token !== "" && !tokenAllowed) {
+    mask.push(token);
+    authLines.push(
+      `echo ${shellWord(`checkout: ${redactUrlCredentials(urlOrigin(url))} is not ${serverUrl}: the job token is not sent to it`)}`,
+    );
+  } else if (token !== undefined && token !== "") {
     const basic = Buffer.from(`x-access-token:${token}`, "utf8").toString("base64");
     const header = `AUTHORIZATION: Basic ${basic}`;
     env[CHECKOUT_AUTH_VARIABLE] = header;
@@ -170,6 +182,20 @@ export function checkoutStep(input: CheckoutInput): CheckoutStep | { error: stri
     "",
   ].join("\n");
   return { run, env, mask, ignored: Object.keys(w).filter((key) => !HANDLED.has(key)) };
+}
+
+/**
+ * Whether `url` is on the server: the same origin (scheme, host, port), or, for URLs without one
+ * (`file://`), under the server URL.
+ */
+function sameOrigin(url: string, serverUrl: string): boolean {
+  if (url === serverUrl || url.startsWith(`${serverUrl}/`)) return true;
+  try {
+    const origin = new URL(url).origin;
+    return origin !== "null" && origin === new URL(serverUrl).origin;
+  } catch {
+    return false;
+  }
 }
 
 /** `https://host:port` of a URL; the URL itself when it has no origin (`git://`, a path). */

@@ -1,5 +1,6 @@
 import { data, Evaluator, type Expr, Lexer, Parser } from "@actions/expressions";
 import type { FunctionDefinition, FunctionInfo } from "@actions/expressions/funcs/info";
+import { type Token, TokenType } from "@actions/expressions/lexer";
 import { toExpressionData } from "./expression-data.ts";
 
 // Parsing and evaluating `${{ }}` expressions with GitHub's own `@actions/expressions`: its
@@ -70,10 +71,20 @@ export class ExpressionFailure {
 export function parseExpression(expression: string): Expr | ExpressionFailure {
   try {
     const lexed = new Lexer(expression).lex();
-    return new Parser(lexed.tokens, [...CONTEXT_NAMES], FUNCTION_INFOS).parse();
+    return new Parser(lexed.tokens.map(unescapeStringToken), [...CONTEXT_NAMES], FUNCTION_INFOS).parse();
   } catch (error) {
     return new ExpressionFailure(messageOf(error));
   }
+}
+
+/**
+ * The lexer of @actions/expressions 0.3.x unescapes only the first `''` of a string literal
+ * (`value.replace("''", "'")`), so `format('a ''x'' b')` read as `a 'x'' b` and a script with
+ * two quoted words broke. Its lexeme is exact: take the value from it, every `''` unescaped.
+ */
+function unescapeStringToken(token: Token): Token {
+  if (token.type !== TokenType.STRING || token.lexeme.length < 2) return token;
+  return { ...token, value: token.lexeme.slice(1, -1).replaceAll("''", "'") };
 }
 
 /** The contexts an expression reads, as plain JSON-like values (absent ones read as null). */

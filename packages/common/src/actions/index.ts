@@ -6,6 +6,7 @@ export type {
   ActionsWorkflow,
   TemplatePart,
 } from "./actions-workflow.ts";
+export { type DecodedScalars, decodedScalars } from "./decoded-scalars.ts";
 export { evaluateValue } from "./evaluate-value.ts";
 export { fromExpressionData, type JsonValue } from "./expression-data.ts";
 export {
@@ -44,6 +45,7 @@ export {
   type StepRecord,
   type StepRunState,
 } from "./step-runtime.ts";
+export { splitTemplate } from "./template-segments.ts";
 export {
   type ActionsJobRequestFields,
   findActionsJob,

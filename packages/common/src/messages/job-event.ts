@@ -77,6 +77,8 @@ export const StepFinishedEventSchema = z.object({
   conclusion: StepConclusionSchema,
   /** What the step wrote to GITHUB_OUTPUT (masked), for `steps.<id>.outputs` and the job's outputs. */
   outputs: optionalField(z.record(z.string(), z.string())),
+  /** What the step wrote to GITHUB_STEP_SUMMARY (markdown, masked, at most 1 MiB), for forges that show it. */
+  summary: optionalField(z.string().max(1024 * 1024)),
 });
 /** @see StepFinishedEventSchema */
 export type StepFinishedEvent = z.infer<typeof StepFinishedEventSchema>;

@@ -10,3 +10,4 @@ export {
 export { MASK, SecretMasker } from "./secret-masker.ts";
 export { type ServiceLogger, silentLogger } from "./service-logger.ts";
 export { startTracing, type Tracing, type TracingOptions } from "./tracing.ts";
+export { hasUrlCredentials, redactUrlCredentials, stripUrlCredentials } from "./url-credentials.ts";

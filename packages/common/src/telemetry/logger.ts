@@ -1,6 +1,7 @@
 import { type DestinationStream, type Level, type Logger, pino } from "pino";
 import pretty from "pino-pretty";
 import { SolsticeError } from "../errors.ts";
+import { serializeError } from "./error-serializer.ts";
 import { MASK, SecretMasker } from "./secret-masker.ts";
 
 /** Log levels, most severe first; `silent` logs nothing. */
@@ -80,7 +81,8 @@ function defaultDestination(): DestinationStream {
 
 /**
  * A pino logger: JSON lines on stderr (pretty on a TTY), ISO timestamps, `service` on every
- * line, known secret fields redacted and registered secret values masked everywhere.
+ * line, known secret fields redacted and registered secret values masked everywhere; an `err`
+ * says its causes' messages once.
  *
  * @example
  *   const log = createLogger({ service: "solstice-orchestrator" });
@@ -97,6 +99,8 @@ export function createLogger(options: LoggerOptions): Logger {
       // "level":"info" rather than 30: readable by people and by log shippers alike.
       formatters: { level: (label) => ({ level: label }) },
       redact: { paths: [...REDACTED_PATHS], censor: MASK },
+      // An error and its causes say why once (see error-serializer.ts).
+      serializers: { err: serializeError },
     },
     maskingStream(masker, options.destination ?? defaultDestination()),
   );

@@ -1,13 +1,13 @@
-/** What replaces a secret in logs. */
-export const MASK = "***";
+import { MASK } from "./mask.ts";
+import { redactUrlCredentials } from "./url-credentials.ts";
 
-// scheme://user:password@host → scheme://user:***@host, in any string of a log line.
-const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@"]*):[^\s@/"]+@/gi;
+export { MASK } from "./mask.ts";
 
 /**
  * Replaces secret values with `***` in text. Values are registered as they become known (job
- * secrets, tokens); passwords in URLs are always masked. Applied to every log line, after
- * serialisation, so no field, message or error text escapes it.
+ * secrets, tokens); credentials in URLs are always masked (`scheme://***@host`, see
+ * url-credentials.ts). Applied to every log line, after serialisation, so no field, message or
+ * error text escapes it.
  *
  * @example
  *   const masker = new SecretMasker(); masker.add(token);
@@ -35,9 +35,9 @@ export class SecretMasker {
     return this.#needles.size;
   }
 
-  /** `text` with every registered secret and URL password replaced by `***`. */
+  /** `text` with every registered secret and URL credentials replaced by `***`. */
   mask(text: string): string {
-    let out = text.includes("://") ? text.replace(URL_CREDENTIALS, `$1:${MASK}@`) : text;
+    let out = redactUrlCredentials(text);
     if (this.#needles.size === 0) return out;
     // Longest first, so a secret containing another is masked whole.
     for (const needle of [...this.#needles].sort((a, b) => b.length - a.length)) {

@@ -15,7 +15,8 @@ import { type LogRow, LogRowSchema, Result, type TaskStateSchema } from "@solsti
 // (task-journal.ts) saves the part that survives a restart.
 //
 // Rows are numbered from 0 for the whole task; a step's rows are [log_index, log_index +
-// log_length). Rows before `ackIndex` are at the server and dropped from memory. Each row
+// log_length), rows of the step that directly follow its end included. Rows before `ackIndex` are
+// at the server and dropped from memory. Each row
 // remembers the event that made it, so `durableSeq` says which events are fully delivered: the
 // event queue may acknowledge every event below it.
 
@@ -243,6 +244,7 @@ export class TaskReport {
             event.stream === "system" ? this.#masker.mask(line) : groupMarker(this.#masker.maskLine(line));
           this.#push(content, time, event.seq, first);
         }
+        if (event.step !== null) this.#extendFinishedStep(event.step, first, this.#rowCount);
         return;
       }
       case "job_started":
@@ -446,6 +448,16 @@ export class TaskReport {
   #flushAfterSync(): void {
     if (this.#skip > 0) return;
     for (const content of this.#afterSync.splice(0)) this.addRunnerRow(content);
+  }
+
+  /**
+   * Rows of a step that come after its `step_finished` (the engine's "continue_on_error lets the
+   * job go on") join its range while they follow it directly: Forgejo shows a step's rows only.
+   */
+  #extendFinishedStep(index: number, from: number, to: number): void {
+    const step = this.#steps[index];
+    if (step?.stoppedAt === undefined || step.logIndex + step.logLength !== from) return;
+    step.logLength += to - from;
   }
 
   #step(index: number): StepReport {

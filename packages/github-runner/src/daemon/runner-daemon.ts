@@ -15,6 +15,7 @@ import { runAppRunnerPool } from "./app-runner-pool.ts";
 import { JobTokenStore } from "./job-token-store.ts";
 import { type ListenerEnd, RunnerListener } from "./runner-listener.ts";
 import { RunningJobs } from "./running-jobs.ts";
+import { SessionMarker } from "./session-marker.ts";
 
 // The daemon: connect the queue, resume the jobs the journal names, consume the job events of
 // every owner it (or its journal) has, and listen with its runner(s): the registered runner of
@@ -119,9 +120,14 @@ export async function startRunnerDaemon(config: RunnerDaemonConfig, logger: Logg
     );
   }
 
-  const listen = (configuration: RunnerConfiguration, signal: AbortSignal): Promise<ListenerEnd> =>
+  const listen = (
+    configuration: RunnerConfiguration,
+    signal: AbortSignal,
+    sessionMarker?: SessionMarker,
+  ): Promise<ListenerEnd> =>
     new RunnerListener({
       configuration,
+      ...(sessionMarker === undefined ? {} : { sessionMarker }),
       tokens: runnerTokenProvider(configuration, config.fetch),
       jobs,
       instance,
@@ -142,7 +148,10 @@ export async function startRunnerDaemon(config: RunnerDaemonConfig, logger: Logg
       },
       "starting the GitHub runner",
     );
-    listening = listen(single, stopListening.signal);
+    // A registered runner's session outlives a process that dies; a JIT runner's dies with it.
+    const marker =
+      mode.kind === "registered" ? new SessionMarker(join(config.stateDir, ".session")) : undefined;
+    listening = listen(single, stopListening.signal, marker);
   } else if (mode.kind === "app") {
     logger.info(
       { target: mode.target, capacity: mode.capacity, labels: config.labels },

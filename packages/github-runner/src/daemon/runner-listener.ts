@@ -20,6 +20,7 @@ import { acquireJob } from "../run-service/run-service-client.ts";
 import type { RunnerConfiguration } from "../settings/runner-files.ts";
 import { RUNNER_PROTOCOL_VERSION } from "../version.ts";
 import type { JobRunner, RunningJobs } from "./running-jobs.ts";
+import type { SessionMarker } from "./session-marker.ts";
 
 // One registered runner's listener, as the reference runner's BrokerMessageListener: a broker
 // session (created with its retry rules, deleted when the listener ends), long polls that say
@@ -42,6 +43,8 @@ export interface RunnerListenerOptions {
   readonly logger: Logger;
   /** Between attempts once GitHub says the runner is gone (or refuses it for good). Default 5 min. */
   readonly removedRetryMs?: number;
+  /** Where the runner notes it holds a session (registered runners: `<state dir>/.session`). */
+  readonly sessionMarker?: SessionMarker;
   readonly fetch?: FetchFunction;
   /** For tests: resolves after `ms` or when `signal` aborts. */
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
@@ -111,9 +114,11 @@ export class RunnerListener {
       this.#tookJob = true;
       void this.#options.jobs.whenIdle(this.#runner.agentId).then(() => this.#wake.abort());
     }
+    await this.#deleteLeftSession();
     for (;;) {
       const session = await this.#createSession(signal);
       if (session === undefined) return "stopped";
+      await this.#options.sessionMarker?.set(session.sessionId);
       this.#log.info({ sessionId: session.sessionId }, "listening for jobs");
       const end = await this.#poll(session, signal);
       if (end === "recreate") continue;
@@ -198,6 +203,14 @@ export class RunnerListener {
           continue;
         }
         if (error instanceof RunnerRemovedError) {
+          if (this.#ephemeral && this.#tookJob) {
+            // GitHub removes an ephemeral runner once its job is complete: that is the end.
+            this.#log.info(
+              "GitHub removed this ephemeral runner after its job; ending once the job is reported",
+            );
+            await this.#options.jobs.whenIdle(this.#runner.agentId);
+            return "job-done";
+          }
           await this.#removed(error, signal);
           return "recreate";
         }
@@ -307,8 +320,21 @@ export class RunnerListener {
   async #deleteSession(): Promise<void> {
     try {
       await this.#broker.deleteSession(AbortSignal.timeout(10_000));
+      await this.#options.sessionMarker?.clear();
     } catch (error) {
       this.#log.debug({ err: error }, "cannot delete the broker session (it expires by itself)");
     }
+  }
+
+  /**
+   * A session the last process of this runner left behind (it died without deleting it) would
+   * make GitHub refuse a new one for minutes: delete it first. It is this runner's own.
+   */
+  async #deleteLeftSession(): Promise<void> {
+    const marker = this.#options.sessionMarker;
+    const left = await marker?.left();
+    if (marker === undefined || left === undefined) return;
+    this.#log.info({ sessionId: left }, "the last run did not end its broker session; ending it first");
+    await this.#deleteSession();
   }
 }

@@ -2,8 +2,9 @@ import { GitHubUrlError } from "../errors.ts";
 
 // Where the registration calls go, as the reference runner computes them from the URL the
 // runner is registered to (RunnerDotcomServer, ConfigurationManager): github.com and GHE.com
-// (hosted) at `{scheme}://api.{host}`, GHES at `{scheme}://{host}/api/v3`. Only the host is
-// kept: the reference runner builds these URLs from UriBuilder.Host, which drops any port.
+// (hosted) at `{scheme}://api.{host}`, GHES at `{scheme}://{host}/api/v3`. The reference runner
+// builds these from UriBuilder.Host and so drops a port; we keep a GHES port (a server behind
+// `:8443` works, and so does a local test server) and drop it only for the hosted API host.
 
 /** What a runner is registered to. */
 export type RunnerScope =
@@ -18,6 +19,8 @@ export interface GitHubTarget {
   readonly scheme: string;
   /** Without the port. */
   readonly host: string;
+  /** `host:port` when the URL names a port, else the host. */
+  readonly authority: string;
   /** github.com, www.github.com, github.localhost, *.ghe.com, *.ghe.localhost. */
   readonly hosted: boolean;
   readonly scope: RunnerScope;
@@ -60,6 +63,7 @@ export function parseGitHubUrl(url: string): GitHubTarget {
     url,
     scheme: parsed.protocol.slice(0, -1),
     host: parsed.hostname,
+    authority: parsed.host,
     hosted: isHostedGitHub(parsed.hostname),
     scope,
   };
@@ -67,7 +71,9 @@ export function parseGitHubUrl(url: string): GitHubTarget {
 
 /** The REST API base: `https://api.github.com`, or `{scheme}://{host}/api/v3` for GHES. */
 export function apiBaseUrl(target: GitHubTarget): string {
-  return target.hosted ? `${target.scheme}://api.${target.host}` : `${target.scheme}://${target.host}/api/v3`;
+  return target.hosted
+    ? `${target.scheme}://api.${target.host}`
+    : `${target.scheme}://${target.authority}/api/v3`;
 }
 
 /** `repos/o/r`, `orgs/o` or `enterprises/e`. */

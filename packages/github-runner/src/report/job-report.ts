@@ -56,6 +56,8 @@ interface MutableStep {
   annotations: RunServiceAnnotation[];
   outcome: StepConclusion | undefined;
   outputs: Record<string, string> | undefined;
+  /** GITHUB_STEP_SUMMARY, uploaded with the step's log (and replayed with it after a restart). */
+  summary: string | undefined;
   feedFrom: number;
   /** The seq of the first event that touched the step (its log is not durable before the upload). */
   firstSeq: number | undefined;
@@ -113,6 +115,8 @@ export type PendingLog =
       readonly externalId: string;
       readonly content: string;
       readonly lineCount: number;
+      /** The step's summary (markdown), uploaded before its log. */
+      readonly summary: string | undefined;
     }
   | { readonly kind: "job"; readonly content: string; readonly lineCount: number };
 
@@ -244,6 +248,13 @@ export class JobReport {
       }
       case "step_finished": {
         const step = this.#step(event.step);
+        // As the reference runner ends a failed script step's log (and annotates the run).
+        if (event.conclusion === "failure" && event.exit_code !== null) {
+          const message = `Process completed with exit code ${event.exit_code}.`;
+          this.#addLine(step, `##[error]${message}`, time);
+          step.annotations.push({ level: "failure", message, stepNumber: step.number });
+        }
+        if (event.summary !== undefined) step.summary = event.summary;
         step.startedAt ??= time;
         step.completedAt = time;
         step.status = "completed";
@@ -350,6 +361,7 @@ export class JobReport {
         externalId: step.externalId,
         content: joinLines(step.lines),
         lineCount: step.lineCount,
+        summary: step.summary,
       });
     }
     if (this.done && !this.#jobLogUploaded) {
@@ -369,6 +381,7 @@ export class JobReport {
     if (step === undefined) return;
     step.logUploaded = true;
     step.lines = [];
+    step.summary = undefined;
     step.feedFrom = step.lineCount;
   }
 
@@ -601,6 +614,7 @@ function pendingStep(
     annotations: [],
     outcome: undefined,
     outputs: undefined,
+    summary: undefined,
     feedFrom: 0,
     firstSeq: undefined,
   };

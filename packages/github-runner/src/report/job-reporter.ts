@@ -14,7 +14,9 @@ import type { ResultsClient } from "./results-client.ts";
 export interface JobReporterOptions {
   readonly report: JobReport;
   /** Undefined when the job message names no results service (nothing to upload to). */
-  readonly results: Pick<ResultsClient, "updateSteps" | "uploadStepLog" | "uploadJobLog"> | undefined;
+  readonly results:
+    | Pick<ResultsClient, "updateSteps" | "uploadStepLog" | "uploadStepSummary" | "uploadJobLog">
+    | undefined;
   readonly feed: Pick<LiveFeed, "send" | "close"> | undefined;
   /** One completejob call. */
   readonly completeJob: (input: CompleteJobInput) => Promise<void>;
@@ -174,8 +176,13 @@ export class JobReporter {
           .pendingLogs()
           .find((l): l is PendingLog & { kind: "step" } => l.kind === "step" && l.index === action.index);
         if (log === undefined) return;
-        if (results !== undefined && log.externalId !== "")
+        if (results !== undefined && log.externalId !== "") {
+          if (log.summary !== undefined) {
+            const refused = await results.uploadStepSummary(log.externalId, log.summary);
+            if (refused !== undefined) this.#options.onError?.(refused);
+          }
           await results.uploadStepLog(log.externalId, log.content, log.lineCount);
+        }
         report.markLogUploaded({ kind: "step", index: log.index });
         return;
       }

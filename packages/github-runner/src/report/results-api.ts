@@ -14,6 +14,11 @@ import type { StepReportState } from "./job-report.ts";
 //     {workflow_job_run_backend_id, workflow_run_backend_id} → {logs_url, blob_storage_type}
 //   results.services.receiver.Receiver/CreateJobLogsMetadata
 //     {workflow_run_backend_id, workflow_job_run_backend_id, uploaded_at, line_count} → {ok}
+//   results.services.receiver.Receiver/GetStepSummarySignedBlobURL
+//     {workflow_job_run_backend_id, workflow_run_backend_id, step_backend_id}
+//     → {summary_url, blob_storage_type, soft_size_limit}
+//   results.services.receiver.Receiver/CreateStepSummaryMetadata
+//     {workflow_run_backend_id, workflow_job_run_backend_id, step_backend_id, size, uploaded_at} → {ok}
 //   github.actions.results.api.v1.WorkflowStepUpdateService/WorkflowStepsUpdate
 //     {steps, change_order, workflow_job_run_backend_id, workflow_run_backend_id} → {ok}
 // The backend ids are the plan id (run) and the job id (job run); a step's is its id in the
@@ -26,6 +31,8 @@ export const ResultsMethods = {
   CreateStepLogsMetadata: "results.services.receiver.Receiver/CreateStepLogsMetadata",
   GetJobLogsSignedBlobURL: "results.services.receiver.Receiver/GetJobLogsSignedBlobURL",
   CreateJobLogsMetadata: "results.services.receiver.Receiver/CreateJobLogsMetadata",
+  GetStepSummarySignedBlobURL: "results.services.receiver.Receiver/GetStepSummarySignedBlobURL",
+  CreateStepSummaryMetadata: "results.services.receiver.Receiver/CreateStepSummaryMetadata",
   WorkflowStepsUpdate: "github.actions.results.api.v1.WorkflowStepUpdateService/WorkflowStepsUpdate",
 } as const;
 /** A Twirp method. */
@@ -49,6 +56,25 @@ export function stepLogsUrlRequest(ids: ResultsIds, stepId: string): Record<stri
     workflow_job_run_backend_id: ids.jobId,
     workflow_run_backend_id: ids.planId,
     step_backend_id: stepId,
+  };
+}
+
+/** Body of GetStepSummarySignedBlobURL (the same ids as a step's log). */
+export const stepSummaryUrlRequest = stepLogsUrlRequest;
+
+/** Body of CreateStepSummaryMetadata. */
+export function stepSummaryMetadataRequest(
+  ids: ResultsIds,
+  stepId: string,
+  size: number,
+  uploadedAt: Date,
+): Record<string, unknown> {
+  return {
+    workflow_run_backend_id: ids.planId,
+    workflow_job_run_backend_id: ids.jobId,
+    step_backend_id: stepId,
+    size,
+    uploaded_at: uploadedAt.toISOString(),
   };
 }
 
@@ -155,6 +181,23 @@ export function parseSignedUrl(method: ResultsMethod, text: string): SignedLogsU
   if (!parsed.success)
     throw new ResultsServiceError(method, `no logs_url in the answer: ${text.slice(0, 200)}`);
   if (parsed.data.ok === false) throw new ResultsServiceError(method, "answered ok: false");
+  return parsed.data;
+}
+
+/** A step summary's signed-URL answer. */
+export const SignedSummaryUrlSchema = z.object({
+  summary_url: z.string().min(1),
+  blob_storage_type: z.string().optional(),
+  soft_size_limit: z.union([z.number(), z.string()]).optional(),
+});
+/** @see SignedSummaryUrlSchema */
+export type SignedSummaryUrl = z.infer<typeof SignedSummaryUrlSchema>;
+
+/** Parses a summary signed-URL answer or throws `ResultsServiceError`. */
+export function parseSignedSummaryUrl(method: ResultsMethod, text: string): SignedSummaryUrl {
+  const parsed = SignedSummaryUrlSchema.safeParse(parseJsonText(text));
+  if (!parsed.success)
+    throw new ResultsServiceError(method, `no summary_url in the answer: ${text.slice(0, 200)}`);
   return parsed.data;
 }
 

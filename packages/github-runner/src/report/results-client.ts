@@ -7,12 +7,15 @@ import {
   checkOk,
   jobLogsMetadataRequest,
   jobLogsUrlRequest,
+  parseSignedSummaryUrl,
   parseSignedUrl,
   type ResultsIds,
   type ResultsMethod,
   ResultsMethods,
   stepLogsMetadataRequest,
   stepLogsUrlRequest,
+  stepSummaryMetadataRequest,
+  stepSummaryUrlRequest,
   stepsUpdateRequest,
   twirpUrl,
 } from "./results-api.ts";
@@ -89,6 +92,39 @@ export class ResultsClient {
       metaMethod,
       await this.#twirp(metaMethod, stepLogsMetadataRequest(ids, stepId, lineCount, new Date()), signal),
     );
+  }
+
+  /**
+   * Uploads a step's summary (markdown), then its metadata (size). A summary over the service's
+   * `soft_size_limit` is not sent (the reference runner refuses it the same way): the refusal is
+   * returned, not thrown, so that it does not hold the step's log back. Failed calls throw.
+   */
+  async uploadStepSummary(
+    stepId: string,
+    markdown: string,
+    signal?: AbortSignal,
+  ): Promise<ResultsServiceError | undefined> {
+    const ids = this.#options.ids;
+    const urlMethod = ResultsMethods.GetStepSummarySignedBlobURL;
+    const signed = parseSignedSummaryUrl(
+      urlMethod,
+      await this.#twirp(urlMethod, stepSummaryUrlRequest(ids, stepId), signal),
+    );
+    const size = Buffer.byteLength(markdown, "utf8");
+    const limit = Number(signed.soft_size_limit ?? Number.POSITIVE_INFINITY);
+    if (Number.isFinite(limit) && limit > 0 && size > limit) {
+      return new ResultsServiceError(
+        urlMethod,
+        `the step summary (${size} bytes) is over the ${limit}-byte limit; it was not uploaded`,
+      );
+    }
+    await this.#upload(signed.summary_url, signed.blob_storage_type, markdown, signal);
+    const metaMethod = ResultsMethods.CreateStepSummaryMetadata;
+    checkOk(
+      metaMethod,
+      await this.#twirp(metaMethod, stepSummaryMetadataRequest(ids, stepId, size, new Date()), signal),
+    );
+    return undefined;
   }
 
   /** Uploads the job's whole log, then its metadata. */

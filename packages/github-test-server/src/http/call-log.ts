@@ -40,6 +40,8 @@ interface MutableCall {
 export class CallLog {
   readonly calls: MutableCall[] = [];
   readonly #faults = new Map<Endpoint, Fault[]>();
+  /** Endpoints down until a time (epoch ms), each with the fault every call meets meanwhile. */
+  readonly #outages = new Map<Endpoint, { readonly until: number; readonly fault: Fault }>();
 
   /** Queues `count` faults for the next calls of `endpoint`. */
   inject(endpoint: Endpoint, fault: Fault, count: number): void {
@@ -48,8 +50,18 @@ export class CallLog {
     this.#faults.set(endpoint, queue);
   }
 
-  /** The fault for this call, if one is queued (taken off the queue). */
+  /** Every call of `endpoint` meets `fault` for the next `ms` milliseconds. */
+  outage(endpoint: Endpoint, fault: Fault, ms: number): void {
+    this.#outages.set(endpoint, { until: Date.now() + ms, fault });
+  }
+
+  /** The fault for this call: an outage's, else a queued one (taken off the queue). */
   takeFault(endpoint: Endpoint): Fault | undefined {
+    const outage = this.#outages.get(endpoint);
+    if (outage !== undefined) {
+      if (Date.now() < outage.until) return outage.fault;
+      this.#outages.delete(endpoint);
+    }
     return this.#faults.get(endpoint)?.shift();
   }
 

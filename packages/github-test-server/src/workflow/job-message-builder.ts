@@ -50,7 +50,7 @@ export function prepareJob(input: PrepareJobInput): PreparedJob {
   const present = (tokens: readonly (TokenJson | undefined)[]): TokenJson[] =>
     tokens.filter((t): t is TokenJson => t !== undefined);
   const json = (token: Parameters<typeof tokenToJson>[0] | undefined): TokenJson | undefined =>
-    token === undefined ? undefined : tokenToJson(token);
+    token === undefined ? undefined : tokenToJson(token, selection.decoded);
   return {
     jobId: randomUUID(),
     planId: randomUUID(),
@@ -67,7 +67,7 @@ export function prepareJob(input: PrepareJobInput): PreparedJob {
       inputs: toContextData(input.inputs),
       vars: toContextData(input.vars),
     },
-    steps: selection.steps.map((step) => stepJson(step, input.workflowFile)),
+    steps: selection.steps.map((step) => stepJson(step, input.workflowFile, selection.decoded)),
     environmentVariables: present([json(selection.workflowEnv), json(selection.jobEnv)]),
     defaults: present([json(selection.workflowDefaults), json(selection.jobDefaults)]),
     jobOutputs: json(selection.jobOutputs),

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { isString } from "@actions/workflow-parser/templates/tokens/type-guards";
+import type { DecodedScalars } from "@solstice/common";
 import { TestWorkflowError } from "../errors.ts";
 import { mappingJson, type TokenJson, tokenToJson } from "./template-token-json.ts";
 import type { StepSource } from "./workflow-job.ts";
@@ -33,24 +34,25 @@ export function usesReference(uses: string, file: string): Record<string, string
 }
 
 /** The message step of a workflow step. */
-export function stepJson(source: StepSource, file: string): StepJson {
+export function stepJson(source: StepSource, file: string, decoded?: DecodedScalars): StepJson {
   const token = source.token;
+  const toJson = (value: Parameters<typeof tokenToJson>[0]) => tokenToJson(value, decoded);
   const run = token.find("run");
   const uses = token.find("uses");
   let reference: Record<string, string>;
   let inputs: TokenJson | undefined;
   if (run !== undefined) {
     reference = { type: "script" };
-    const entries: [string, TokenJson][] = [["script", tokenToJson(run)]];
+    const entries: [string, TokenJson][] = [["script", toJson(run)]];
     const shell = token.find("shell");
     const workingDirectory = token.find("working-directory");
-    if (shell !== undefined) entries.push(["shell", tokenToJson(shell)]);
-    if (workingDirectory !== undefined) entries.push(["workingDirectory", tokenToJson(workingDirectory)]);
+    if (shell !== undefined) entries.push(["shell", toJson(shell)]);
+    if (workingDirectory !== undefined) entries.push(["workingDirectory", toJson(workingDirectory)]);
     inputs = mappingJson(entries);
   } else if (uses !== undefined && isString(uses)) {
     reference = usesReference(uses.value, file);
     const withToken = token.find("with");
-    inputs = withToken === undefined ? undefined : tokenToJson(withToken);
+    inputs = withToken === undefined ? undefined : toJson(withToken);
   } else {
     throw new TestWorkflowError(file, `step ${source.contextName} has neither run nor uses`);
   }
@@ -70,7 +72,7 @@ export function stepJson(source: StepSource, file: string): StepJson {
   ];
   for (const [key, field] of optional) {
     const value = token.find(key);
-    if (value !== undefined) step[field] = tokenToJson(value);
+    if (value !== undefined) step[field] = toJson(value);
   }
   if (inputs !== undefined) step.inputs = inputs;
   return step as StepJson;

@@ -6,6 +6,8 @@ import {
   type ActionsJob,
   type ActionsValue,
   contextDictionary,
+  type DecodedScalars,
+  decodedScalars,
   type ExpressionContexts,
   ExpressionFailure,
   evaluateValue,
@@ -55,6 +57,8 @@ export interface WorkflowJobSelection {
   readonly jobServices: TemplateToken | undefined;
   readonly jobTimeoutMinutes: TemplateToken | undefined;
   readonly steps: readonly StepSource[];
+  /** The workflow's decoded scalars (multi-line strings with expressions are built from them). */
+  readonly decoded: DecodedScalars;
 }
 
 /** What `selectWorkflowJob` reads. */
@@ -158,6 +162,7 @@ export async function selectWorkflowJob(input: WorkflowJobInput): Promise<Workfl
     jobServices: entry(jobToken, "services"),
     jobTimeoutMinutes: entry(jobToken, "timeout-minutes"),
     steps,
+    decoded: decodedScalars(input.yaml),
   };
 }
 

@@ -64,7 +64,7 @@ export function acceptedJobRow(
   return {
     request_id: request.request_id,
     source: request.source,
-    repo_url: request.repo_url,
+    repo_url: redacted.repoUrl,
     commit_sha: request.commit_sha,
     runs_on: request.runs_on,
     resolved_label: fields.label,

@@ -34,18 +34,46 @@ export function parseDebugSshKeys(value: string | undefined): DebugSshKeys {
   if (value === undefined) return { keys: [], problems: [] };
   const keys: string[] = [];
   const problems: string[] = [];
-  const entries = value
+  entriesOf(value).forEach((entry, i) => {
+    const key = publicKeyOf(entry);
+    if (key === undefined) {
+      problems.push(`entry ${i + 1}: ${NOT_A_KEY} ("<type> <base64> [comment]", no options)`);
+      return;
+    }
+    keys.push(key);
+  });
+  return { keys, problems };
+}
+
+/**
+ * `SOLSTICE_DEBUG_SSH_KEY` as the stored copy of a request holds it: its public keys, one per
+ * line, and in place of every other entry a note that it was dropped and why — never the entry
+ * itself (a private key or a password pasted by mistake must not be stored). Pure.
+ *
+ * @example
+ *   debugSshKeysToStore("ssh-ed25519 AAAAC3Nza... me@laptop;hunter2")
+ *   // "ssh-ed25519 AAAAC3Nza... me@laptop\n<entry 2 dropped: not an OpenSSH public key>"
+ */
+export function debugSshKeysToStore(value: string): string {
+  return entriesOf(value)
+    .map((entry, i) => publicKeyOf(entry) ?? `<entry ${i + 1} dropped: ${NOT_A_KEY}>`)
+    .join("\n");
+}
+
+const NOT_A_KEY = "not an OpenSSH public key";
+
+/** The entries of the variable: one per line, or separated by `;`; blank ones ignored. */
+function entriesOf(value: string): string[] {
+  return value
     .split(/[\n;]/)
     .map((e) => e.trim())
     .filter((e) => e !== "");
-  entries.forEach((entry, i) => {
-    const [type, blob, ...comment] = entry.split(/\s+/);
-    const validBlob = blob !== undefined && /^[A-Za-z0-9+/]+={0,3}$/.test(blob) && blob.length >= 16;
-    if (type === undefined || !KEY_TYPES.has(type) || !validBlob) {
-      problems.push(`entry ${i + 1}: not an OpenSSH public key ("<type> <base64> [comment]", no options)`);
-      return;
-    }
-    keys.push([type, blob, ...comment].join(" "));
-  });
-  return { keys, problems };
+}
+
+/** The entry as a key line (`type base64 [comment]`, spaces normalised), or undefined if it is none. */
+function publicKeyOf(entry: string): string | undefined {
+  const [type, blob, ...comment] = entry.split(/\s+/);
+  const validBlob = blob !== undefined && /^[A-Za-z0-9+/]+={0,3}$/.test(blob) && blob.length >= 16;
+  if (type === undefined || !KEY_TYPES.has(type) || !validBlob) return undefined;
+  return [type, blob, ...comment].join(" ");
 }

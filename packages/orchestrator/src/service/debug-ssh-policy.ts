@@ -71,6 +71,21 @@ export function decideDebugHold(input: {
 }
 
 /**
+ * How long a VM is kept, for people: exact, in minutes and seconds (a 90 s TTL is not "2 min").
+ *
+ * @example
+ *   formatKeepDuration(90)   // "1 min 30 s"
+ *   formatKeepDuration(1800) // "30 min"
+ */
+export function formatKeepDuration(seconds: number): string {
+  const total = Math.max(0, Math.round(seconds));
+  const minutes = Math.floor(total / 60);
+  const rest = total % 60;
+  if (minutes === 0) return `${rest} s`;
+  return rest === 0 ? `${minutes} min` : `${minutes} min ${rest} s`;
+}
+
+/**
  * The line written into the job's log for a kept VM: where to connect, as whom, until when.
  * `keyNote` says which key works (e.g. "with the key printed above").
  */

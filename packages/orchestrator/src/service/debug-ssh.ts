@@ -6,7 +6,13 @@ import { SshSession } from "@solstice/vm-engine";
 import type { JobStore } from "../persistence/job-store.ts";
 import { DebugHolds } from "./debug-holds.ts";
 import { DEBUG_SSH_KEY_ENV, parseDebugSshKeys } from "./debug-ssh-keys.ts";
-import { type DebugHold, debugSshLine, decideDebugHold, projectKey } from "./debug-ssh-policy.ts";
+import {
+  type DebugHold,
+  debugSshLine,
+  decideDebugHold,
+  formatKeepDuration,
+  projectKey,
+} from "./debug-ssh-policy.ts";
 
 /** The one-time key's file in a kept VM's 0700 work directory (removed with the VM). */
 export const DEBUG_KEY_FILE = "debug-ssh-key";
@@ -90,7 +96,6 @@ export class DebugSsh {
       await writeFile(keyFile, vm.credentials.privateKey(), { mode: 0o600, flag: "wx" });
       if (given.keys.length > 0) await (this.#options.installKeys ?? installKeysOverSsh)(vm, given.keys);
       await this.#options.store.updateVm(vm.name, { state: "debug_hold", debugUntil: hold.expiresAt });
-      const minutes = Math.round(this.#options.ttlSecs / 60);
       const target = {
         host: "127.0.0.1",
         port: vm.sshPort,
@@ -99,7 +104,8 @@ export class DebugSsh {
       };
       const onHost = this.#options.jumpHost === undefined ? `on host ${this.#options.hostId}, ` : "";
       log(
-        `Debug SSH: this failed job's VM is kept for ${minutes} min, until ${hold.expiresAt.toISOString()} ` +
+        `Debug SSH: this failed job's VM is kept for ${formatKeepDuration(this.#options.ttlSecs)}, ` +
+          `until ${hold.expiresAt.toISOString()} ` +
           "(not renewable); then it is destroyed.",
       );
       for (const problem of given.problems) log(`Debug SSH: ${DEBUG_SSH_KEY_ENV} ${problem}; ignored.`);

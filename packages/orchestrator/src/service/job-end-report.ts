@@ -50,6 +50,7 @@ export async function reportJobEnd(
 /**
  * Ends a job on its open channel: the lines, `job_finished`, the channel closed; then, only if
  * the owner got everything, the job recorded `finished` (else this rejects and it stays open).
+ * The reason is stored as the owner got it: masked by the channel (secrets, URL credentials).
  */
 export async function endJobOn(
   channel: JobEventChannel,
@@ -62,5 +63,5 @@ export async function endJobOn(
   await channel.close();
   const failure = channel.publishError;
   if (failure !== undefined) throw failure instanceof Error ? failure : new Error(String(failure));
-  return deps.store.finish(requestId, end.conclusion, end.reason);
+  return deps.store.finish(requestId, end.conclusion, channel.events.mask(end.reason));
 }

@@ -15,6 +15,9 @@ export interface JournalEntry {
 
 const TASK_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
+/** Saves started by this process: with its pid, each save's temporary file has a name of its own. */
+let saves = 0;
+
 /** The running tasks' journal, one file per task in `dir`, each checked against `schema` when read. */
 export class TaskJournal<T extends JournalEntry> {
   readonly dir: string;
@@ -29,17 +32,25 @@ export class TaskJournal<T extends JournalEntry> {
   }
 
   /**
-   * Saves a task's snapshot (atomically, mode 0600). Saves and removals of one task apply in call
-   * order: two at once would share the temporary file (the second rename fails) and an older
-   * snapshot could land last, or bring a removed task back.
+   * Saves a task's snapshot (atomically, mode 0600: written to a temporary file, then renamed).
+   * Saves and removals of one task through this journal apply in call order, so that an older
+   * snapshot never lands last or brings a removed task back. Each save has a temporary file of its
+   * own (`<id>.json.<pid>.<n>.tmp`): another writer of the directory (a second journal, another
+   * process) cannot take it away from under the rename; the last rename wins whole.
    */
   save(snapshot: T): Promise<void> {
     return this.#serialise(snapshot.taskId, async () => {
       await mkdir(this.dir, { recursive: true, mode: 0o700 });
       const file = this.#file(snapshot.taskId);
-      const temporary = `${file}.tmp`;
-      await writeFile(temporary, JSON.stringify(snapshot), { mode: 0o600 });
-      await rename(temporary, file);
+      saves += 1;
+      const temporary = `${file}.${process.pid}.${saves}.tmp`;
+      try {
+        await writeFile(temporary, JSON.stringify(snapshot), { mode: 0o600 });
+        await rename(temporary, file);
+      } catch (error) {
+        await rm(temporary, { force: true });
+        throw error;
+      }
     });
   }
 

@@ -29,32 +29,48 @@ export function stepFileCommands(layout: GuestLayout, index: number): StepFileCo
 }
 
 /** The files read back after a step. */
-const READ_BACK = ["GITHUB_OUTPUT", "GITHUB_ENV", "GITHUB_PATH"] as const;
+const READ_BACK = ["GITHUB_OUTPUT", "GITHUB_ENV", "GITHUB_PATH", "GITHUB_STEP_SUMMARY"] as const;
 type ReadBackName = (typeof READ_BACK)[number];
 
+/** The most a step summary may hold, as GitHub (1 MiB); a larger one is not read back. */
+export const STEP_SUMMARY_LIMIT_BYTES = 1024 * 1024;
+
 /**
- * A command printing every non-empty file among GITHUB_OUTPUT, GITHUB_ENV and GITHUB_PATH as a
- * header line `NAME BYTES` followed by exactly that many bytes.
+ * A command printing every non-empty file among GITHUB_OUTPUT, GITHUB_ENV, GITHUB_PATH and
+ * GITHUB_STEP_SUMMARY as a header line `NAME BYTES` followed by exactly that many bytes; a
+ * summary over {@link STEP_SUMMARY_LIMIT_BYTES} only as `GITHUB_STEP_SUMMARY_TOO_LARGE BYTES`.
  */
 export function renderReadBackCommand(files: StepFileCommands): string {
-  const script = READ_BACK.map(
-    (name) =>
-      `f=${shQuote(files[name])}; if [ -s "$f" ]; then printf '%s %s\\n' ${name} "$(($(wc -c <"$f")))"; cat "$f"; fi`,
-  ).join("\n");
+  const script = READ_BACK.map((name) => {
+    const print = `printf '%s %s\\n' ${name} "$n"; cat "$f"`;
+    const body =
+      name === "GITHUB_STEP_SUMMARY"
+        ? `if [ "$n" -gt ${STEP_SUMMARY_LIMIT_BYTES} ]; then printf '%s %s\\n' ${name}_TOO_LARGE "$n"; else ${print}; fi`
+        : print;
+    return `f=${shQuote(files[name])}; if [ -s "$f" ]; then n=$(($(wc -c <"$f"))); ${body}; fi`;
+  }).join("\n");
   return `sh -c ${shQuote(script)}`;
 }
 
+/** Each file's text, and the size of a summary too large to read back. */
+export type ReadBack = Partial<Record<ReadBackName, string>> & { summaryTooLargeBytes?: number };
+
 /** Splits the read-back output into each file's text. */
-export function parseReadBack(stdout: string): Partial<Record<ReadBackName, string>> {
+export function parseReadBack(stdout: string): ReadBack {
   const bytes = Buffer.from(stdout, "utf8");
-  const out: Partial<Record<ReadBackName, string>> = {};
+  const out: ReadBack = {};
   let at = 0;
   while (at < bytes.length) {
     const newline = bytes.indexOf(0x0a, at);
     if (newline < 0) break;
-    const header = /^(GITHUB_OUTPUT|GITHUB_ENV|GITHUB_PATH) (\d+)$/.exec(
-      bytes.subarray(at, newline).toString("utf8"),
-    );
+    const headerText = bytes.subarray(at, newline).toString("utf8");
+    const tooLarge = /^GITHUB_STEP_SUMMARY_TOO_LARGE (\d+)$/.exec(headerText);
+    if (tooLarge !== null) {
+      out.summaryTooLargeBytes = Number(tooLarge[1]);
+      at = newline + 1;
+      continue;
+    }
+    const header = /^(GITHUB_OUTPUT|GITHUB_ENV|GITHUB_PATH|GITHUB_STEP_SUMMARY) (\d+)$/.exec(headerText);
     if (header === null) break;
     const length = Number(header[2]);
     out[header[1] as ReadBackName] = bytes.subarray(newline + 1, newline + 1 + length).toString("utf8");

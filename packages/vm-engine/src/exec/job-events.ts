@@ -5,6 +5,7 @@ import {
   type JobEvent,
   LogMasker,
   type LogStream,
+  redactUrlCredentials,
   type StepConclusion,
   silentLogger,
   type UnsequencedJobEvent,
@@ -24,8 +25,9 @@ export type JobEventSink = (event: JobEvent) => void | Promise<void>;
 
 /**
  * Turns what happens during a job into sequenced {@link JobEvent}s (common's EventSequencer) and
- * hands them to the sink in order. Log text is masked (JobRequest `mask`, and values a step
- * registers with `::add-mask::` from then on) before it leaves.
+ * hands them to the sink in order. Every text is masked (JobRequest `mask`, values a step
+ * registers with `::add-mask::` from then on, and credentials in URLs) before it leaves; the
+ * engine masks what else it says about the job (its reason, its error) with {@link mask}.
  *
  * @example
  *   const events = new JobEventEmitter(request.request_id, sink, { mask: request.mask });
@@ -68,10 +70,18 @@ export class JobEventEmitter {
     return this.#sequencer.nextSeq;
   }
 
+  /**
+   * `text` as it may leave the engine: the job's secrets (and values registered so far with
+   * `::add-mask::`) and credentials in URLs replaced by `***`.
+   */
+  mask(text: string): string {
+    return redactUrlCredentials(this.#masker.mask(text));
+  }
+
   /** A line of output; `step` null for job-level lines (boot console, checkout, notices). */
   log(step: number | null, stream: LogStream, text: string): void {
     // A step's own output may register values to mask (`::add-mask::`); Solstice's lines may not.
-    const masked = stream === "system" ? this.#masker.mask(text) : this.#masker.maskLine(text);
+    const masked = stream === "system" ? this.mask(text) : redactUrlCredentials(this.#masker.maskLine(text));
     this.#emit({ type: "log", step, stream, text: masked });
   }
 
@@ -84,7 +94,7 @@ export class JobEventEmitter {
     let batch: string[] = [];
     let bytes = 0;
     for (const line of lines) {
-      const masked = this.#masker.maskLine(line);
+      const masked = redactUrlCredentials(this.#masker.maskLine(line));
       if (batch.length > 0 && (batch.length >= LINES_PER_EVENT || bytes + masked.length > BYTES_PER_EVENT)) {
         this.#emit({ type: "log", step, stream, text: batch.join("\n") });
         batch = [];
@@ -110,7 +120,7 @@ export class JobEventEmitter {
   }
 
   stepStarted(step: number, name: string): void {
-    this.#emit({ type: "step_started", step, name: this.#masker.mask(name) });
+    this.#emit({ type: "step_started", step, name: this.mask(name) });
   }
 
   stepFinished(
@@ -120,12 +130,13 @@ export class JobEventEmitter {
       durationMs: number;
       conclusion: StepConclusion;
       outputs?: Readonly<Record<string, string>>;
+      summary?: string;
     },
   ): void {
     const outputs =
       result.outputs === undefined
         ? undefined
-        : Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, this.#masker.mask(v)]));
+        : Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, this.mask(v)]));
     this.#emit({
       type: "step_finished",
       step,
@@ -133,6 +144,7 @@ export class JobEventEmitter {
       duration_ms: Math.max(0, Math.round(result.durationMs)),
       conclusion: result.conclusion,
       ...(outputs === undefined ? {} : { outputs }),
+      ...(result.summary === undefined ? {} : { summary: this.mask(result.summary) }),
     });
   }
 
@@ -141,7 +153,7 @@ export class JobEventEmitter {
     this.#emit({
       type: "job_finished",
       conclusion,
-      ...(reason === undefined ? {} : { reason: this.#masker.mask(reason) }),
+      ...(reason === undefined ? {} : { reason: this.mask(reason) }),
     });
     this.#finished = true;
   }

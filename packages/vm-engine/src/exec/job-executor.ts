@@ -8,6 +8,7 @@ import {
   parsePathFile,
   parseReadBack,
   renderReadBackCommand,
+  STEP_SUMMARY_LIMIT_BYTES,
   type StepFileCommands,
   stepFileCommands,
 } from "./file-commands.ts";
@@ -184,6 +185,7 @@ export async function executeJob(
             });
       let outcome: StepOutcome;
       let outputs: Record<string, string> = {};
+      let summary: string | undefined;
       if ("error" in rendered) {
         outcome = failStep(events, index, rendered.error);
       } else {
@@ -200,6 +202,8 @@ export async function executeJob(
           const written = await readFileCommands(shell, fileCommands);
           run.applyFileCommands(written);
           outputs = written.outputs;
+          summary = written.summary;
+          for (const note of written.notes) events.log(index, "system", note);
           for (const error of written.errors) events.log(index, "system", error);
           outcome = outcomeWithFileCommandErrors(outcome, written.errors);
         }
@@ -209,6 +213,7 @@ export async function executeJob(
         durationMs: outcome.durationMs,
         conclusion: outcome.conclusion,
         ...(Object.keys(outputs).length === 0 ? {} : { outputs }),
+        ...(summary === undefined || summary === "" ? {} : { summary }),
       });
       results.push({ index, name, ...outcome });
       if (outcome.conclusion === "cancelled") run.cancel(abortReason(signal));
@@ -250,12 +255,16 @@ function uploadedAhead(ahead: AheadUpload | undefined, files: StepFiles): Promis
   return ahead !== undefined && sameStepFiles(ahead.files, files) ? ahead.upload : undefined;
 }
 
-/** What a step wrote to its file commands, parsed; `errors` name the file and line. */
+/** What a step wrote to its file commands, parsed; `errors` name the file and line (they fail the step). */
 interface WrittenFileCommands {
   readonly outputs: Record<string, string>;
   readonly env: Record<string, string>;
   readonly path: string[];
+  /** GITHUB_STEP_SUMMARY's markdown, when written and within the limit. */
+  readonly summary: string | undefined;
   readonly errors: string[];
+  /** For the step's log, without failing it (a summary too large to keep). */
+  readonly notes: string[];
 }
 
 /**
@@ -267,7 +276,7 @@ async function readFileCommands(shell: GuestShell, files: StepFileCommands): Pro
   try {
     stdout = (await shell.run(renderReadBackCommand(files))).stdout;
   } catch {
-    return { outputs: {}, env: {}, path: [], errors: [] };
+    return { outputs: {}, env: {}, path: [], summary: undefined, errors: [], notes: [] };
   }
   const back = parseReadBack(stdout);
   const outputs = parseKeyValueFile(back.GITHUB_OUTPUT ?? "", "GITHUB_OUTPUT");
@@ -276,7 +285,15 @@ async function readFileCommands(shell: GuestShell, files: StepFileCommands): Pro
     outputs: outputs.values,
     env: env.values,
     path: parsePathFile(back.GITHUB_PATH ?? ""),
+    summary: back.GITHUB_STEP_SUMMARY,
     errors: [outputs.error, env.error].filter((error) => error !== undefined),
+    // As GitHub: a summary over the limit is dropped with a note; the step does not fail.
+    notes:
+      back.summaryTooLargeBytes === undefined
+        ? []
+        : [
+            `GITHUB_STEP_SUMMARY: ${back.summaryTooLargeBytes} bytes is more than the ${STEP_SUMMARY_LIMIT_BYTES / 1024} KiB a step summary may hold; it was not kept`,
+          ],
   };
 }
 

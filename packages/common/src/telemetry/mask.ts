@@ -1,0 +1,2 @@
+/** What replaces a secret in logs, events and stored text. */
+export const MASK = "***";

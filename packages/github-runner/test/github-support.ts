@@ -1,0 +1,279 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { promisify } from "node:util";
+import { type CliContext, CliError } from "@solstice/cli-kit";
+import { type MqConfig, mqConfigEnv, mqConfigFromEnv } from "@solstice/common";
+import { GitHubTestServer, type GitHubTestServerOptions, type JobRecord } from "@solstice/github-test-server";
+import { parseRunnerLabels } from "@solstice/runner-core";
+import {
+  deleteMqByPrefix,
+  freePort,
+  mqPrefix,
+  mqTestEnv,
+  OrchestratorProcess,
+  qemuProcessesUsing,
+  REPO_ROOT,
+  requireRabbitMQ,
+  tempDir,
+  writeFastGuestImageMap,
+} from "@solstice/test-support";
+import { type Logger, pino } from "pino";
+import { registerCommand } from "../src/cli/register-command.ts";
+import { type DaemonMode, type RunnerDaemon, startRunnerDaemon } from "../src/daemon/runner-daemon.ts";
+
+// The GitHub runner's end-to-end rig: the GitHub protocol test server (the runner talks to it at
+// 127.0.0.1; jobs' github.server_url says 10.0.2.2 so a guest's checkout reaches it), a git
+// repository it serves, a real orchestrator on the fast guest (RabbitMQ with private names,
+// PGlite), and the runner registered and running in-process. Logs are captured as JSON lines.
+
+const run = promisify(execFile);
+
+/** The guest label the rig serves. */
+export const LABEL = "solstice-fast-guest";
+export const REPO = "acme/widget";
+
+/** A captured log: every JSON line the runner wrote. */
+export class CapturedLog {
+  readonly lines: Record<string, unknown>[] = [];
+  readonly stream = new Writable({
+    write: (chunk: Buffer, _encoding, done) => {
+      for (const line of chunk.toString().split("\n")) {
+        if (line.trim() !== "") this.lines.push(JSON.parse(line) as Record<string, unknown>);
+      }
+      done();
+    },
+  });
+
+  /** Every line as its JSON text (to look for leaked values). */
+  raw(): string {
+    return this.lines.map((l) => JSON.stringify(l)).join("\n");
+  }
+
+  /** Every message (`msg`) and error message, one string per line. */
+  text(): string {
+    return this.lines
+      .map(
+        (l) =>
+          `${String(l["msg"])} ${JSON.stringify((l["err"] as { message?: string } | undefined)?.message ?? "")}`,
+      )
+      .join("\n");
+  }
+}
+
+/** The runner's entry point, run from source. */
+const RUNNER_MAIN_TS = join(REPO_ROOT, "packages", "github-runner", "src", "main.ts");
+
+/** `solstice-github-runner daemon` as a child process (a kill -9 is real). */
+export class RunnerProcess {
+  readonly child: ChildProcess;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  #output = "";
+
+  constructor(args: readonly string[], env: Record<string, string>) {
+    this.child = spawn(
+      process.execPath,
+      ["--conditions=@solstice/source", RUNNER_MAIN_TS, "daemon", ...args],
+      {
+        env: {
+          PATH: process.env["PATH"] ?? "",
+          HOME: process.env["HOME"] ?? "/tmp",
+          LOG_LEVEL: "debug",
+          ...env,
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    this.exited = new Promise((resolve) =>
+      this.child.once("exit", (code, signal) => resolve({ code, signal })),
+    );
+    this.child.stdout?.on("data", (chunk: Buffer) => {
+      this.#output += chunk.toString();
+    });
+    this.child.stderr?.on("data", (chunk: Buffer) => {
+      this.#output += chunk.toString();
+    });
+  }
+
+  /** Everything it printed. */
+  get output(): string {
+    return this.#output;
+  }
+
+  /** Kills it (SIGKILL by default) and waits for the exit. */
+  async kill(signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    await this.exited;
+  }
+}
+
+/** A temporary git repository with one commit; returns its path and the commit. */
+export async function makeRepository(
+  dir: string,
+  files: Record<string, string>,
+): Promise<{ path: string; sha: string }> {
+  const path = join(dir, "repo");
+  await run("git", ["init", "-q", "-b", "main", path]);
+  for (const [name, content] of Object.entries(files)) await writeFile(join(path, name), content);
+  const git = (...args: string[]) =>
+    run("git", ["-C", path, "-c", "user.name=t", "-c", "user.email=t@example.org", ...args]);
+  await git("add", "-A");
+  await git("commit", "-q", "-m", "initial");
+  const sha = (await git("rev-parse", "HEAD")).stdout.trim();
+  return { path, sha };
+}
+
+/** Collects what a CLI command prints. */
+function cliContext(): { ctx: CliContext; output: string[] } {
+  const output: string[] = [];
+  const sink = new Writable({
+    write: (chunk: Buffer, _e, done) => {
+      output.push(chunk.toString());
+      done();
+    },
+  });
+  const ctx: CliContext = {
+    stdout: sink,
+    stderr: sink,
+    env: {},
+    cwd: "/",
+    action: () => async () => undefined,
+  };
+  return { ctx, output };
+}
+
+/** The rig. */
+export class GitHubRig {
+  readonly server: GitHubTestServer;
+  readonly dir: string;
+  readonly stateDir: string;
+  readonly mq: MqConfig;
+  readonly log = new CapturedLog();
+  readonly logger: Logger;
+  readonly #prefix: string;
+  readonly #removeDir: () => Promise<void>;
+  readonly #orchestrator: { stop(): Promise<unknown> };
+  daemon: RunnerDaemon | undefined;
+  process: RunnerProcess | undefined;
+
+  private constructor(init: {
+    server: GitHubTestServer;
+    dir: string;
+    removeDir: () => Promise<void>;
+    mq: MqConfig;
+    prefix: string;
+    orchestrator: { stop(): Promise<unknown> };
+  }) {
+    this.server = init.server;
+    this.dir = init.dir;
+    this.#removeDir = init.removeDir;
+    this.mq = init.mq;
+    this.#prefix = init.prefix;
+    this.#orchestrator = init.orchestrator;
+    this.stateDir = join(init.dir, "runner");
+    this.logger = pino({ level: "debug" }, this.log.stream);
+  }
+
+  /** Test server + orchestrator (no runner yet). */
+  static async start(
+    label: string,
+    options: { withOrchestrator?: boolean; server?: GitHubTestServerOptions } = {},
+  ): Promise<GitHubRig> {
+    await requireRabbitMQ();
+    const temp = await tempDir(`github-${label}`);
+    const prefix = mqPrefix(`gh-${label}`);
+    const mq = mqConfigFromEnv(
+      mqTestEnv(prefix, { AMQP_PREFETCH: 1, AMQP_RETRY_DELAY_MS: 100, AMQP_PUBLISH_TIMEOUT_MS: 15_000 }),
+    );
+    const server = await GitHubTestServer.start({
+      messageHoldMs: 1000,
+      guestUrl: "http://10.0.2.2:{port}",
+      ...options.server,
+    });
+    let orchestrator: { stop(): Promise<unknown> } = { stop: async () => undefined };
+    if (options.withOrchestrator !== false) {
+      const { path } = await writeFastGuestImageMap(temp.path);
+      const httpPort = await freePort();
+      const service = OrchestratorProcess.start({
+        ...mqConfigEnv(mq),
+        ORCH_CONFIG: path,
+        MAX_CONCURRENCY: "1",
+        CAPACITY_MAP: `${LABEL}=1`,
+        HTTP_ADDR: `127.0.0.1:${httpPort}`,
+        HOST_ID: `gh-${label}`,
+        STATE_DIR: join(temp.path, "orchestrator"),
+      });
+      await service.waitReady(`http://127.0.0.1:${httpPort}`);
+      orchestrator = { stop: () => service.stop("SIGTERM") };
+    }
+    return new GitHubRig({ server, dir: temp.path, removeDir: temp.remove, mq, prefix, orchestrator });
+  }
+
+  /** Registers the runner to {@link REPO} with a registration token, as `register` does. */
+  async register(options: { ephemeral?: boolean; name?: string } = {}): Promise<void> {
+    const { ctx, output } = cliContext();
+    try {
+      const code = await registerCommand(ctx, {
+        url: this.server.gitHubUrl(REPO),
+        token: this.server.createRegistrationToken(REPO),
+        name: options.name ?? "solstice-test",
+        labels: parseRunnerLabels([LABEL, "fast"]),
+        ephemeral: options.ephemeral ?? false,
+        replace: true,
+        stateDir: this.stateDir,
+      });
+      if (code !== 0) throw new Error(`register exited ${code}: ${output.join("")}`);
+    } catch (error) {
+      if (error instanceof CliError) throw new Error(`register: ${error.message}: ${output.join("")}`);
+      throw error;
+    }
+  }
+
+  /** Starts the daemon with short intervals (default: the registered runner). */
+  async startDaemon(
+    overrides: { mode?: DaemonMode; removedRetryMs?: number; cancelGraceMs?: number } = {},
+  ): Promise<RunnerDaemon> {
+    this.daemon = await startRunnerDaemon(
+      {
+        mode: overrides.mode ?? { kind: "registered" },
+        stateDir: this.stateDir,
+        labels: [LABEL, "fast"],
+        mq: this.mq,
+        reportIntervalMs: 300,
+        ...(overrides.removedRetryMs === undefined ? {} : { removedRetryMs: overrides.removedRetryMs }),
+        ...(overrides.cancelGraceMs === undefined ? {} : { cancelGraceMs: overrides.cancelGraceMs }),
+      },
+      this.logger,
+    );
+    return this.daemon;
+  }
+
+  /** Starts the runner as its own process (the registered runner of {@link stateDir}). */
+  startProcess(extraArgs: readonly string[] = [], env: Record<string, string> = {}): RunnerProcess {
+    this.process = new RunnerProcess(
+      ["--state-dir", this.stateDir, "--labels", `${LABEL},fast`, ...extraArgs],
+      { ...mqConfigEnv(this.mq), GITHUB_RUNNER_REPORT_INTERVAL_MS: "300", ...env },
+    );
+    return this.process;
+  }
+
+  /** Waits until the job is completed (the runner's completejob arrived). */
+  completed(id: string, timeoutMs = 240_000): Promise<JobRecord> {
+    return this.server.waitForJob(id, (j) => j.status === "completed" || j.status === "abandoned", timeoutMs);
+  }
+
+  /** QEMU processes of this rig's orchestrator still alive. */
+  vms(): Promise<number[]> {
+    return qemuProcessesUsing(join(this.dir, "orchestrator"));
+  }
+
+  async stop(): Promise<void> {
+    await this.daemon?.stop();
+    await this.process?.kill("SIGTERM");
+    await this.#orchestrator.stop();
+    await this.server.close();
+    await deleteMqByPrefix(this.#prefix);
+    await this.#removeDir();
+  }
+}
