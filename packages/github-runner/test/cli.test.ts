@@ -64,6 +64,29 @@ describe("solstice-github-runner CLI", { timeout: 30_000 }, () => {
     expect(missingKey.stderr).toContain("/nonexistent/key.pem");
   });
 
+  it("exits 2 before registering or listening when the labels name several images", async () => {
+    const map = join(dirname(MAIN), "..", "..", "..", "examples", "orchestrator-image-map.yaml");
+    for (const args of [
+      ["register", "--url", "https://github.com/acme/widgets", "--token", "t", "--config", map],
+      [
+        "daemon",
+        "--state-dir",
+        "/nonexistent/state",
+        "--config",
+        map,
+        "--labels",
+        "omnios-latest,freebsd-14",
+      ],
+    ]) {
+      const result = await cli(args);
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toMatch(
+        /name \d+ images \(.*omnios-bloody.*\); a GitHub runner runs every job on one image/,
+      );
+      expect(result.stderr).toContain("hint: register one runner per image");
+    }
+  });
+
   it("exits 2 naming the file when the runner is not registered", async () => {
     const result = await cli(["daemon", "--state-dir", "/nonexistent/state", "--labels", "omnios"]);
     expect(result.code).toBe(2);

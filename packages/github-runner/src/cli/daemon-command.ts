@@ -1,8 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { CliError, EXIT_USAGE, type ExitCode } from "@solstice/cli-kit";
-import { initTelemetry, type MqConfig, onStopSignals } from "@solstice/common";
+import { initTelemetry, loadImageMap, type MqConfig, onStopSignals } from "@solstice/common";
 import { labelNames, resolveRunnerLabels } from "@solstice/runner-core";
 import { type DaemonMode, startRunnerDaemon } from "../daemon/runner-daemon.ts";
+import { runnerImageLabel } from "../job/image-label.ts";
 import type { DaemonModeChoice } from "./daemon-mode.ts";
 import { readLabelsFile } from "./runner-labels-file.ts";
 
@@ -51,15 +52,29 @@ async function daemonMode(choice: DaemonModeChoice, options: DaemonCommandOption
 /** Runs the daemon; resolves with the exit code once it stopped. */
 export async function daemonCommand(options: DaemonCommandOptions): Promise<ExitCode> {
   const mode = await daemonMode(options.mode, options);
+  // What the runner was registered with comes before the image map: GitHub routes by those.
+  const registered = (await readLabelsFile(options.stateDir)) ?? [];
   const { labels, from } = await resolveRunnerLabels({
     flag: options.labelsFlag,
-    imageMap: options.imageMap,
-    registered: (await readLabelsFile(options.stateDir)) ?? [],
+    imageMap: registered.length > 0 ? undefined : options.imageMap,
+    registered,
     flagHint: "--labels (GITHUB_RUNNER_LABELS)",
   });
+  // One image per runner (GitHub does not say which label a job matched): checked before starting.
+  const names = labelNames(labels);
+  const imageLabel = runnerImageLabel(
+    names,
+    options.imageMap === undefined ? undefined : await loadImageMap(options.imageMap),
+  );
   const telemetry = initTelemetry({ serviceName: options.serviceName });
   const { logger } = telemetry;
-  logger.info({ from, labels: labelNames(labels) }, "labels chosen");
+  logger.info({ from, labels: names, image: imageLabel }, "labels chosen");
+  if (options.imageMap === undefined && names.length > 1) {
+    logger.warn(
+      { image: imageLabel, labels: names },
+      `every job runs on ${imageLabel}; pass --config (the image map) to check that the other labels are its aliases`,
+    );
+  }
   if (mode.kind !== "app" && options.capacity > 1) {
     logger.warn("--capacity counts only in GitHub App mode: a registered runner takes one job at a time");
   }
@@ -67,7 +82,8 @@ export async function daemonCommand(options: DaemonCommandOptions): Promise<Exit
     {
       mode,
       stateDir: options.stateDir,
-      labels: labelNames(labels),
+      labels: names,
+      imageLabel,
       mq: options.mq,
       reportIntervalMs: options.reportIntervalMs,
       eventPrefetch: options.eventPrefetch,

@@ -110,7 +110,9 @@ export function buildProgram(ctx: CliContext): Command {
           flagHint: LABELS_FLAG_HINT,
         });
         const runnerGroup = str(opts["runnerGroup"]);
+        const imageMap = str(opts["config"]);
         return registerCommand(ctx, {
+          ...(imageMap === undefined ? {} : { imageMap }),
           url: String(opts["url"]),
           token: String(opts["token"]),
           name: String(opts["name"]),

@@ -1,6 +1,8 @@
 import type { CliContext, ExitCode } from "@solstice/cli-kit";
 import { CliError, EXIT_USAGE } from "@solstice/cli-kit";
+import { loadImageMap } from "@solstice/common";
 import { labelNames, type RunnerLabel } from "@solstice/runner-core";
+import { runnerImageLabel } from "../job/image-label.ts";
 import { registerRunner } from "../registration/register-runner.ts";
 import { runnerLabels } from "../registration/runner-labels.ts";
 import { isConfigured, writeRunnerConfiguration } from "../settings/runner-files.ts";
@@ -21,6 +23,8 @@ export interface RegisterCommandOptions {
   readonly ephemeral: boolean;
   readonly replace: boolean;
   readonly stateDir: string;
+  /** The image map, to check that the labels name one image. */
+  readonly imageMap?: string;
 }
 
 /** Registers the runner; returns the exit code. */
@@ -36,6 +40,8 @@ export async function registerCommand(ctx: CliContext, options: RegisterCommandO
     );
   }
   const images = labelNames(options.labels);
+  // Refused before anything is registered: a runner serves one image (job/image-label.ts).
+  if (options.imageMap !== undefined) runnerImageLabel(images, await loadImageMap(options.imageMap));
   const labels = runnerLabels({ extra: images });
   const configuration = await registerRunner({
     url: options.url,

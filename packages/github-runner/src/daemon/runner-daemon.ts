@@ -44,6 +44,8 @@ export interface RunnerDaemonConfig {
   readonly stateDir: string;
   /** The image labels the runner offers (names). */
   readonly labels: readonly string[];
+  /** The image every job runs on (see job/image-label.ts); default the first label. */
+  readonly imageLabel?: string;
   readonly mq: MqConfig;
   readonly checkoutUrl?: string;
   readonly reportIntervalMs?: number;
@@ -101,7 +103,9 @@ export async function startRunnerDaemon(config: RunnerDaemonConfig, logger: Logg
     logger,
     requestedBy: `github-runner@${instance}`,
     labels: config.labels,
-    ...(config.labels[0] === undefined ? {} : { runsOn: config.labels[0] }),
+    ...((config.imageLabel ?? config.labels[0]) === undefined
+      ? {}
+      : { runsOn: config.imageLabel ?? config.labels[0] }),
     ...(config.checkoutUrl === undefined ? {} : { checkoutUrl: config.checkoutUrl }),
     ...(config.reportIntervalMs === undefined ? {} : { reportIntervalMs: config.reportIntervalMs }),
     ...(config.cancelGraceMs === undefined ? {} : { cancelGraceMs: config.cancelGraceMs }),

@@ -1,0 +1,71 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { MQ_SETTINGS } from "@solstice/common";
+import { describe, expect, test } from "vitest";
+import { parse } from "yaml";
+import { z } from "zod";
+import { buildProgram } from "../src/cli/program.ts";
+
+// The github-runner service of compose.yml and its part of the Containerfile, checked without a
+// container engine: its variables are the program's own, its entrypoint is what the image deploys.
+
+const ROOT = join(import.meta.dirname, "..", "..", "..");
+const ServiceSchema = z.object({
+  image: z.string(),
+  profiles: z.array(z.string()),
+  entrypoint: z.array(z.string()),
+  command: z.array(z.string()),
+  environment: z.record(z.string(), z.union([z.string(), z.number()])),
+  volumes: z.array(z.string()),
+  depends_on: z.record(z.string(), z.object({ condition: z.string() })),
+});
+const compose = z
+  .object({ services: z.record(z.string(), z.unknown()), volumes: z.record(z.string(), z.null()) })
+  .parse(parse(readFileSync(join(ROOT, "compose.yml"), "utf8")));
+const service = ServiceSchema.parse(compose.services["github-runner"]);
+const containerfile = readFileSync(join(ROOT, "Containerfile"), "utf8");
+
+const sink = new Writable({ write: (_c, _e, done) => done() });
+const program = buildProgram({
+  stdout: sink,
+  stderr: sink,
+  env: {},
+  cwd: ROOT,
+  action: () => async () => undefined,
+});
+const daemon = program.commands.find((c) => c.name() === "daemon");
+
+describe("compose.yml: github-runner", () => {
+  test("runs the daemon from the image the Containerfile builds, opt-in by profile", () => {
+    expect(service.image).toBe("solstice-ci/orchestrator:latest");
+    expect(service.profiles).toEqual(["github"]);
+    expect(service.command).toEqual(["daemon"]);
+    expect(service.entrypoint).toEqual([
+      "node",
+      "--max-semi-space-size=8",
+      "/opt/solstice-github-runner/dist/main.js",
+    ]);
+    expect(service.depends_on).toEqual({ rabbitmq: { condition: "service_healthy" } });
+    expect(containerfile).toContain(
+      "RUN pnpm deploy --filter @solstice/github-runner --prod --legacy /out-github-runner",
+    );
+    expect(containerfile).toContain("COPY --from=builder /out-github-runner /opt/solstice-github-runner");
+    expect(containerfile).toContain("install -d -o solstice -m 0700 /var/lib/solstice-github-runner");
+    expect(existsSync(join(ROOT, "packages/github-runner/src/main.ts"))).toBe(true);
+  });
+
+  test("its environment uses the daemon's own variable names; state, journal and job tokens on a volume", () => {
+    const known = new Set([
+      ...(daemon?.options.map((o) => o.envVar).filter((v) => v !== undefined) ?? []),
+      ...MQ_SETTINGS.map((s) => s.env),
+      "LOG_LEVEL",
+    ]);
+    const env = Object.keys(service.environment);
+    expect(env.filter((name) => !known.has(name))).toEqual([]);
+    expect(service.environment["GITHUB_RUNNER_STATE_DIR"]).toBe("/var/lib/solstice-github-runner");
+    expect(service.volumes).toContain("github-runner-state:/var/lib/solstice-github-runner");
+    expect(Object.keys(compose.volumes)).toContain("github-runner-state");
+    expect(String(service.environment["AMQP_URL"])).toMatch(/^amqp:\/\/.*@rabbitmq:5672\//);
+  });
+});
