@@ -289,6 +289,25 @@ export function describeJobQueueBehaviour(factory: QueueFactory): void {
     ]);
   });
 
+  test("an owner's event queue is deleted only once empty; later events go unrouted", async () => {
+    const { queue } = await open();
+    const owner: JobOwner = { kind: "github", instance: "https://github.com/acme/widget#77" };
+    const id = job().request_id;
+    const seen: JobEvent[] = [];
+    const first = await queue.consumeEvents(owner, async (ev) => void seen.push(ev), { prefetch: 1 });
+    await first.cancel();
+    await queue.publishEvent(logEvent(id, 0, "waiting"), owner);
+    // An event waits in it: the queue stays.
+    await eventually("the event queued", async () => !(await queue.deleteEvents(owner)));
+    const again = await queue.consumeEvents(owner, async (ev) => void seen.push(ev), { prefetch: 1 });
+    await eventually("the event consumed", () => seen.length === 1);
+    await again.cancel();
+    expect(await queue.deleteEvents(owner)).toBe(true);
+    expect(await queue.deleteEvents(owner)).toBe(true);
+    // The owner is gone: its events are accepted (unrouted), not an error.
+    await queue.publishEvent(logEvent(id, 1, "late"), owner);
+  });
+
   test("a cancel request reaches every cancel consumer", async () => {
     const { queue } = await open();
     const got: string[] = [];

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { eventually } from "@solstice/test-support";
+import { eventually, queuesByPrefix } from "@solstice/test-support";
 import { afterEach, describe, expect, it } from "vitest";
 import { GitHubRig, LABEL, makeRepository, REPO } from "./github-support.ts";
 
@@ -56,6 +56,9 @@ describe("github-runner without registering", () => {
       new Promise<"still running">((resolve) => setTimeout(() => resolve("still running"), 60_000)),
     ]);
     expect(exit, process.output).toEqual({ code: 0, signal: null });
+    // The JIT runner is gone for good, and so is its event queue (the rig's other queues stay).
+    const runnerQueues = (await queuesByPrefix(r.prefix)).filter((q) => q.includes("events.github"));
+    expect(runnerQueues).toEqual([]);
     // An ephemeral runner takes no second job.
     const second = await r.server.addJob({ repository: REPO, workflowYaml: WORKFLOW("second-job") });
     expect(r.server.job(second.id).status).toBe("queued");

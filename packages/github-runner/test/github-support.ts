@@ -151,7 +151,8 @@ export class GitHubRig {
   readonly mq: MqConfig;
   readonly log = new CapturedLog();
   readonly logger: Logger;
-  readonly #prefix: string;
+  /** The prefix of every RabbitMQ name of this rig. */
+  readonly prefix: string;
   readonly #removeDir: () => Promise<void>;
   readonly #orchestrator: { stop(): Promise<unknown> };
   daemon: RunnerDaemon | undefined;
@@ -169,7 +170,7 @@ export class GitHubRig {
     this.dir = init.dir;
     this.#removeDir = init.removeDir;
     this.mq = init.mq;
-    this.#prefix = init.prefix;
+    this.prefix = init.prefix;
     this.#orchestrator = init.orchestrator;
     this.stateDir = join(init.dir, "runner");
     this.logger = pino({ level: "debug" }, this.log.stream);
@@ -273,7 +274,7 @@ export class GitHubRig {
     await this.process?.kill("SIGTERM");
     await this.#orchestrator.stop();
     await this.server.close();
-    await deleteMqByPrefix(this.#prefix);
+    await deleteMqByPrefix(this.prefix);
     await this.#removeDir();
   }
 }

@@ -40,14 +40,22 @@ export function mqTestEnv(
   return env;
 }
 
+/** The names of the broker's queues that start with `prefix`. */
+export async function queuesByPrefix(prefix: string): Promise<string[]> {
+  return (await run("rabbitmqctl", ["-q", "list_queues", "name"])).stdout
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((name) => name.startsWith(prefix));
+}
+
 /** Deletes every queue and exchange whose name starts with `prefix`. */
 export async function deleteMqByPrefix(prefix: string): Promise<void> {
-  const names = async (kind: "list_queues" | "list_exchanges") =>
+  const names = async (kind: "list_exchanges") =>
     (await run("rabbitmqctl", ["-q", kind, "name"])).stdout
       .split("\n")
       .map((line) => line.trim())
       .filter((name) => name.startsWith(prefix));
-  const queues = await names("list_queues");
+  const queues = await queuesByPrefix(prefix);
   const exchanges = await names("list_exchanges");
   const model = await connect(AMQP_URL);
   try {

@@ -72,6 +72,10 @@ export class BrokerJobQueue<B extends MessageBroker = MessageBroker> implements 
     });
   }
 
+  deleteEvents(owner: EventOwner): Promise<boolean> {
+    return this.broker.deleteQueueIfEmpty(ownerEventsTopology(this.config, owner).queue);
+  }
+
   publishCancel(cancel: CancelRequest): Promise<void> {
     return this.broker.publish(
       jsonMessage(cancel, {

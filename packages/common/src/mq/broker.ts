@@ -116,6 +116,11 @@ export interface MessageBroker {
   consume(queue: string, handler: DeliveryHandler, options: ConsumeOptions): Promise<Subscription>;
   /** Admin access to a dead-letter queue. */
   deadLetters(queue: string): DeadLetterQueue;
+  /**
+   * Deletes a queue if it holds no message (with its bindings); true when it is gone (or never
+   * was), false when it still holds messages (then it stays).
+   */
+  deleteQueueIfEmpty(queue: string): Promise<boolean>;
   /** Stops consumers, waits (up to `timeoutMs`, default 30 s) for handlers and publishes, disconnects. */
   close(options?: { timeoutMs?: number }): Promise<void>;
 }

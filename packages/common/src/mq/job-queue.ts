@@ -48,6 +48,11 @@ export interface JobQueue {
     options?: QueueConsumeOptions,
   ): Promise<Subscription>;
   /**
+   * Deletes one owner's event queue if it is empty (an owner that is gone for good, such as a
+   * JIT runner after its job); true when it is gone, false when events still wait in it.
+   */
+  deleteEvents(owner: EventOwner): Promise<boolean>;
+  /**
    * Sends a cancel request to every cancel consumer (each orchestrator).
    * @throws UnroutableError when no consumer has ever declared its cancel queue.
    */

@@ -182,8 +182,10 @@ export async function startRunnerDaemon(config: RunnerDaemonConfig, logger: Logg
     throw new Error("unreachable: no runner to listen with");
   }
   // A listener that ends by itself (JIT job complete, shutdown asked) still lets its job finish.
+  let jitComplete = false;
   const done = listening.then(async (end) => {
     if (end !== "stopped") await jobs.whenIdle(single?.settings.agentId ?? -1);
+    jitComplete = mode.kind === "jit" && end === "job-done";
     return end;
   });
 
@@ -198,6 +200,16 @@ export async function startRunnerDaemon(config: RunnerDaemonConfig, logger: Logg
         await jobs.stop();
         for (const subscription of subscriptions)
           await subscription.cancel({ timeoutMs: 500 }).catch(() => undefined);
+        if (jitComplete) {
+          // A JIT runner is gone for good once its job is complete: so is its (empty) event queue.
+          const deleted = await queue
+            .deleteEvents({ kind: "github", instance })
+            .catch((error: unknown) =>
+              logger.warn({ err: error }, "cannot delete the JIT runner's event queue"),
+            );
+          if (deleted === false)
+            logger.warn({ instance }, "the JIT runner's event queue still holds events: kept");
+        }
         // Unacknowledged events go back to the queue with the connection.
         await queue.close({ timeoutMs: 500 });
         logger.info({ running: jobs.size }, "GitHub runner stopped");

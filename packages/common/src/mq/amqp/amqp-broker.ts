@@ -132,6 +132,11 @@ export class AmqpBroker implements MessageBroker {
     };
   }
 
+  async deleteQueueIfEmpty(queue: string): Promise<boolean> {
+    this.#assertOpen("delete a queue");
+    return this.#connection.deleteQueueIfEmpty(queue, this.config.publishTimeoutMs);
+  }
+
   deadLetters(queue: string): DeadLetterQueue {
     return new AmqpDeadLetterQueue(queue, this.#connection, {
       publish: (message) => this.publish(message),

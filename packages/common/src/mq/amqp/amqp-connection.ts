@@ -138,6 +138,33 @@ export class AmqpConnection {
     this.#topologies.push(topology);
   }
 
+  /** Deletes `queue` if empty (see MessageBroker.deleteQueueIfEmpty); it is not re-declared after. */
+  async deleteQueueIfEmpty(queue: string, timeoutMs: number): Promise<boolean> {
+    const model = await this.whenOpen(timeoutMs);
+    const channel = await model.createChannel();
+    // A queue that is not empty closes the channel with 406 PRECONDITION_FAILED.
+    let refused = false;
+    channel.on("error", () => {
+      refused = true;
+    });
+    try {
+      await channel.deleteQueue(queue, { ifEmpty: true });
+    } catch (error) {
+      if (!refused) throw error;
+      return false;
+    } finally {
+      await channel.close().catch(() => {});
+    }
+    for (const [i, topology] of this.#topologies.entries()) {
+      this.#topologies[i] = {
+        ...topology,
+        queues: topology.queues.filter((q) => q.name !== queue),
+        bindings: topology.bindings.filter((b) => b.queue !== queue),
+      };
+    }
+    return true;
+  }
+
   /** Stops reconnecting and closes the connection (participants close their channels first). */
   async close(): Promise<void> {
     if (this.#closed) return;

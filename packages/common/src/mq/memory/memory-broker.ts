@@ -180,6 +180,19 @@ export class MemoryBroker implements MessageBroker {
     return new MemoryDeadLetterQueue(queue, this);
   }
 
+  async deleteQueueIfEmpty(queue: string): Promise<boolean> {
+    const target = this.#queues.get(queue);
+    if (target === undefined) return true;
+    const unacked = target.consumers.some((c) => c.inFlight.size > 0);
+    if (target.messages.length > 0 || unacked) return false;
+    this.#queues.delete(queue);
+    for (const exchange of this.#exchanges.values()) {
+      const kept = exchange.bindings.filter((b) => b.queue !== queue);
+      exchange.bindings.splice(0, exchange.bindings.length, ...kept);
+    }
+    return true;
+  }
+
   async close(options: { timeoutMs?: number } = {}): Promise<void> {
     if (this.#closed) return;
     const deadline = Date.now() + (options.timeoutMs ?? 30_000);
