@@ -1,3 +1,5 @@
+import { stat } from "node:fs/promises";
+import { join } from "node:path";
 import { CONCLUSION_NAMES, type JobRecord, STATUS_NAMES } from "@solstice/github-test-server";
 import { eventually } from "@solstice/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -248,5 +250,13 @@ jobs:
     expect(job.completion?.conclusion, rig.log.text()).toBe("canceled");
     await eventually("the VM gone", async () => (await rig.vms()).length === 0, 60_000);
     await eventually("the runner idle", () => rig.daemon?.jobs.size === 0, 30_000);
+  });
+
+  it("stopping the daemon ends its broker session (and its note of it)", async () => {
+    expect(rig.server.sessions().filter((x) => x.deletedAt === undefined)).toHaveLength(1);
+    await rig.daemon?.stop();
+    rig.daemon = undefined;
+    expect(rig.server.sessions().filter((x) => x.deletedAt === undefined)).toEqual([]);
+    await expect(stat(join(rig.stateDir, ".session"))).rejects.toThrow(/ENOENT/);
   });
 });
