@@ -1,6 +1,7 @@
 import { SolsticeError } from "@solstice/common";
 import { type Command, CommanderError } from "commander";
 import { CliError } from "./cli-error.ts";
+import { describeRootCause } from "./error-cause.ts";
 import { EXIT_OK, EXIT_USAGE, type ExitCode } from "./exit-codes.ts";
 
 /**
@@ -27,8 +28,10 @@ export function exitCodeFor(error: unknown, classify?: ExitCodeClassifier): Exit
 /** `name: message` and, when the error has one, `hint: …` on the next line. */
 export function formatError(name: string, error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
+  // "fetch failed" says nothing: the root cause (ECONNREFUSED host:port, ENOTFOUND host) does.
+  const cause = describeRootCause(error, message);
   const hint = error instanceof SolsticeError && error.hint !== undefined ? `\nhint: ${error.hint}` : "";
-  return `${name}: ${message}${hint}\n`;
+  return `${name}: ${message}${cause === undefined ? "" : ` (${cause})`}${hint}\n`;
 }
 
 /**
