@@ -237,7 +237,7 @@ export {
   type StepSnapshot,
   type StepStatus,
 } from "./report/job-report.ts";
-export { JobReporter, type JobReporterOptions } from "./report/job-reporter.ts";
+export { DEFAULT_REPORT_INTERVAL_MS, JobReporter, type JobReporterOptions } from "./report/job-reporter.ts";
 export { feedFrame, feedSocketUrl, LiveFeed, type LiveFeedOptions } from "./report/live-feed.ts";
 export { planReport, type ReportAction, type ReportView } from "./report/report-plan.ts";
 export {

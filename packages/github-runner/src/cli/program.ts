@@ -3,6 +3,7 @@ import { type CliContext, prepareProgram } from "@solstice/cli-kit";
 import { addMqOptions, mqConfigFromOptions } from "@solstice/common";
 import { resolveRunnerLabels } from "@solstice/runner-core";
 import { Command, Option } from "commander";
+import { DEFAULT_REPORT_INTERVAL_MS } from "../report/job-reporter.ts";
 import { PACKAGE_VERSION } from "../version.ts";
 import { daemonCommand } from "./daemon-command.ts";
 import { chooseDaemonMode } from "./daemon-mode.ts";
@@ -189,7 +190,7 @@ export function buildProgram(ctx: CliContext): Command {
     .addOption(
       new Option("--report-interval-ms <ms>", "between reports (step records, live lines) of a running job")
         .env("GITHUB_RUNNER_REPORT_INTERVAL_MS")
-        .default(1000)
+        .default(DEFAULT_REPORT_INTERVAL_MS)
         .argParser(positiveInt("--report-interval-ms")),
     )
     .addOption(

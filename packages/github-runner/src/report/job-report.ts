@@ -332,6 +332,11 @@ export class JobReport {
     this.#stepsChanged = true;
   }
 
+  /** Whether a step whose log is not uploaded yet has lines the live feed has not had. */
+  get hasUnfedLines(): boolean {
+    return this.#steps.some((s) => !s.logUploaded && s.feedFrom < s.lineCount);
+  }
+
   /** Lines not yet sent to the live feed, per step (and marks them sent). */
   takeFeedLines(maxPerStep = 100): FeedBatch[] {
     const out: FeedBatch[] = [];

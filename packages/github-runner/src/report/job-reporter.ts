@@ -10,6 +10,12 @@ import type { ResultsClient } from "./results-client.ts";
 // GitHub (a step's log uploaded), and the events that produced it are released (the event
 // queue acknowledges them); the last ones only once completejob was accepted.
 
+/**
+ * Between report rounds, by default: the reference runner's cadence for live console lines and
+ * step records (500 ms). A round with nothing to send makes no call.
+ */
+export const DEFAULT_REPORT_INTERVAL_MS = 500;
+
 /** Options of {@link JobReporter}. */
 export interface JobReporterOptions {
   readonly report: JobReport;
@@ -25,7 +31,7 @@ export interface JobReporterOptions {
   readonly save: (snapshot: JobReportSnapshot) => Promise<void>;
   /** Deletes the journal entry (and the job token): the job is complete. */
   readonly remove: () => Promise<void>;
-  /** Between rounds. Default 1000 ms. */
+  /** Between rounds. Default {@link DEFAULT_REPORT_INTERVAL_MS}. */
   readonly intervalMs?: number;
   /** Retried anyway; for logs. */
   readonly onError?: (error: unknown) => void;
@@ -58,7 +64,7 @@ export class JobReporter {
   constructor(options: JobReporterOptions) {
     this.#options = options;
     this.report = options.report;
-    this.#intervalMs = options.intervalMs ?? 1000;
+    this.#intervalMs = options.intervalMs ?? DEFAULT_REPORT_INTERVAL_MS;
     this.#savedSeq = options.report.durableSeq;
     this.#finished = new Promise((resolve) => {
       this.#resolveFinished = resolve;
@@ -128,7 +134,9 @@ export class JobReporter {
         done: report.done,
         jobLogUploaded: report.pendingLogs().every((log) => log.kind !== "job") && report.done,
         completed: this.#completed,
-        feeding: this.#options.feed !== undefined && !report.done,
+        // Also once the job is done: its last lines often arrive with job_finished, and a
+        // step's unfed lines are dropped from the feed once its log is uploaded.
+        feeding: this.#options.feed !== undefined && report.hasUnfedLines,
       });
       for (const action of actions) await this.#perform(action);
       if (this.#completed) {

@@ -16,7 +16,7 @@ export interface ReportView {
   readonly jobLogUploaded: boolean;
   /** completejob was accepted (or given up). */
   readonly completed: boolean;
-  /** Whether the live feed is still worth feeding (not once the job is done). */
+  /** Whether lines wait for the live feed (of steps whose logs are not uploaded yet). */
   readonly feeding: boolean;
 }
 
