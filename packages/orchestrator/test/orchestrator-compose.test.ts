@@ -34,9 +34,10 @@ const containerfile = readFileSync(join(ROOT, "Containerfile"), "utf8");
 
 describe("compose.yml", () => {
   test("runs RabbitMQ, Postgres 16 and the orchestrator built from the Containerfile", () => {
-    // forgejo-runner: checked by packages/forgejo-runner/test/forgejo-runner-compose.test.ts.
+    // forgejo-runner and github-runner: checked by their packages' *-compose.test.ts.
     expect(Object.keys(compose.services).sort()).toEqual([
       "forgejo-runner",
+      "github-runner",
       "orchestrator",
       "postgres",
       "rabbitmq",
@@ -101,6 +102,7 @@ describe("compose.yml", () => {
     expect(orch?.healthcheck?.test.join(" ")).toContain("http://127.0.0.1:8081/readyz");
     expect(Object.keys(compose.volumes).sort()).toEqual([
       "forgejo-runner-state",
+      "github-runner-state",
       "images",
       "orchestrator-state",
       "postgres-data",
