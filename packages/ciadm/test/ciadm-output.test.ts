@@ -90,10 +90,10 @@ describe("ciadm output formats", () => {
   test("logs: a header when a step begins", () => {
     const text = new LogText([{ name: "Build", run: "make" }, { run: "make check\nmore" }]);
     const lines = [
-      { seq: 1, step: null, stream: "system", text: "VM started", ts: "" },
-      { seq: 3, step: 0, stream: "stdout", text: "cc -o app", ts: "" },
-      { seq: 4, step: 0, stream: "stdout", text: "done", ts: "" },
-      { seq: 7, step: 1, stream: "stderr", text: "FAIL", ts: "" },
+      { seq: 1, line: 0, step: null, stream: "system", text: "VM started", ts: "" },
+      { seq: 3, line: 0, step: 0, stream: "stdout", text: "cc -o app", ts: "" },
+      { seq: 3, line: 1, step: 0, stream: "stdout", text: "done", ts: "" },
+      { seq: 7, line: 0, step: 1, stream: "stderr", text: "FAIL", ts: "" },
     ];
     expect(lines.map((l) => text.line(l)).join("")).toMatchInlineSnapshot(`
       "VM started

@@ -174,6 +174,30 @@ export class PermanentError extends SolsticeError {
   }
 }
 
+/**
+ * A message larger than its consumer takes: refused on its size alone, before it is decoded, and
+ * dead-lettered with this reason (a PermanentError).
+ */
+export class MessageTooLargeError extends PermanentError {
+  /** Which message kind the consumer expected, e.g. `JobRequest`. */
+  readonly messageType: string;
+  readonly bytes: number;
+  readonly maxBytes: number;
+
+  constructor(messageType: string, bytes: number, maxBytes: number) {
+    super(
+      `${messageType} refused: the message is ${bytes} bytes, more than the ${maxBytes} this consumer takes`,
+      {
+        code: "MESSAGE_TOO_LARGE",
+        hint: "send less (fewer or shorter steps, smaller env), or raise the consumer's limit",
+      },
+    );
+    this.messageType = messageType;
+    this.bytes = bytes;
+    this.maxBytes = maxBytes;
+  }
+}
+
 /** No message with this id is in the dead-letter queue. */
 export class DeadLetterNotFoundError extends SolsticeError {
   readonly messageId: string;

@@ -1,12 +1,10 @@
-import { execFile } from "node:child_process";
-import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import { promisify } from "node:util";
 import { type MqConfig, mqConfigEnv, mqConfigFromEnv } from "@solstice/common";
 import { ForgejoTestServer } from "@solstice/forgejo-test-server";
 import { parseRunnerLabels } from "@solstice/runner-core";
 import {
+  CapturedLog,
   deleteMqByPrefix,
   freePort,
   mqPrefix,
@@ -21,54 +19,15 @@ import { type Logger, pino } from "pino";
 import { registerRunner } from "../src/cli/register-command.ts";
 import { type RunnerDaemon, startRunnerDaemon } from "../src/daemon/runner-daemon.ts";
 
+export { CapturedLog, makeRepository } from "@solstice/test-support";
+
 // The end-to-end rig of the Forgejo runner's tests: the Forgejo protocol test server (reachable
 // from guests at 10.0.2.2), a git repository it serves, a real orchestrator on the fast guest
 // (RabbitMQ with private names, PGlite), and the runner registered and running in-process with
 // short intervals. Logs are captured as JSON lines to check what operators would read.
 
-const run = promisify(execFile);
-
 /** The guest label the rig serves (the fast guest's, plus its alias). */
 export const LABEL = "solstice-fast-guest";
-
-/** A captured log: every JSON line the runner wrote. */
-export class CapturedLog {
-  readonly lines: Record<string, unknown>[] = [];
-  readonly stream = new Writable({
-    write: (chunk: Buffer, _encoding, done) => {
-      for (const line of chunk.toString().split("\n")) {
-        if (line.trim() !== "") this.lines.push(JSON.parse(line) as Record<string, unknown>);
-      }
-      done();
-    },
-  });
-
-  /** Every message (`msg`) and error message, one string per line. */
-  text(): string {
-    return this.lines
-      .map(
-        (l) =>
-          `${String(l["msg"])} ${JSON.stringify((l["err"] as { message?: string } | undefined)?.message ?? "")}`,
-      )
-      .join("\n");
-  }
-}
-
-/** A temporary git repository with one commit; returns its path and the commit. */
-export async function makeRepository(
-  dir: string,
-  files: Record<string, string>,
-): Promise<{ path: string; sha: string }> {
-  const path = join(dir, "repo");
-  await run("git", ["init", "-q", "-b", "main", path]);
-  for (const [name, content] of Object.entries(files)) await writeFile(join(path, name), content);
-  const git = (...args: string[]) =>
-    run("git", ["-C", path, "-c", "user.name=t", "-c", "user.email=t@example.org", ...args]);
-  await git("add", "-A");
-  await git("commit", "-q", "-m", "initial");
-  const sha = (await git("rev-parse", "HEAD")).stdout.trim();
-  return { path, sha };
-}
 
 /** The rig. */
 export class ForgejoRig {

@@ -1,13 +1,12 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { writeFile } from "node:fs/promises";
+import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import { promisify } from "node:util";
 import { type CliContext, CliError } from "@solstice/cli-kit";
 import { type MqConfig, mqConfigEnv, mqConfigFromEnv } from "@solstice/common";
 import { GitHubTestServer, type GitHubTestServerOptions, type JobRecord } from "@solstice/github-test-server";
 import { parseRunnerLabels } from "@solstice/runner-core";
 import {
+  CapturedLog,
   deleteMqByPrefix,
   freePort,
   mqPrefix,
@@ -23,44 +22,16 @@ import { type Logger, pino } from "pino";
 import { registerCommand } from "../src/cli/register-command.ts";
 import { type DaemonMode, type RunnerDaemon, startRunnerDaemon } from "../src/daemon/runner-daemon.ts";
 
+export { CapturedLog, makeRepository } from "@solstice/test-support";
+
 // The GitHub runner's end-to-end rig: the GitHub protocol test server (the runner talks to it at
 // 127.0.0.1; jobs' github.server_url says 10.0.2.2 so a guest's checkout reaches it), a git
 // repository it serves, a real orchestrator on the fast guest (RabbitMQ with private names,
 // PGlite), and the runner registered and running in-process. Logs are captured as JSON lines.
 
-const run = promisify(execFile);
-
 /** The guest label the rig serves. */
 export const LABEL = "solstice-fast-guest";
 export const REPO = "acme/widget";
-
-/** A captured log: every JSON line the runner wrote. */
-export class CapturedLog {
-  readonly lines: Record<string, unknown>[] = [];
-  readonly stream = new Writable({
-    write: (chunk: Buffer, _encoding, done) => {
-      for (const line of chunk.toString().split("\n")) {
-        if (line.trim() !== "") this.lines.push(JSON.parse(line) as Record<string, unknown>);
-      }
-      done();
-    },
-  });
-
-  /** Every line as its JSON text (to look for leaked values). */
-  raw(): string {
-    return this.lines.map((l) => JSON.stringify(l)).join("\n");
-  }
-
-  /** Every message (`msg`) and error message, one string per line. */
-  text(): string {
-    return this.lines
-      .map(
-        (l) =>
-          `${String(l["msg"])} ${JSON.stringify((l["err"] as { message?: string } | undefined)?.message ?? "")}`,
-      )
-      .join("\n");
-  }
-}
 
 /** The runner's entry point, run from source. */
 const RUNNER_MAIN_TS = join(REPO_ROOT, "packages", "github-runner", "src", "main.ts");
@@ -106,22 +77,6 @@ export class RunnerProcess {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
     await this.exited;
   }
-}
-
-/** A temporary git repository with one commit; returns its path and the commit. */
-export async function makeRepository(
-  dir: string,
-  files: Record<string, string>,
-): Promise<{ path: string; sha: string }> {
-  const path = join(dir, "repo");
-  await run("git", ["init", "-q", "-b", "main", path]);
-  for (const [name, content] of Object.entries(files)) await writeFile(join(path, name), content);
-  const git = (...args: string[]) =>
-    run("git", ["-C", path, "-c", "user.name=t", "-c", "user.email=t@example.org", ...args]);
-  await git("add", "-A");
-  await git("commit", "-q", "-m", "initial");
-  const sha = (await git("rev-parse", "HEAD")).stdout.trim();
-  return { path, sha };
 }
 
 /** Collects what a CLI command prints. */

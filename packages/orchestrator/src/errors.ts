@@ -1,4 +1,4 @@
-import { describeCause, SolsticeError } from "@solstice/common";
+import { describeCause, type MessageIssue, PermanentError, SolsticeError } from "@solstice/common";
 
 // The orchestrator service's errors. Each class has a stable `code` (scripts and tests match on it),
 // structured fields naming what went wrong, and a hint the operator can act on.
@@ -161,6 +161,30 @@ export class HttpApiError extends SolsticeError {
 export class OrchestratorStoppingError extends SolsticeError {
   constructor() {
     super("ORCH_STOPPING", "the orchestrator is shutting down; the job request goes back to the queue");
+  }
+}
+
+/**
+ * A job request this host will not run: over a limit (steps, script size, env entries), or a field
+ * the VM could never use (commit id, variable names). A PermanentError, so the queue dead-letters
+ * it at once with this message, which names each field and the limit, as the reason.
+ */
+export class JobRequestRefusedError extends PermanentError {
+  readonly requestId: string;
+  /** Each problem, naming its field (`steps`, `steps[3].run`, `env`, `commit_sha`). */
+  readonly issues: readonly MessageIssue[];
+  /** The problems as one line, `field: problem; field: problem` (what the job's owner is told). */
+  readonly reason: string;
+
+  constructor(requestId: string, issues: readonly MessageIssue[]) {
+    const list = issues.map((i) => (i.path === "" ? i.message : `${i.path}: ${i.message}`)).join("; ");
+    super(`job request ${requestId} refused: ${list}`, {
+      code: "ORCH_JOB_REQUEST_REFUSED",
+      hint: "split the job or fix the field; an operator may raise the limits (MAX_JOB_STEPS, MAX_STEP_SCRIPT_BYTES, MAX_ENV_ENTRIES, MAX_JOB_REQUEST_BYTES; docs/orchestrator.md)",
+    });
+    this.requestId = requestId;
+    this.issues = issues;
+    this.reason = list;
   }
 }
 

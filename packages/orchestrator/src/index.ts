@@ -12,6 +12,7 @@ export {
   DatabaseOpenError,
   HttpApiError,
   JobNotFoundError,
+  JobRequestRefusedError,
   JobStateError,
   MigrationError,
   OrchestratorStartError,
@@ -31,6 +32,7 @@ export {
 } from "./persistence/open-database.ts";
 export { createPostgresDb, type PostgresOptions } from "./persistence/postgres-db.ts";
 export { DEBUG_KEY_FILE } from "./service/debug-ssh.ts";
+export { DEFAULT_INTAKE_LIMITS, type IntakeLimits } from "./service/intake-limits.ts";
 export {
   type OrchestratorDeps,
   type RunningOrchestrator,

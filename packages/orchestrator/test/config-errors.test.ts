@@ -5,6 +5,7 @@ import {
   DatabaseOpenError,
   HttpApiError,
   JobNotFoundError,
+  JobRequestRefusedError,
   JobStateError,
   MigrationError,
   ServiceConfigError,
@@ -74,6 +75,18 @@ describe("service errors", () => {
       "job r1 already finished",
       { statusCode: 409 },
     ],
+    [
+      new JobRequestRefusedError("r1", [
+        { path: "steps", message: "1001 steps, more than the 1000 a job may have" },
+        { path: "", message: "and 3 more like these" },
+      ]),
+      "ORCH_JOB_REQUEST_REFUSED",
+      "job request r1 refused: steps: 1001 steps, more than the 1000 a job may have; and 3 more like these",
+      {
+        requestId: "r1",
+        reason: "steps: 1001 steps, more than the 1000 a job may have; and 3 more like these",
+      },
+    ],
   ] as const)("%s", (error, code, message, fields) => {
     expect(error).toBeInstanceOf(SolsticeError);
     expect(error.code).toBe(code);
@@ -89,6 +102,7 @@ describe("service errors", () => {
       new CapacityMapError({ value: "", entry: "", position: 1, reason: "" }),
       new ServiceConfigError({ option: "o", reason: "r" }),
       new JobStateError("r", "s", "t"),
+      new JobRequestRefusedError("r", []),
     ]) {
       expect(e.hint, e.code).toMatch(/\w/);
     }

@@ -1,5 +1,6 @@
 import {
   ApiErrorBodySchema,
+  EventSequencer,
   JobDetailSchema,
   JobListSchema,
   type JobRequest,
@@ -15,6 +16,7 @@ import { JobStore } from "../src/persistence/job-store.ts";
 import { migrateToLatest } from "../src/persistence/migrate.ts";
 import { parseCapacityMap } from "../src/scheduling/capacity-map.ts";
 import { CapacityScheduler } from "../src/scheduling/capacity-scheduler.ts";
+import { JobEventRecorder } from "../src/service/job-event-recorder.ts";
 import { type BackendName, openTestDatabase, type TestDatabase } from "./persistence-backends.ts";
 
 // The HTTP API tests, shared by http.test.ts (PGlite) and http.int.test.ts (real Postgres).
@@ -85,6 +87,7 @@ export function describeHttpApi(backend: BackendName): void {
       seqs.map((seq) => ({
         requestId: id,
         seq,
+        line: 0,
         step: 0,
         stream: "stdout",
         text: `out ${seq}`,
@@ -332,6 +335,44 @@ export function describeHttpApi(backend: BackendName): void {
       );
     });
 
+    test("a job's log keeps its newest 10,000 lines, however its events group them; pages count lines", async () => {
+      const id = await accept();
+      await store.markRunning(id);
+      // 30 events of 500 lines each (a busy step): 15,000 lines in 30 events.
+      const recorder = new JobEventRecorder({ store, publish: async () => {} });
+      const sequencer = new EventSequencer(id);
+      const text = (e: number) => Array.from({ length: 500 }, (_, i) => `e${e} l${i}`).join("\n");
+      for (let e = 0; e < 30; e++) {
+        await recorder.sink(sequencer.next({ type: "log", step: 0, stream: "stdout", text: text(e) }));
+      }
+      await recorder.close();
+      const linesOf = (page: { lines: { text: string }[] }) => page.lines.flatMap((l) => l.text.split("\n"));
+
+      const all = LogPageSchema.parse(
+        (await app.inject({ url: `/v1/jobs/${id}/logs?limit=10000`, headers: auth })).json(),
+      );
+      expect(linesOf(all)).toHaveLength(10_000);
+      expect(linesOf(all)[0]).toBe("e10 l0");
+      expect(linesOf(all).at(-1)).toBe("e29 l499");
+      expect(all.has_more).toBe(false);
+
+      // A page of 3 lines, then the next 2 from where it stopped, inside one event.
+      const first = LogPageSchema.parse(
+        (await app.inject({ url: `/v1/jobs/${id}/logs?limit=3`, headers: auth })).json(),
+      );
+      expect(linesOf(first)).toEqual(["e10 l0", "e10 l1", "e10 l2"]);
+      expect(first).toMatchObject({ has_more: true, next_after_seq: 10, next_after_line: 2 });
+      const next = await app.inject({
+        url: `/v1/jobs/${id}/logs?after_seq=${first.next_after_seq}&after_line=${first.next_after_line}&limit=2`,
+        headers: auth,
+      });
+      expect(next.headers["content-type"]).toBe("application/json; charset=utf-8");
+      expect(linesOf(LogPageSchema.parse(next.json()))).toEqual(["e10 l3", "e10 l4"]);
+      const lineWithoutSeq = await app.inject({ url: `/v1/jobs/${id}/logs?after_line=2`, headers: auth });
+      expect(lineWithoutSeq.statusCode).toBe(400);
+      expect(lineWithoutSeq.json().error.message).toMatch(/after_line needs after_seq/);
+    });
+
     test("?follow=1 streams lines as server-sent events until the job finishes", async () => {
       const id = await accept();
       await store.markRunning(id);
@@ -347,7 +388,13 @@ export function describeHttpApi(backend: BackendName): void {
       expect(res.statusCode).toBe(200);
       expect(res.headers["content-type"]).toBe("text/event-stream; charset=utf-8");
       const events = parseSse(res.body);
-      expect(events.filter((e) => e.event === "log").map((e) => e.id)).toEqual(["0", "1", "2", "4", "5"]);
+      expect(events.filter((e) => e.event === "log").map((e) => e.id)).toEqual([
+        "0.0",
+        "1.0",
+        "2.0",
+        "4.0",
+        "5.0",
+      ]);
       expect(JSON.parse(events[0]!.data)).toMatchObject({ seq: 0, step: 0, stream: "stdout", text: "out 0" });
       expect(events[events.length - 1]).toEqual({
         event: "end",
@@ -364,7 +411,8 @@ export function describeHttpApi(backend: BackendName): void {
         headers: { ...auth, "last-event-id": "1" },
       });
       const events = parseSse(res.body);
-      expect(events.map((e) => e.id ?? e.event)).toEqual(["2", "3", "end"]);
+      // A bare seq (an older client's id) resumes after every line of that event.
+      expect(events.map((e) => e.id ?? e.event)).toEqual(["2.0", "3.0", "end"]);
       expect(JSON.parse(events[2]!.data)).toEqual({
         state: "finished",
         conclusion: "failure",
@@ -445,7 +493,7 @@ export function describeHttpApi(backend: BackendName): void {
         const res = await fetch(`${url}/v1/jobs/${id}/logs?follow=1`, { signal: abort.signal });
         const reader = res.body!.getReader();
         const { value } = await reader.read();
-        expect(new TextDecoder().decode(value)).toContain("id: 0\nevent: log\n");
+        expect(new TextDecoder().decode(value)).toContain("id: 0.0\nevent: log\n");
         abort.abort();
         // The server is still fine after the client left.
         expect((await fetch(`${url}/v1/jobs/${id}`)).status).toBe(200);

@@ -16,6 +16,7 @@ import { JobStore } from "../src/persistence/job-store.ts";
 import { migrateToLatest } from "../src/persistence/migrate.ts";
 import { CapacityScheduler } from "../src/scheduling/capacity-scheduler.ts";
 import { CancelListener } from "../src/service/cancel-listener.ts";
+import type { IntakeLimits } from "../src/service/intake-limits.ts";
 import { JobIntake } from "../src/service/job-intake.ts";
 import { JobRunner, type JobRunnerOptions, type QueuedJob } from "../src/service/job-runner.ts";
 import { EventCollector } from "./orchestrator-support.ts";
@@ -39,6 +40,7 @@ export interface LocalService {
   readonly intake: JobIntake;
   readonly runner: JobRunner;
   readonly hypervisor: LocalHypervisor;
+  readonly metrics: OrchestratorMetrics;
   /** The owner jobs are published for, and its events, in order. */
   readonly owner: JobOwner;
   readonly events: EventCollector;
@@ -58,6 +60,12 @@ export async function startLocalService(
     ensureImage?: JobRunnerOptions["ensureImage"];
     maxConcurrency?: number;
     logger?: ServiceLogger;
+    /** What a request may ask (default: the service's defaults). */
+    limits?: IntakeLimits;
+    /** The host's limit per job, in seconds (default: none). */
+    jobTimeoutSecs?: number;
+    /** Wraps the VM engine the runner uses (to watch what it is given). */
+    wrapEngine?: (engine: VmEngine) => JobRunnerOptions["engine"];
   } = {},
 ): Promise<LocalService> {
   const logger = options.logger ?? silentLogger;
@@ -84,13 +92,14 @@ export async function startLocalService(
     });
     const metrics = new OrchestratorMetrics();
     const runner = new JobRunner({
-      engine,
+      engine: options.wrapEngine?.(engine) ?? engine,
       store,
       queue,
       scheduler,
       hostId,
       metrics,
       logger,
+      jobTimeoutSecs: options.jobTimeoutSecs,
       ensureImage:
         options.ensureImage ??
         (async (image) => {
@@ -108,6 +117,7 @@ export async function startLocalService(
       prefetch: maxConcurrency,
       metrics,
       logger,
+      limits: options.limits,
     });
     await intake.start();
     const owner: JobOwner = { kind: "cidev", instance: `unit-${process.pid}` };
@@ -120,6 +130,7 @@ export async function startLocalService(
       intake,
       runner,
       hypervisor,
+      metrics,
       owner,
       events,
       dir,

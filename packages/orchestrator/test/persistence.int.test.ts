@@ -4,9 +4,14 @@ import ssh2 from "ssh2";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { JobNotFoundError, JobStateError, VmNotFoundError } from "../src/errors.ts";
 import type { LogLine } from "../src/persistence/job-records.ts";
-import { JobStore } from "../src/persistence/job-store.ts";
+import { ALL_LINES, JobStore } from "../src/persistence/job-store.ts";
 import { PRIVATE_KEY_REDACTED, PUBLIC_KEY_REDACTED } from "../src/persistence/key-material-filter.ts";
-import { appliedMigrations, knownMigrations, migrateToLatest } from "../src/persistence/migrate.ts";
+import {
+  appliedMigrations,
+  knownMigrations,
+  migrateTo,
+  migrateToLatest,
+} from "../src/persistence/migrate.ts";
 import { BACKENDS, openTestDatabase, type TestDatabase } from "./persistence-backends.ts";
 
 // The same tests over the real Postgres (a private schema) and PGlite (a temp directory).
@@ -36,6 +41,7 @@ function lines(requestId: string, seqs: readonly number[], text = (s: number) =>
   return seqs.map((seq) => ({
     requestId,
     seq,
+    line: 0,
     step: seq % 2 === 0 ? 0 : null,
     stream: seq % 3 === 0 ? "stderr" : "stdout",
     text: text(seq),
@@ -76,6 +82,7 @@ describe.each(BACKENDS)("persistence on %s", (backend) => {
         "0002-vms",
         "0003-job-logs",
         "0004-job-event-seq",
+        "0005-job-log-lines",
       ]);
       expect(await migrateToLatest(t.db)).toEqual([]);
       expect(await appliedMigrations(t.db)).toEqual(knownMigrations());
@@ -94,6 +101,37 @@ describe.each(BACKENDS)("persistence on %s", (backend) => {
       );
       expect(cols.rows.map((r) => r.column_name).filter((c) => /key/i.test(c))).toEqual([]);
     });
+
+    test("0005 splits the lines stored together into one row each, in order, and undoes it", async () => {
+      const d = await openTestDatabase(backend);
+      try {
+        await migrateTo(d.db, "0004-job-event-seq");
+        const req = request();
+        await new JobStore(d.db).recordAccepted(req, { hostId: "host-a", label: "ubuntu-24.04" });
+        const id = req.request_id;
+        await sql`insert into job_logs (request_id, seq, step, stream, text, ts) values
+          (${id}, 3, 0, 'stdout', ${"a\nb\n\nd"}, now()),
+          (${id}, 5, null, 'system', 'alone', now())`.execute(d.db);
+        expect(await migrateToLatest(d.db)).toEqual(["0005-job-log-lines"]);
+        const rows = await new JobStore(d.db).getLogs(id);
+        expect(rows.map((l) => [l.seq, l.line, l.step, l.text])).toEqual([
+          [3, 0, 0, "a"],
+          [3, 1, 0, "b"],
+          [3, 2, 0, ""],
+          [3, 3, 0, "d"],
+          [5, 0, null, "alone"],
+        ]);
+        await migrateTo(d.db, "0004-job-event-seq");
+        const back = await sql<{ seq: number; text: string }>`
+          select seq, text from job_logs where request_id = ${id} order by seq`.execute(d.db);
+        expect(back.rows).toEqual([
+          { seq: 3, text: "a\nb\n\nd" },
+          { seq: 5, text: "alone" },
+        ]);
+      } finally {
+        await d.close();
+      }
+    });
   });
 
   describe("JobStore", () => {
@@ -102,7 +140,7 @@ describe.each(BACKENDS)("persistence on %s", (backend) => {
     beforeAll(async () => {
       t = await openTestDatabase(backend);
       await migrateToLatest(t.db);
-      store = new JobStore(t.db, { now: steppingClock(), logRetention: 10 });
+      store = new JobStore(t.db, { now: steppingClock(), logRetention: { lines: 10 } });
     });
     afterAll(async () => t?.close());
 
@@ -299,7 +337,7 @@ describe.each(BACKENDS)("persistence on %s", (backend) => {
       expect(await store.appendLogs(lines(id, [3, 1, 5, 7]))).toBe(4);
       expect((await store.getLogs(id)).map((l) => l.seq)).toEqual([1, 3, 5, 7]);
       expect(await store.appendLogs(lines(id, [5, 7]))).toBe(0); // replay
-      const page = await store.getLogs(id, { afterSeq: 1, limit: 2 });
+      const page = await store.getLogs(id, { after: { seq: 1, line: ALL_LINES }, limit: 2 });
       expect(page.map((l) => [l.seq, l.text])).toEqual([
         [3, "line 3"],
         [5, "line 5"],
@@ -313,8 +351,66 @@ describe.each(BACKENDS)("persistence on %s", (backend) => {
       expect((await store.getLogs(id)).map((l) => l.seq)).toEqual([30, 31, 32, 33, 34, 35, 36, 37, 38, 39]);
     });
 
+    test("logs: one row per line; retention counts lines; pages start after any line", async () => {
+      const req = request();
+      const id = req.request_id;
+      await store.recordAccepted(req, { hostId: "host-a", label: "ubuntu-24.04" });
+      // One event with the 25 lines a step printed together: 25 rows, of which the newest 10 stay.
+      const at = new Date("2026-03-01T12:00:00Z");
+      const event = (seq: number, texts: readonly string[]): LogLine[] =>
+        texts.map((text, line) => ({ requestId: id, seq, line, step: 0, stream: "stdout", text, ts: at }));
+      const texts = Array.from({ length: 25 }, (_, i) => `out ${i}`);
+      expect(await store.appendLogs(event(4, texts))).toBe(25);
+      const kept = await store.getLogs(id);
+      expect(kept.map((l) => [l.seq, l.line, l.text])).toEqual(
+        Array.from({ length: 10 }, (_, i) => [4, 15 + i, `out ${15 + i}`]),
+      );
+      expect(await store.logSize(id)).toEqual({ lines: 10, bytes: 10 * "out 15".length });
+      // Lines after (4, 17), three at a time; after all of event 4 there is nothing.
+      const page = await store.getLogs(id, { after: { seq: 4, line: 17 }, limit: 3 });
+      expect(page.map((l) => l.text)).toEqual(["out 18", "out 19", "out 20"]);
+      expect(await store.getLogs(id, { after: { seq: 4, line: ALL_LINES } })).toEqual([]);
+      // A retried batch changes nothing; the next event's lines come after the event's last line.
+      await store.appendLogs(event(4, texts));
+      expect(await store.getLogs(id)).toEqual(kept);
+      await store.appendLogs(event(6, ["next"]));
+      const tail = await store.getLogs(id, { after: { seq: 4, line: 23 } });
+      expect(tail.map((l) => [l.seq, l.line, l.text])).toEqual([
+        [4, 24, "out 24"],
+        [6, 0, "next"],
+      ]);
+    });
+
+    test("logs: retention counts bytes too, and always keeps the newest line", async () => {
+      const small = new JobStore(t.db, { logRetention: { lines: 1_000, bytes: 100 } });
+      const req = request();
+      const id = req.request_id;
+      await small.recordAccepted(req, { hostId: "host-a", label: "ubuntu-24.04" });
+      const line = (seq: number, text: string): LogLine => ({
+        requestId: id,
+        seq,
+        line: 0,
+        step: null,
+        stream: "system",
+        text,
+        ts: new Date(),
+      });
+      // 30 lines of 10 bytes: the newest 10 (100 bytes) stay.
+      await small.appendLogs(
+        Array.from({ length: 30 }, (_, i) => line(i, `line-${String(i).padStart(5, "0")}`)),
+      );
+      expect((await small.getLogs(id)).map((l) => l.seq)).toEqual([20, 21, 22, 23, 24, 25, 26, 27, 28, 29]);
+      // Multi-byte text counts its UTF-8 bytes: 4 lines of 25 bytes (24 + "é" as 2).
+      await small.appendLogs(Array.from({ length: 5 }, (_, i) => line(40 + i, `${"x".repeat(23)}é`)));
+      expect((await small.getLogs(id)).map((l) => l.seq)).toEqual([41, 42, 43, 44]);
+      expect(await small.logSize(id)).toEqual({ lines: 4, bytes: 100 });
+      // A line larger than the whole budget is kept alone.
+      await small.appendLogs([line(50, "y".repeat(500))]);
+      expect((await small.getLogs(id)).map((l) => [l.seq, l.text.length])).toEqual([[50, 500]]);
+    });
+
     test("logs: a large batch for several jobs is inserted in chunks", async () => {
-      const big = new JobStore(t.db, { logRetention: 5_000 });
+      const big = new JobStore(t.db, { logRetention: { lines: 5_000 } });
       const a = request();
       const b = request();
       await big.recordAccepted(a, { hostId: "host-a", label: "ubuntu-24.04" });
@@ -407,6 +503,7 @@ describe.each(BACKENDS)("persistence on %s", (backend) => {
       const out = (text: string): LogLine => ({
         requestId: id,
         seq: seq++,
+        line: 0,
         step: 0,
         stream: "stdout",
         text,

@@ -140,6 +140,66 @@ describe("JobEventRecorder", () => {
     expect(published).toEqual(["log", "job_finished"]);
   });
 
+  test("while the database does not answer: events are held in order, bounded, the engine not blocked", async () => {
+    const id = await runningJob();
+    let down = true;
+    const tries: string[] = [];
+    // The store as a restarting database makes it look: connections break until it is back.
+    const flaky: ConstructorParameters<typeof JobEventRecorder>[0]["store"] = {
+      markStepsStarted: (requestId) => store.markStepsStarted(requestId),
+      recordEventSeq: (requestId, next) => store.recordEventSeq(requestId, next),
+      appendLogs: async (lines) => {
+        tries.push("appendLogs");
+        if (down) throw new Error("Connection terminated unexpectedly");
+        return store.appendLogs(lines);
+      },
+    };
+    const published: JobEvent[] = [];
+    const outages: string[] = [];
+    const recorder = new JobEventRecorder({
+      store: flaky,
+      publish: async (e) => void published.push(e),
+      flushEvents: 4,
+      flushMs: 5,
+      maxHeldBytes: 10_000,
+      onStoreUnavailable: (_e, what) => outages.push(`down: ${what}`),
+      onStoreBack: (what) => outages.push(`back: ${what}`),
+    });
+    const seq = new EventSequencer(id);
+    const chunk = "x".repeat(999); // 1,000 bytes a line
+    const started = Date.now();
+    // 100 events of 2 lines (200 KB) while the database is away: none may block for long.
+    for (let i = 0; i < 100; i++) {
+      await recorder.sink(seq.next({ type: "log", step: 0, stream: "stdout", text: `${chunk}\n${i}` }));
+    }
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(published).toEqual([]);
+    expect(recorder.heldBytes).toBeLessThan(15_000);
+    expect(outages).toEqual(["down: appendLogs"]);
+    down = false;
+    await recorder.sink(seq.next({ type: "job_finished", conclusion: "success" }));
+    await recorder.close();
+    expect(outages).toEqual(["down: appendLogs", "back: appendLogs"]);
+    expect(recorder.heldBytes).toBe(0);
+    // Every event went out once, in order; those beyond the budget with one line for their text.
+    expect(published.map((e) => e.seq)).toEqual(Array.from({ length: 101 }, (_, i) => i));
+    const texts = published.flatMap((e) => (e.type === "log" ? [e.text] : []));
+    const kept = texts.filter((t) => t.startsWith(chunk));
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.length).toBeLessThan(100);
+    expect(texts.filter((t) => !t.startsWith(chunk))).toEqual(
+      Array.from(
+        { length: 100 - kept.length },
+        () => "[2 lines not kept: the database did not answer for too long]",
+      ),
+    );
+    // ... and the store has the same, line by line.
+    const stored = await store.getLogs(id, { limit: 10_000 });
+    expect(stored.map((l) => l.text)).toEqual(texts.flatMap((t) => t.split("\n")));
+    expect(await store.nextEventSeq(id)).toBe(101);
+    expect(tries.length).toBeGreaterThan(1);
+  });
+
   test("events buffered below the batch size are flushed by the timer or on close", async () => {
     const id = await runningJob();
     const published: string[] = [];

@@ -363,3 +363,36 @@ export class StepDefinitionError extends SolsticeError {
     this.field = field;
   }
 }
+
+/**
+ * The job ran longer than it may: its own `timeout_seconds` (or its workflow's `timeout`), or the
+ * host's limit per job. The reason a job's signal is aborted with; the job then fails (it is not
+ * `cancelled`: nobody asked) and its VM is destroyed, never kept for debug SSH.
+ */
+export class JobTimeoutError extends SolsticeError {
+  readonly seconds: number;
+  /** `job`: the request's (or workflow's) own timeout; `host`: the orchestrator's limit per job. */
+  readonly limit: "job" | "host";
+
+  constructor(seconds: number, limit: "job" | "host" = "job") {
+    super(
+      "ORCH_JOB_TIMEOUT",
+      limit === "job"
+        ? `the job exceeded its timeout of ${seconds} s`
+        : `the job exceeded this host's time limit of ${seconds} s per job`,
+      {
+        hint:
+          limit === "job"
+            ? "raise the job's timeout, or make it faster"
+            : "split the job, or ask the operator to raise JOB_TIMEOUT_SECS",
+      },
+    );
+    this.seconds = seconds;
+    this.limit = limit;
+  }
+}
+
+/** Whether `signal` was aborted because the job timed out ({@link JobTimeoutError}). */
+export function isJobTimeout(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true && signal.reason instanceof JobTimeoutError;
+}

@@ -5,6 +5,7 @@ export {
   ImageChecksumError,
   ImageFetchError,
   JobDefinitionError,
+  JobTimeoutError,
   QemuImgError,
   QemuStartError,
   QmpClosedError,

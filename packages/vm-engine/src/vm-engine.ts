@@ -1,7 +1,9 @@
 import { hostname } from "node:os";
 import type { ImageEntry, JobConclusion, JobRequest, ServiceLogger } from "@solstice/common";
 import { SolsticeError, silentLogger } from "@solstice/common";
+import { isJobTimeout } from "./errors.ts";
 import type { GuestShell } from "./exec/guest-shell.ts";
+import { armJobTimeout, jobDeadline } from "./exec/job-deadline.ts";
 import { JobEventEmitter, type JobEventSink } from "./exec/job-events.ts";
 import { abortReason, executeJob, type StepResult } from "./exec/job-executor.ts";
 import { maskError } from "./exec/masked-error.ts";
@@ -67,6 +69,11 @@ export interface RunJobSettings {
   readonly keepVm?: (context: KeepVmContext) => boolean | Promise<boolean>;
   /** Called with every new handle (prepared, running, stopped, destroyed), e.g. to record the VM. */
   readonly onVm?: (vm: VmHandle) => void | Promise<void>;
+  /**
+   * The longest the job may run on this host, boot included (the orchestrator's JOB_TIMEOUT_SECS);
+   * the request's own `timeout_seconds` applies when it is shorter. Past it the job fails.
+   */
+  readonly timeoutSeconds?: number | undefined;
 }
 
 /** How a job went, once its VM is gone (or kept). */
@@ -125,13 +132,8 @@ export class VmEngine {
     const onAbort = (): void => controller.abort(options.signal?.reason ?? new Error("cancelled"));
     if (options.signal?.aborted) onAbort();
     else options.signal?.addEventListener("abort", onAbort, { once: true });
-    const jobTimer =
-      request.timeout_seconds === undefined
-        ? undefined
-        : setTimeout(
-            () => controller.abort(new Error(`the job exceeded its timeout of ${request.timeout_seconds} s`)),
-            Math.round(request.timeout_seconds * 1000),
-          );
+    // A timeout aborts the job as a cancel does, with a JobTimeoutError: the job then fails.
+    const jobTimer = armJobTimeout(controller, jobDeadline(request.timeout_seconds, options.timeoutSeconds));
     const signal = controller.signal;
 
     const notify = async (vm: VmHandle): Promise<void> => {
@@ -152,6 +154,7 @@ export class VmEngine {
     let bootToSshMs: number | undefined;
     let failure: Error | undefined;
     let kept = false;
+    let timedOut = false;
     const mask = (text: string): string => events.mask(text);
     try {
       const spec = vmSpecFor(image, request, {
@@ -188,10 +191,12 @@ export class VmEngine {
       });
       ({ conclusion, steps } = execution);
       reason = execution.reason === undefined ? undefined : mask(execution.reason);
+      timedOut = execution.timedOut === true;
     } catch (error) {
       failure = maskError(error instanceof Error ? error : new Error(String(error)), mask);
       if (signal.aborted) {
-        conclusion = "cancelled";
+        timedOut = isJobTimeout(signal);
+        conclusion = timedOut ? "failure" : "cancelled";
         reason = mask(abortReason(signal));
       } else {
         conclusion = "failure";
@@ -207,7 +212,8 @@ export class VmEngine {
       options.signal?.removeEventListener("abort", onAbort);
       await shell?.close().catch(() => undefined);
       if (vm !== undefined) {
-        kept = await this.#decideKeep(request, vm, conclusion, reason, events, options);
+        // A job that ran out of time gives its VM back: never kept for debug SSH.
+        kept = !timedOut && (await this.#decideKeep(request, vm, conclusion, reason, events, options));
         if (!kept) {
           try {
             vm = await hv.stop(vm, { gracefulTimeoutMs: this.#options.stopGraceMs ?? 10_000 });
@@ -221,6 +227,7 @@ export class VmEngine {
       }
     }
     if (conclusion === "cancelled") events.system(`Job cancelled: ${reason ?? "cancelled"}`);
+    if (timedOut) events.system(`Job failed: ${reason ?? "it ran out of time"}; its VM was destroyed`);
     events.jobFinished(conclusion, reason);
     await events.flush();
     logger.info({ requestId: request.request_id, conclusion, reason, kept }, "job finished");

@@ -137,16 +137,46 @@ describe("VmEngine.runJob on the local hypervisor", () => {
     await expectNothingLeft(result.vm);
   });
 
-  it("cancels at the job's timeout: the running step is killed", async () => {
+  it("fails at the job's timeout: the running step is killed, the VM destroyed even when keepVm would keep it", async () => {
     const log = new EventLog();
+    const asked: string[] = [];
     const result = await engine.runJob(
-      request({ timeout_seconds: 1, steps: [{ name: "Long", run: "sleep 60" }] }),
+      request({ timeout_seconds: 1, steps: [{ name: "Long", run: "sleep 60" }, { run: "echo never" }] }),
       image,
-      { sink: log.sink },
+      {
+        sink: log.sink,
+        keepVm: ({ conclusion }) => {
+          asked.push(conclusion);
+          return true;
+        },
+      },
     );
     expectWellFormed(log.events);
-    expect(result).toMatchObject({ conclusion: "cancelled", reason: "the job exceeded its timeout of 1 s" });
+    expect(result).toMatchObject({
+      conclusion: "failure",
+      reason: "the job exceeded its timeout of 1 s",
+      kept: false,
+    });
     expect(log.of("step_finished").map((e) => e.conclusion)).toEqual(["cancelled"]);
+    expect(log.lines(null)).toContain(
+      "system: Job failed: the job exceeded its timeout of 1 s; its VM was destroyed",
+    );
+    expect(asked).toEqual([]);
+    await expectNothingLeft(result.vm);
+  });
+
+  it("a host's limit shorter than the request's timeout applies, and says whose it is", async () => {
+    const log = new EventLog();
+    const result = await engine.runJob(
+      request({ timeout_seconds: 600, steps: [{ name: "Long", run: "sleep 60" }] }),
+      image,
+      { sink: log.sink, timeoutSeconds: 1 },
+    );
+    expect(result).toMatchObject({
+      conclusion: "failure",
+      reason: "the job exceeded this host's time limit of 1 s per job",
+    });
+    expect(log.of("job_finished")).toMatchObject([{ conclusion: "failure" }]);
     await expectNothingLeft(result.vm);
   });
 

@@ -9,6 +9,7 @@ import {
   LogEndSchema,
   type LogLineView,
   LogLineViewSchema,
+  type LogPage,
   LogPageSchema,
   ReadinessAnswerSchema,
 } from "@solstice/common";
@@ -16,6 +17,12 @@ import type { z } from "zod";
 import type { ApiTarget } from "../cli/connection-options.ts";
 import { ApiError, ApiResponseError, ApiUnreachableError } from "../errors.ts";
 import { SseParser } from "./sse-parser.ts";
+
+/** Where a page of log lines starts: after this line (`line` absent: after all of event `seq`). */
+export interface LogCursor {
+  readonly seq: number;
+  readonly line?: number | undefined;
+}
 
 /** `GET /v1/jobs` filters. */
 export interface JobQuery {
@@ -70,15 +77,43 @@ export class OrchestratorClient {
     }
   }
 
-  /** One page of stored log lines after `afterSeq`. */
+  /**
+   * One page of stored log lines after `after` (a line's `seq` and `line`; `line` absent: after
+   * every line of that event). Pass the page's `next_after_seq`/`next_after_line` back while
+   * `has_more` is true (see {@link logLines}).
+   */
   async logPage(
     id: string,
-    options: { afterSeq?: number | undefined; limit?: number } = {},
-  ): Promise<z.infer<typeof LogPageSchema>> {
+    options: { after?: LogCursor | undefined; limit?: number } = {},
+  ): Promise<LogPage> {
     const params = new URLSearchParams();
-    if (options.afterSeq !== undefined) params.set("after_seq", String(options.afterSeq));
+    if (options.after !== undefined) {
+      params.set("after_seq", String(options.after.seq));
+      if (options.after.line !== undefined) params.set("after_line", String(options.after.line));
+    }
     if (options.limit !== undefined) params.set("limit", String(options.limit));
     return this.#json(`/v1/jobs/${encodeURIComponent(id)}/logs?${params}`, LogPageSchema);
+  }
+
+  /**
+   * Every stored line of a job, in order, page after page of `pageLines` (each page is asked for
+   * once its lines were handed to `onLine`, so only one page is in memory at a time).
+   */
+  async logLines(
+    id: string,
+    onLine: (line: LogLineView) => void,
+    options: { pageLines?: number } = {},
+  ): Promise<void> {
+    const limit = options.pageLines ?? 1_000;
+    let after: LogCursor | undefined;
+    for (;;) {
+      const page = await this.logPage(id, { after, limit });
+      for (const line of page.lines) onLine(line);
+      // An orchestrator without `has_more` ends a page early only when no line follows it.
+      const more = page.has_more ?? page.lines.length >= limit;
+      if (!more || page.lines.length === 0 || page.next_after_seq === null) return;
+      after = { seq: page.next_after_seq, line: page.next_after_line ?? undefined };
+    }
   }
 
   /**
@@ -90,7 +125,7 @@ export class OrchestratorClient {
     onLine: (line: LogLineView) => void,
     options: { signal?: AbortSignal } = {},
   ): Promise<LogEnd> {
-    let lastSeq: number | undefined;
+    let last: LogLineView | undefined;
     let failures = 0;
     for (;;) {
       const url = `${this.#target.url}/v1/jobs/${encodeURIComponent(id)}/logs?follow=1`;
@@ -100,7 +135,7 @@ export class OrchestratorClient {
           headers: {
             ...this.#auth(),
             accept: "text/event-stream",
-            ...(lastSeq === undefined ? {} : { "last-event-id": String(lastSeq) }),
+            ...(last === undefined ? {} : { "last-event-id": `${last.seq}.${last.line}` }),
           },
           ...(options.signal === undefined ? {} : { signal: options.signal }),
         });
@@ -117,8 +152,8 @@ export class OrchestratorClient {
           for (const event of parser.push(chunk as Uint8Array)) {
             if (event.event === "log") {
               const line = parse(LogLineViewSchema, event.data, url);
-              if (lastSeq === undefined || line.seq > lastSeq) {
-                lastSeq = line.seq;
+              if (last === undefined || isAfter(line, last)) {
+                last = line;
                 onLine(line);
               }
             } else if (event.event === "end") {
@@ -183,6 +218,11 @@ export class OrchestratorClient {
     if (body.success) return new ApiError(response.status, body.data.error.code, body.data.error.message);
     return new ApiResponseError(url, `HTTP ${response.status} ${text.slice(0, 200)}`);
   }
+}
+
+/** Lines are ordered by `seq`, then `line`. */
+function isAfter(line: LogLineView, other: LogLineView): boolean {
+  return line.seq > other.seq || (line.seq === other.seq && line.line > other.line);
 }
 
 function safeJson(text: string): unknown {

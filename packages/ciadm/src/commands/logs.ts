@@ -13,18 +13,18 @@ interface LogsOptions {
   orchToken?: string;
 }
 
-/** `ciadm logs <id> [--follow]`: a job's stored log (the newest 10,000 lines), or live. */
+/** `ciadm logs <id> [--follow]`: a job's stored log (its newest lines), page by page, or live. */
 export function registerLogs(program: Command, ctx: CliContext): void {
   const command = program
     .command("logs")
     .summary("print a job's log; --follow streams it live until the job ends")
     .description(
-      "print a job's log (the newest 10,000 lines the orchestrator keeps); with --follow, stream it " +
+      "print a job's log (the newest lines the orchestrator keeps: 10,000 by default); with --follow, stream it " +
         "live until the job ends, then exit 0 if it succeeded, 1 if not",
     )
     .argument("<id>", "the job's request id")
     .option("-f, --follow", "stream new lines until the job finishes")
-    .option("--json", "one JSON object per line ({seq, step, stream, text, ts}) instead of text");
+    .option("--json", "one JSON object per line ({seq, line, step, stream, text, ts}) instead of text");
   addApiOptions(command);
   command.action(
     ctx.action(async (id: string, opts: LogsOptions) => {
@@ -41,14 +41,9 @@ export function registerLogs(program: Command, ctx: CliContext): void {
       }
       const job = await api.getJob(id);
       const text = new LogText(job.request?.steps ?? []);
-      let after: number | undefined;
-      for (;;) {
-        const page = await api.logPage(id, { afterSeq: after, limit: 1000 });
-        for (const line of page.lines)
-          ctx.stdout.write(opts.json === true ? `${JSON.stringify(line)}\n` : text.line(line));
-        if (page.lines.length < 1000 || page.next_after_seq === null) break;
-        after = page.next_after_seq;
-      }
+      await api.logLines(id, (line) =>
+        ctx.stdout.write(opts.json === true ? `${JSON.stringify(line)}\n` : text.line(line)),
+      );
       return EXIT_OK;
     }),
   );

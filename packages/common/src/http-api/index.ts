@@ -10,6 +10,7 @@ export {
   LogEndSchema,
   type LogLineView,
   LogLineViewSchema,
+  type LogPage,
   LogPageSchema,
   ReadinessAnswerSchema,
   type VmView,

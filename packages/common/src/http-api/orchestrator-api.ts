@@ -61,9 +61,12 @@ export type JobDetail = z.infer<typeof JobDetailSchema>;
 /** `GET /v1/jobs`. */
 export const JobListSchema = z.object({ jobs: z.array(JobViewSchema), next_before: z.string().nullable() });
 
-/** A stored log line. */
+/** A stored log line. Lines are ordered by `seq`, then `line`. */
 export const LogLineViewSchema = z.object({
+  /** The job event's sequence number (shared by the lines a step printed together). */
   seq: z.number(),
+  /** The line's index within its event, from 0 (absent from older orchestrators: 0). */
+  line: z.number().default(0),
   step: z.number().nullable(),
   stream: z.string(),
   text: z.string(),
@@ -72,13 +75,23 @@ export const LogLineViewSchema = z.object({
 /** @see LogLineViewSchema */
 export type LogLineView = z.infer<typeof LogLineViewSchema>;
 
-/** `GET /v1/jobs/:id/logs`. */
+/**
+ * `GET /v1/jobs/:id/logs?after_seq=&after_line=&limit=`: one page of stored lines. Pass
+ * `next_after_seq` and `next_after_line` back for the next page while `has_more` is true.
+ */
 export const LogPageSchema = z.object({
   request_id: z.string(),
   state: z.string(),
+  /** The last line's `seq` (else the cursor given); null when neither. */
   next_after_seq: z.number().nullable(),
+  /** The last line's `line` (else the cursor given); null when neither (absent from older orchestrators). */
+  next_after_line: z.number().nullable().default(null),
+  /** Lines follow this page (it stopped at its limit or at its size); absent from older orchestrators. */
+  has_more: z.boolean().optional(),
   lines: z.array(LogLineViewSchema),
 });
+/** @see LogPageSchema */
+export type LogPage = z.infer<typeof LogPageSchema>;
 
 /** The `end` event of a followed log. */
 export const LogEndSchema = z.object({

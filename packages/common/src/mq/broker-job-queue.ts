@@ -42,7 +42,8 @@ export class BrokerJobQueue<B extends MessageBroker = MessageBroker> implements 
   }
 
   consumeJobs(handler: MessageHandler<JobRequest>, options: QueueConsumeOptions = {}): Promise<Subscription> {
-    return this.broker.consume(this.config.queue, jsonHandler(JobRequestSchema, handler), {
+    const decode = jsonHandler(JobRequestSchema, handler, { maxBytes: options.maxMessageBytes });
+    return this.broker.consume(this.config.queue, decode, {
       ...this.#consume(options),
       // Declared again by the consumer itself, should the queue be deleted under it.
       topology: baseTopology(this.config),

@@ -17,6 +17,7 @@ export { DEAD_LETTER_HEADERS, REPLAYS_HEADER, readDeadLetter } from "./dead-lett
 export { InProcessJobQueue, type InProcessJobQueueOptions } from "./in-process-job-queue.ts";
 export type { EventOwner, JobQueue, QueueConsumeOptions } from "./job-queue.ts";
 export {
+  type JsonHandlerOptions,
   type JsonMessageFields,
   jsonHandler,
   jsonMessage,

@@ -10,6 +10,11 @@ export interface QueueConsumeOptions {
   readonly maxAttempts?: number;
   /** First requeue delay after a failure; default `AMQP_RETRY_DELAY_MS`. */
   readonly retryDelayMs?: number;
+  /**
+   * A message body larger than this many bytes is dead-lettered without being decoded
+   * (`MessageTooLargeError`); default: no limit but the broker's.
+   */
+  readonly maxMessageBytes?: number;
 }
 
 /** The owner fields that select an event queue. */

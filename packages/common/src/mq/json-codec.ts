@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { MessageTooLargeError } from "../errors.ts";
 import { parseMessageText } from "../messages/index.ts";
 import type { Delivery, DeliveryHandler, MessageHeaders, OutgoingMessage } from "./broker.ts";
 
@@ -44,16 +45,27 @@ export function jsonMessage(value: unknown, fields: JsonMessageFields): Outgoing
   };
 }
 
+/** Options of {@link jsonHandler}. */
+export interface JsonHandlerOptions {
+  /** A body larger than this many bytes is refused before it is decoded (`MessageTooLargeError`). */
+  readonly maxBytes?: number | undefined;
+}
+
 /**
  * A delivery handler that decodes the body as JSON, validates it with `schema`, and calls
  * `handler`. A body that is not JSON or does not match throws `MessageValidationError`, which
- * the consumer dead-letters with the path of each bad field as the reason.
+ * the consumer dead-letters with the path of each bad field as the reason; a body over
+ * `maxBytes` throws `MessageTooLargeError` without being decoded.
  */
 export function jsonHandler<S extends z.ZodType>(
   schema: S,
   handler: MessageHandler<z.output<S>>,
+  options: JsonHandlerOptions = {},
 ): DeliveryHandler {
   return async (delivery) => {
+    if (options.maxBytes !== undefined && delivery.body.length > options.maxBytes) {
+      throw new MessageTooLargeError(schema.description ?? "message", delivery.body.length, options.maxBytes);
+    }
     // The delivery is the context (its body is there too, but typed away).
     await handler(parseMessageText(schema, delivery.body.toString("utf8")), delivery);
   };

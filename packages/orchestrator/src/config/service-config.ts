@@ -4,11 +4,14 @@ import { addMqOptions, type MqConfig, MqConfigError, mqConfigFromOptions } from 
 import { type Command, Option } from "commander";
 import { z } from "zod";
 import { ServiceConfigError } from "../errors.ts";
+import { DEFAULT_LOG_RETENTION, type LogRetention } from "../persistence/job-store.ts";
 import { type DatabaseTarget, databaseTarget } from "../persistence/open-database.ts";
 import { parseCapacityMap } from "../scheduling/capacity-map.ts";
+import { DEFAULT_INTAKE_LIMITS, type IntakeLimits } from "../service/intake-limits.ts";
 import {
   DEFAULT_DRAIN_TIMEOUT_SECS,
   DEFAULT_HTTP_ADDR,
+  DEFAULT_JOB_TIMEOUT_SECS,
   DEFAULT_MAX_CONCURRENCY,
   MAX_DEBUG_SSH_TTL_SECS,
   SERVICE_SETTINGS,
@@ -53,6 +56,12 @@ export interface ServiceConfig {
   readonly debugSshHost: string | undefined;
   /** Apply migrations at start (always true for the embedded database). */
   readonly runMigrations: boolean;
+  /** What a job request may ask (MAX_JOB_STEPS, MAX_STEP_SCRIPT_BYTES, MAX_ENV_ENTRIES, MAX_JOB_REQUEST_BYTES). */
+  readonly intakeLimits: IntakeLimits;
+  /** JOB_TIMEOUT_SECS: the longest a job may run on this host (a request's shorter timeout wins). */
+  readonly jobTimeoutSecs: number;
+  /** LOG_RETENTION_LINES and LOG_RETENTION_BYTES: the newest log kept per job in the database. */
+  readonly logRetention: LogRetention;
 }
 
 /** The raw settings: strings as given by flags or the environment; undefined when not given. */
@@ -171,6 +180,13 @@ const SETTING_SCHEMAS = {
     "expected [user@]host[:port], without spaces or shell characters",
   ),
   runMigrations: boolean,
+  maxJobSteps: integer(1, 1_000_000),
+  maxStepScriptBytes: integer(1, 1_073_741_824),
+  maxEnvEntries: integer(1, 1_000_000),
+  maxJobRequestBytes: integer(1_024, 1_073_741_824),
+  jobTimeoutSecs: integer(1, 30 * 86_400),
+  logRetentionLines: integer(1, 100_000_000),
+  logRetentionBytes: integer(1_024, 1_073_741_824),
 } satisfies Record<ServiceSettingKey, z.ZodType<unknown, string>>;
 
 /**
@@ -229,6 +245,17 @@ export function parseServiceConfig(raw: RawServiceSettings, facts: HostFacts): S
     debugSshHost: get("debugSshHost"),
     // The embedded database is private to this process: nobody else can migrate it.
     runMigrations: database.kind === "pglite" ? true : runMigrations,
+    intakeLimits: {
+      maxSteps: get("maxJobSteps") ?? DEFAULT_INTAKE_LIMITS.maxSteps,
+      maxStepScriptBytes: get("maxStepScriptBytes") ?? DEFAULT_INTAKE_LIMITS.maxStepScriptBytes,
+      maxEnvEntries: get("maxEnvEntries") ?? DEFAULT_INTAKE_LIMITS.maxEnvEntries,
+      maxRequestBytes: get("maxJobRequestBytes") ?? DEFAULT_INTAKE_LIMITS.maxRequestBytes,
+    },
+    jobTimeoutSecs: get("jobTimeoutSecs") ?? DEFAULT_JOB_TIMEOUT_SECS,
+    logRetention: {
+      lines: get("logRetentionLines") ?? DEFAULT_LOG_RETENTION.lines,
+      bytes: get("logRetentionBytes") ?? DEFAULT_LOG_RETENTION.bytes,
+    },
   };
 }
 

@@ -1,3 +1,6 @@
+import { DEFAULT_LOG_RETENTION } from "../persistence/job-store.ts";
+import { DEFAULT_INTAKE_LIMITS } from "../service/intake-limits.ts";
+
 /** One setting of the orchestrator service: its flag, its environment variable, its default. */
 export interface ServiceSetting {
   /** Key in the raw settings (and commander's attribute name of the flag). */
@@ -31,7 +34,14 @@ export type ServiceSettingKey =
   | "drainTimeoutSecs"
   | "debugSshTtlSecs"
   | "debugSshHost"
-  | "runMigrations";
+  | "runMigrations"
+  | "maxJobSteps"
+  | "maxStepScriptBytes"
+  | "maxEnvEntries"
+  | "maxJobRequestBytes"
+  | "jobTimeoutSecs"
+  | "logRetentionLines"
+  | "logRetentionBytes";
 
 /** The default HTTP address: loopback only (the API can cancel jobs); put a proxy in front to expose it. */
 export const DEFAULT_HTTP_ADDR = "127.0.0.1:8081";
@@ -39,6 +49,8 @@ export const DEFAULT_HTTP_ADDR = "127.0.0.1:8081";
 export const DEFAULT_MAX_CONCURRENCY = 2;
 /** DRAIN_TIMEOUT_SECS when not given. */
 export const DEFAULT_DRAIN_TIMEOUT_SECS = 300;
+/** JOB_TIMEOUT_SECS when not given: 6 hours, GitHub's default `timeout-minutes`. */
+export const DEFAULT_JOB_TIMEOUT_SECS = 21_600;
 /** Debug SSH keeps a failed job's VM at most this long (ADR-003: 30 minutes, non-renewable). */
 export const MAX_DEBUG_SSH_TTL_SECS = 1800;
 
@@ -165,5 +177,62 @@ export const SERVICE_SETTINGS: readonly ServiceSetting[] = [
     env: "RUN_MIGRATIONS",
     defaultText: "true",
     description: "apply database migrations at start (the embedded database always does)",
+  },
+  {
+    key: "maxJobSteps",
+    flag: "--max-job-steps",
+    arg: "<n>",
+    env: "MAX_JOB_STEPS",
+    defaultText: String(DEFAULT_INTAKE_LIMITS.maxSteps),
+    description: "most steps a job request may have; more is refused at intake (dead-lettered)",
+  },
+  {
+    key: "maxStepScriptBytes",
+    flag: "--max-step-script-bytes",
+    arg: "<bytes>",
+    env: "MAX_STEP_SCRIPT_BYTES",
+    defaultText: String(DEFAULT_INTAKE_LIMITS.maxStepScriptBytes),
+    description: "most bytes of one step's script (run); more is refused at intake",
+  },
+  {
+    key: "maxEnvEntries",
+    flag: "--max-env-entries",
+    arg: "<n>",
+    env: "MAX_ENV_ENTRIES",
+    defaultText: String(DEFAULT_INTAKE_LIMITS.maxEnvEntries),
+    description: "most variables in one env (the job's, or a step's); more is refused at intake",
+  },
+  {
+    key: "maxJobRequestBytes",
+    flag: "--max-job-request-bytes",
+    arg: "<bytes>",
+    env: "MAX_JOB_REQUEST_BYTES",
+    defaultText: String(DEFAULT_INTAKE_LIMITS.maxRequestBytes),
+    description: "most bytes of a job request message; a larger one is refused before it is decoded",
+  },
+  {
+    key: "jobTimeoutSecs",
+    flag: "--job-timeout-secs",
+    arg: "<s>",
+    env: "JOB_TIMEOUT_SECS",
+    defaultText: String(DEFAULT_JOB_TIMEOUT_SECS),
+    description:
+      "longest a job may run on this host, boot included; then it fails and its VM is destroyed (a request's shorter timeout_seconds wins)",
+  },
+  {
+    key: "logRetentionLines",
+    flag: "--log-retention-lines",
+    arg: "<n>",
+    env: "LOG_RETENTION_LINES",
+    defaultText: String(DEFAULT_LOG_RETENTION.lines),
+    description: "log lines kept per job in the database (the newest; the forge keeps the full log)",
+  },
+  {
+    key: "logRetentionBytes",
+    flag: "--log-retention-bytes",
+    arg: "<bytes>",
+    env: "LOG_RETENTION_BYTES",
+    defaultText: String(DEFAULT_LOG_RETENTION.bytes),
+    description: "log text kept per job in the database, in bytes (the newest lines)",
   },
 ];

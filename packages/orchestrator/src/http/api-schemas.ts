@@ -24,13 +24,21 @@ export const JobParamsSchema = z.strictObject({
 });
 
 /** `GET /v1/jobs/:id/logs` query. */
-export const LogsQuerySchema = z.strictObject({
-  /** Only lines after this sequence number (default: from the oldest kept line). */
-  after_seq: z.coerce.number().int().min(-1).optional(),
-  limit: z.coerce.number().int().min(1).max(MAX_LOG_PAGE).optional(),
-  /** `1`: stream lines as server-sent events until the job finishes. */
-  follow: flag.optional(),
-});
+export const LogsQuerySchema = z
+  .strictObject({
+    /** Only lines after this sequence number (default: from the oldest kept line). */
+    after_seq: z.coerce.number().int().min(-1).optional(),
+    /** With `after_seq`: only lines after this one of that event (default: after all of them). */
+    after_line: z.coerce.number().int().min(0).optional(),
+    /** Lines in the page. */
+    limit: z.coerce.number().int().min(1).max(MAX_LOG_PAGE).optional(),
+    /** `1`: stream lines as server-sent events until the job finishes. */
+    follow: flag.optional(),
+  })
+  .refine((q) => q.after_line === undefined || q.after_seq !== undefined, {
+    message: "after_line needs after_seq",
+    path: ["after_line"],
+  });
 
 /** `POST /v1/jobs/:id/cancel` body (optional). */
 export const CancelBodySchema = z

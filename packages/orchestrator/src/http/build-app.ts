@@ -1,11 +1,13 @@
+import { Readable } from "node:stream";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
 import { HttpApiError } from "../errors.ts";
-import type { JobStore } from "../persistence/job-store.ts";
+import { ALL_LINES, DEFAULT_LOG_PAGE, type JobStore } from "../persistence/job-store.ts";
 import type { CapacitySnapshot } from "../scheduling/capacity-scheduler.ts";
 import { CancelBodySchema, JobParamsSchema, ListJobsQuerySchema, LogsQuerySchema } from "./api-schemas.ts";
 import { bearerTokenMatches } from "./bearer-auth.ts";
-import { jobView, logLineView, vmView } from "./job-views.ts";
-import { followLogs } from "./log-follow.ts";
+import { jobView, vmView } from "./job-views.ts";
+import { followLogs, parseLastEventId } from "./log-follow.ts";
+import { openLogPage } from "./log-page.ts";
 import type { OrchestratorMetrics } from "./orchestrator-metrics.ts";
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "./prometheus-text.ts";
 import { type ZodTypeProvider, zodValidatorCompiler } from "./zod-type-provider.ts";
@@ -161,21 +163,24 @@ export async function buildApp(deps: HttpApiDeps): Promise<FastifyInstance> {
       const id = request.params.id;
       const job = await deps.store.getJob(id);
       if (job === undefined) throw jobNotFound(id);
-      if (request.query.follow !== true) {
-        const lines = await deps.store.getLogs(id, {
-          afterSeq: request.query.after_seq,
-          limit: request.query.limit,
-        });
-        const last = lines[lines.length - 1];
-        return {
-          request_id: id,
+      const query = request.query;
+      if (query.follow !== true) {
+        // Written as it is read from the store: a page of thousands of lines is never held whole.
+        const body = await openLogPage({
+          requestId: id,
           state: job.state,
-          lines: lines.map(logLineView),
-          next_after_seq: last?.seq ?? request.query.after_seq ?? null,
-        };
+          afterSeq: query.after_seq,
+          afterLine: query.after_line,
+          limit: query.limit ?? DEFAULT_LOG_PAGE,
+          read: (after, limit) => deps.store.getLogs(id, { after, limit }),
+        });
+        return reply.type("application/json; charset=utf-8").send(Readable.from(body));
       }
-      const lastEventId = Number(request.headers["last-event-id"]);
-      const afterSeq = Number.isInteger(lastEventId) ? lastEventId : request.query.after_seq;
+      const after =
+        parseLastEventId(request.headers["last-event-id"]) ??
+        (query.after_seq === undefined
+          ? undefined
+          : { seq: query.after_seq, line: query.after_line ?? ALL_LINES });
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, {
@@ -196,7 +201,7 @@ export async function buildApp(deps: HttpApiDeps): Promise<FastifyInstance> {
         await followLogs({
           store: deps.store,
           requestId: id,
-          afterSeq,
+          after,
           pollMs,
           keepAliveMs,
           write,

@@ -45,5 +45,12 @@ export function vmView(vm: VmRecord): VmView {
 
 /** The API's view of a log line. */
 export function logLineView(line: LogLine): LogLineView {
-  return { seq: line.seq, step: line.step, stream: line.stream, text: line.text, ts: line.ts.toISOString() };
+  return {
+    seq: line.seq,
+    line: line.line,
+    step: line.step,
+    stream: line.stream,
+    text: line.text,
+    ts: line.ts.toISOString(),
+  };
 }

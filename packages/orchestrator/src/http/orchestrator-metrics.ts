@@ -31,7 +31,8 @@ export class OrchestratorMetrics {
   /**
    * A job request was taken from the queue: `accepted` (recorded, scheduled), `duplicate` (its
    * request id was already recorded: a redelivery, not run again), `unknown_label` (reported
-   * failed), `cancelled` (a cancel request had arrived first).
+   * failed), `cancelled` (a cancel request had arrived first), `refused` (over a limit, or a field no
+   * VM could use: dead-lettered).
    */
   observeIntake(outcome: string): void {
     this.#intake.set(outcome, (this.#intake.get(outcome) ?? 0) + 1);
@@ -102,7 +103,7 @@ export class OrchestratorMetrics {
       {
         type: "counter",
         name: "solstice_job_requests_total",
-        help: "Job requests taken from the queue by this process, by outcome (accepted, duplicate, unknown_label, cancelled).",
+        help: "Job requests taken from the queue by this process, by outcome (accepted, duplicate, unknown_label, cancelled, refused).",
         samples: [...this.#intake].sort().map(([outcome, value]) => ({ labels: { outcome }, value })),
       },
       {

@@ -65,11 +65,13 @@ export interface VmsTable {
   destroyed_at: NullableTimestamp;
 }
 
-/** The recent output lines of each job (older lines are pruned, see JobStore's `logRetention`). */
+/** The recent output lines of each job, one row per line (older lines are pruned, see JobStore's `logRetention`). */
 export interface JobLogsTable {
   request_id: string;
   /** The job event's sequence number (per job; log lines share it with the other events, so it has gaps). */
   seq: number;
+  /** The line's index within its event (a step's lines read together share one `seq`), from 0. */
+  line: number;
   /** Step index; null for job-level lines (boot console, checkout, teardown). */
   step: number | null;
   /** `stdout` | `stderr` | `system`. */

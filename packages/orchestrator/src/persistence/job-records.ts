@@ -108,11 +108,19 @@ export interface VmUpdate {
   readonly debugUntil?: Date | null | undefined;
 }
 
+/** Where a line is in its job's log: its event's `seq`, then its index within the event. */
+export interface LogPosition {
+  readonly seq: number;
+  readonly line: number;
+}
+
 /** One stored output line of a job. */
 export interface LogLine {
   readonly requestId: string;
   /** The job event's `seq` (per job, increasing, with gaps where other events were sent). */
   readonly seq: number;
+  /** The line's index within its event (a log event carries the lines a step printed together), from 0. */
+  readonly line: number;
   /** Step index, or null for job-level lines. */
   readonly step: number | null;
   readonly stream: LogStream;

@@ -7,6 +7,7 @@ import {
   type JobRecord,
   type JobState,
   type LogLine,
+  type LogPosition,
   type NewVm,
   UNFINISHED_JOB_STATES,
   VM_STATES,
@@ -18,16 +19,26 @@ import { KEY_FILTER_START, type KeyFilterState, redactKeyMaterial } from "./key-
 import { redactJobRequest } from "./redact-request.ts";
 import { acceptedJobRow, logLineRow, newVmRow, rowToJob, rowToLogLine, rowToVm } from "./row-mapping.ts";
 
-/** How many lines of each job `job_logs` keeps by default (older ones are pruned). */
-export const DEFAULT_LOG_RETENTION = 10_000;
+/** How much of each job's log `job_logs` keeps: its newest lines, within both bounds. */
+export interface LogRetention {
+  /** Lines (LOG_RETENTION_LINES). */
+  readonly lines: number;
+  /** Bytes of text, UTF-8 (LOG_RETENTION_BYTES). */
+  readonly bytes: number;
+}
+
+/** What `job_logs` keeps of each job by default (older lines are pruned as new ones arrive). */
+export const DEFAULT_LOG_RETENTION: LogRetention = { lines: 10_000, bytes: 4 * 1024 * 1024 };
 /** `listJobs` page size when none is asked, and the most it returns. */
 export const DEFAULT_LIST_LIMIT = 50;
 export const MAX_LIST_LIMIT = 1_000;
-/** `getLogs` page size when none is asked, and the most it returns. */
+/** `getLogs` page size in lines when none is asked, and the most it returns. */
 export const DEFAULT_LOG_PAGE = 1_000;
 export const MAX_LOG_PAGE = 10_000;
+/** `line` of a position that stands for every line of its event (`after_seq` alone). */
+export const ALL_LINES = 2_147_483_647;
 
-// Rows per INSERT: 6 parameters per log line stays far below Postgres' 65,535-parameter limit.
+// Rows per INSERT: 7 parameters per log line stays far below Postgres' 65,535-parameter limit.
 const INSERT_CHUNK = 1_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -35,8 +46,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export interface JobStoreOptions {
   /** The clock (tests pass a fixed one). */
   readonly now?: (() => Date) | undefined;
-  /** Lines kept per job in `job_logs`; default 10,000. */
-  readonly logRetention?: number | undefined;
+  /** What `job_logs` keeps per job; default {@link DEFAULT_LOG_RETENTION}. */
+  readonly logRetention?: Partial<LogRetention> | undefined;
 }
 
 /** What `recordAccepted` did. */
@@ -68,9 +79,12 @@ export interface ListJobsQuery {
 
 /** Paging for `getLogs`. */
 export interface LogQuery {
-  /** Only lines with a greater `seq` (default: from the first kept line). */
-  readonly afterSeq?: number | undefined;
-  /** Default 1,000, at most 10,000. */
+  /**
+   * Only lines after this one (default: from the first kept line). `{ seq, line: ALL_LINES }` is
+   * after every line of event `seq`.
+   */
+  readonly after?: LogPosition | undefined;
+  /** Lines; default 1,000, at most 10,000. */
   readonly limit?: number | undefined;
 }
 
@@ -87,14 +101,19 @@ export interface LogQuery {
 export class JobStore {
   readonly #db: Kysely<OrchestratorDatabase>;
   readonly #now: () => Date;
-  readonly #logRetention: number;
-  // Per job: whether the last stored line left a private key block open (see key-material-filter.ts).
+  readonly #logRetention: LogRetention;
+  // Jobs whose last stored line left a private key block open (see key-material-filter.ts); a job
+  // is here only while that is so, and never after it finished.
   readonly #keyFilter = new Map<string, KeyFilterState>();
 
   constructor(db: Kysely<OrchestratorDatabase>, options: JobStoreOptions = {}) {
     this.#db = db;
     this.#now = options.now ?? (() => new Date());
-    this.#logRetention = Math.max(1, Math.floor(options.logRetention ?? DEFAULT_LOG_RETENTION));
+    const retention = { ...DEFAULT_LOG_RETENTION, ...options.logRetention };
+    this.#logRetention = {
+      lines: Math.max(1, Math.floor(retention.lines)),
+      bytes: Math.max(1, Math.floor(retention.bytes)),
+    };
   }
 
   /** Checks that the database answers (for `/readyz`). */
@@ -362,9 +381,11 @@ export class JobStore {
   // ------------------------------------------------------------------------------------------
 
   /**
-   * Stores log lines (any number, of any jobs) in batched inserts, then prunes each job to its
-   * newest `logRetention` lines. A line whose (request id, seq) is already stored is ignored, so a
-   * replay is harmless. Key material in the text is redacted (see key-material-filter.ts).
+   * Stores log lines (any number, of any jobs; one row each) in batched inserts, then prunes each
+   * job to its newest lines within the retention (lines and bytes; the newest line is always
+   * kept). A line whose (request id, seq, line) is already stored is ignored, so a replay or a
+   * retry is harmless. Key material in the text is redacted (see key-material-filter.ts); the
+   * filter's state moves on only once the lines are stored, so a retried call redacts the same.
    * Returns how many lines were inserted.
    */
   async appendLogs(lines: readonly LogLine[]): Promise<number> {
@@ -377,38 +398,52 @@ export class JobStore {
     }
     let inserted = 0;
     for (const [requestId, jobLines] of byJob) {
-      jobLines.sort((a, b) => a.seq - b.seq);
+      jobLines.sort((a, b) => a.seq - b.seq || a.line - b.line);
       const filtered = redactKeyMaterial(
         jobLines.map((l) => l.text),
         this.#keyFilter.get(requestId) ?? KEY_FILTER_START,
       );
-      this.#keyFilter.set(requestId, filtered.state);
       const rows = jobLines.map((line, i) => logLineRow(line, filtered.lines[i] ?? ""));
       for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
         const result = await this.#db
           .insertInto("job_logs")
           .values(rows.slice(start, start + INSERT_CHUNK))
-          .onConflict((oc) => oc.columns(["request_id", "seq"]).doNothing())
+          .onConflict((oc) => oc.columns(["request_id", "seq", "line"]).doNothing())
           .executeTakeFirst();
         inserted += Number(result.numInsertedOrUpdatedRows ?? 0n);
       }
-      const maxSeq = jobLines[jobLines.length - 1]?.seq ?? 0;
-      // seq starts at 0, so a job whose newest seq is below the retention cannot have too many lines.
-      if (maxSeq >= this.#logRetention) await this.#prune(requestId);
+      await this.#prune(requestId);
+      if (filtered.state.insidePrivateKey) this.#keyFilter.set(requestId, filtered.state);
+      else this.#keyFilter.delete(requestId);
     }
     return inserted;
   }
 
-  /** A job's stored lines in `seq` order, after `afterSeq`. */
+  /** A job's stored lines in order, after `query.after`: at most `query.limit` (10,000). */
   async getLogs(requestId: string, query: LogQuery = {}): Promise<LogLine[]> {
     if (!UUID.test(requestId)) return [];
     let q = this.#db.selectFrom("job_logs").selectAll().where("request_id", "=", requestId);
-    if (query.afterSeq !== undefined) q = q.where("seq", ">", query.afterSeq);
+    const after = query.after;
+    if (after !== undefined) {
+      q = q.where((eb) => eb(eb.refTuple("seq", "line"), ">", eb.tuple(after.seq, after.line)));
+    }
     const rows = await q
       .orderBy("seq", "asc")
+      .orderBy("line", "asc")
       .limit(clampLimit(query.limit, DEFAULT_LOG_PAGE, MAX_LOG_PAGE))
       .execute();
     return rows.map(rowToLogLine);
+  }
+
+  /** How much of a job's log is stored: lines and UTF-8 bytes of text. */
+  async logSize(requestId: string): Promise<{ lines: number; bytes: number }> {
+    if (!UUID.test(requestId)) return { lines: 0, bytes: 0 };
+    const row = await this.#db
+      .selectFrom("job_logs")
+      .select([sql<string>`count(*)`.as("lines"), sql<string | null>`sum(octet_length(text))`.as("bytes")])
+      .where("request_id", "=", requestId)
+      .executeTakeFirst();
+    return { lines: Number(row?.lines ?? 0), bytes: Number(row?.bytes ?? 0) };
   }
 
   // ------------------------------------------------------------------------------------------
@@ -438,20 +473,22 @@ export class JobStore {
   }
 
   async #prune(requestId: string): Promise<void> {
-    // Delete below the seq of the N-th newest line; nothing when the job has N lines or fewer.
-    await this.#db
-      .deleteFrom("job_logs")
-      .where("request_id", "=", requestId)
-      .where("seq", "<", (eb) =>
-        eb
-          .selectFrom("job_logs")
-          .select("seq")
-          .where("request_id", "=", requestId)
-          .orderBy("seq", "desc")
-          .offset(this.#logRetention - 1)
-          .limit(1),
-      )
-      .execute();
+    // Counted from the newest line: the first line beyond either bound, and every older one, go.
+    // The newest line stays whatever its size. One pass over the job's rows, in key order.
+    const { lines, bytes } = this.#logRetention;
+    await sql`delete from job_logs
+      where request_id = ${requestId} and (seq, line) <= (
+        select seq, line from (
+          select seq, line,
+            row_number() over newest as n,
+            sum(octet_length(text)) over newest as kept_bytes
+          from job_logs where request_id = ${requestId}
+          window newest as (order by seq desc, line desc)
+        ) ranked
+        where n > 1 and (n > ${lines} or kept_bytes > ${bytes})
+        order by seq desc, line desc
+        limit 1
+      )`.execute(this.#db);
   }
 }
 

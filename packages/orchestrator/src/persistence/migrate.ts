@@ -40,6 +40,16 @@ export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<string[]> {
   return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
 }
 
+/**
+ * Brings the database to migration `target` exactly (up or down), e.g. to test a migration
+ * against rows written by the schema before it. Returns the migrations it applied or undid.
+ */
+export async function migrateTo<DB>(db: Kysely<DB>, target: string): Promise<string[]> {
+  const { error, results } = await (await migratorFor(db)).migrateTo(target);
+  if (error !== undefined) throw new MigrationError(failedMigration(results), error);
+  return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+}
+
 /** The names of the migrations applied so far, in order. */
 export async function appliedMigrations<DB>(db: Kysely<DB>): Promise<string[]> {
   const all = await (await migratorFor(db)).getMigrations();

@@ -129,6 +129,7 @@ export function rowToLogLine(row: JobLogRow): LogLine {
   return {
     requestId: row.request_id,
     seq: row.seq,
+    line: row.line,
     step: row.step,
     stream: LogStreamSchema.parse(row.stream),
     text: row.text,
@@ -141,6 +142,7 @@ export function logLineRow(line: LogLine, text: string): NewJobLogRow {
   return {
     request_id: line.requestId,
     seq: line.seq,
+    line: line.line,
     step: line.step,
     stream: line.stream,
     text,

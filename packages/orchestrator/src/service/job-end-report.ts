@@ -1,4 +1,5 @@
 import type { JobConclusion, JobOwner } from "@solstice/common";
+import { untilDatabaseAnswers } from "../persistence/database-retry.ts";
 import type { JobOwnerRecord } from "../persistence/job-records.ts";
 import type { FinishOutcome } from "../persistence/job-store.ts";
 import {
@@ -63,5 +64,6 @@ export async function endJobOn(
   await channel.close();
   const failure = channel.publishError;
   if (failure !== undefined) throw failure instanceof Error ? failure : new Error(String(failure));
-  return deps.store.finish(requestId, end.conclusion, channel.events.mask(end.reason));
+  const reason = channel.events.mask(end.reason);
+  return untilDatabaseAnswers(() => deps.store.finish(requestId, end.conclusion, reason));
 }

@@ -1,5 +1,6 @@
 import type { JobEvent, JobOwner, JobQueue, ServiceLogger } from "@solstice/common";
 import { JobEventEmitter } from "@solstice/vm-engine";
+import { untilDatabaseAnswers } from "../persistence/database-retry.ts";
 import type { JobStore } from "../persistence/job-store.ts";
 import { JobEventRecorder } from "./job-event-recorder.ts";
 
@@ -41,13 +42,23 @@ export async function openJobEventChannel(
   subject: JobEventSubject,
 ): Promise<JobEventChannel> {
   const { logger } = deps;
-  const startAt = await deps.store.nextEventSeq(subject.requestId);
+  const startAt = await untilDatabaseAnswers(() => deps.store.nextEventSeq(subject.requestId));
   let publishError: unknown;
   const recorder = new JobEventRecorder({
     store: deps.store,
     publish: (event: JobEvent) => deps.queue.publishEvent(event, subject.owner),
     onStoreError: (error, what) =>
       logger?.warn({ requestId: subject.requestId, what, err: error }, "storing the job's events failed"),
+    onStoreUnavailable: (error, what) =>
+      logger?.warn(
+        { requestId: subject.requestId, what, err: error },
+        "the database does not answer: the job's events are held until it does",
+      ),
+    onStoreBack: (what) =>
+      logger?.info(
+        { requestId: subject.requestId, what },
+        "the database answers again: the job's events go on",
+      ),
     onPublishError: (error, event) => {
       publishError ??= error;
       logger?.error(

@@ -1,18 +1,26 @@
 import type { JobEvent } from "@solstice/common";
+import { untilDatabaseAnswers } from "../persistence/database-retry.ts";
 import type { LogLine } from "../persistence/job-records.ts";
 import type { JobStore } from "../persistence/job-store.ts";
+import { boundHeldEvent, DEFAULT_MAX_HELD_BYTES, heldBytes } from "./held-events.ts";
 
 /** Settings of a {@link JobEventRecorder}. */
 export interface JobEventRecorderOptions {
-  readonly store: JobStore;
+  readonly store: Pick<JobStore, "markStepsStarted" | "appendLogs" | "recordEventSeq">;
   /** Sends an event to the job's owner (the queue's `publishEvent(event, owner)`). */
   readonly publish: (event: JobEvent) => Promise<void>;
   /** Flush once this many events are buffered (default 256). */
   readonly flushEvents?: number | undefined;
   /** ... or this long after the first buffered event (default 250 ms). */
   readonly flushMs?: number | undefined;
-  /** A store write failed (the events still went to the owner). */
+  /** The store refused a write (an answer, not an outage): the events still go to the owner. */
   readonly onStoreError?: ((error: unknown, what: string) => void) | undefined;
+  /** The database does not answer: the job's events are held (in order) until it does. */
+  readonly onStoreUnavailable?: ((error: unknown, what: string) => void) | undefined;
+  /** The database answers again after `onStoreUnavailable`: the held events go on. */
+  readonly onStoreBack?: ((what: string) => void) | undefined;
+  /** Log text held while the database does not answer, at most (default 16 MiB; see held-events.ts). */
+  readonly maxHeldBytes?: number | undefined;
   /** Publishing an event failed: the owner will see a gap at its `seq`. */
   readonly onPublishError?: ((error: unknown, event: JobEvent) => void) | undefined;
 }
@@ -29,6 +37,12 @@ export interface JobEventRecorderOptions {
  * service sends for the job after a crash (`JobStore.nextEventSeq`) continues the owner's sequence
  * with no `seq` reused. `job_finished` flushes at once. The service opens one per job run through
  * `openJobEventChannel`, which numbers the events and closes it once.
+ *
+ * When the database does not answer (a restart, a network blip), each write is tried again with
+ * back-off until it does (`untilDatabaseAnswers`; every write is idempotent), and the batches
+ * wait, in order: nothing is lost and nothing leaves before it is stored. Meanwhile the engine is
+ * never blocked, and what is held is bounded (`maxHeldBytes`: past it, log events keep their `seq`
+ * but not their lines; see held-events.ts). A write the database refuses is reported and skipped.
  */
 export class JobEventRecorder {
   readonly #options: JobEventRecorderOptions;
@@ -40,11 +54,19 @@ export class JobEventRecorder {
   #stepsMarked = false;
   #published = 0;
   #publishFailures = 0;
+  // Bytes of log text taken and not yet through the store and the owner.
+  #held = 0;
+  // A write is waiting for the database to answer.
+  #waiting = false;
+  // Sinks waiting for a flush that stop waiting when the database goes away.
+  #outageWaiters = new Set<() => void>();
+  readonly #maxHeldBytes: number;
 
   constructor(options: JobEventRecorderOptions) {
     this.#options = options;
     this.#flushEvents = Math.max(1, options.flushEvents ?? 256);
     this.#flushMs = Math.max(0, options.flushMs ?? 250);
+    this.#maxHeldBytes = Math.max(0, options.maxHeldBytes ?? DEFAULT_MAX_HELD_BYTES);
   }
 
   /** The sink to hand to the engine (`runJob(..., { sink: recorder.sink })`). */
@@ -60,15 +82,23 @@ export class JobEventRecorder {
     return this.#publishFailures;
   }
 
+  /** Log text taken and not yet stored and published, in bytes (bounded while the database is away). */
+  get heldBytes(): number {
+    return this.#held;
+  }
+
   /**
-   * Takes one event. Resolves once it is buffered, or, for
-   * `job_finished` and a full buffer, once the batch is stored and published; rejects when a
-   * publish of that batch failed.
+   * Takes one event. Resolves once it is buffered, or, for `job_finished` and a full buffer, once
+   * the batch is stored and published (rejects when a publish of that batch failed) — except
+   * while the database does not answer: then a full buffer is handed on without waiting, so the
+   * engine goes on (what is held is bounded).
    */
   async handle(event: JobEvent): Promise<void> {
-    this.#buffer.push(event);
+    const kept = this.#waiting ? boundHeldEvent(event, this.#held, this.#maxHeldBytes) : event;
+    this.#held += heldBytes(kept);
+    this.#buffer.push(kept);
     if (event.type === "job_finished" || this.#buffer.length >= this.#flushEvents) {
-      await this.flush();
+      await this.#unlessOutage(this.flush());
       return;
     }
     this.#timer ??= setTimeout(() => {
@@ -89,12 +119,40 @@ export class JobEventRecorder {
     return this.#pending;
   }
 
+  /**
+   * `work`, or less: resolves at once (leaving `work` to finish) when, or as soon as, the database
+   * does not answer, so that the engine is not held up by an outage.
+   */
+  #unlessOutage(work: Promise<void>): Promise<void> {
+    const detach = (): void => void work.catch(() => undefined);
+    if (this.#waiting) {
+      detach();
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      const wake = (): void => {
+        detach();
+        resolve();
+      };
+      this.#outageWaiters.add(wake);
+      work.then(resolve, reject).finally(() => this.#outageWaiters.delete(wake));
+    });
+  }
+
   /** Stores and publishes what is buffered and stops the timer; never rejects. */
   async close(): Promise<void> {
     await this.flush().catch(() => undefined);
   }
 
   async #write(batch: readonly JobEvent[]): Promise<void> {
+    try {
+      await this.#storeAndPublish(batch);
+    } finally {
+      for (const event of batch) this.#held -= heldBytes(event);
+    }
+  }
+
+  async #storeAndPublish(batch: readonly JobEvent[]): Promise<void> {
     const last = batch[batch.length - 1];
     if (last === undefined) return;
     const { store } = this.#options;
@@ -106,14 +164,11 @@ export class JobEventRecorder {
     const lines: LogLine[] = [];
     for (const e of batch) {
       if (e.type !== "log") continue;
-      lines.push({
-        requestId: e.request_id,
-        seq: e.seq,
-        step: e.step,
-        stream: e.stream,
-        text: e.text,
-        ts: new Date(e.timestamp),
-      });
+      // One row per line: an event carries the lines a step printed together, joined by \n.
+      const ts = new Date(e.timestamp);
+      for (const [line, text] of e.text.split("\n").entries()) {
+        lines.push({ requestId: e.request_id, seq: e.seq, line, step: e.step, stream: e.stream, text, ts });
+      }
     }
     if (lines.length > 0) await this.#guard("appendLogs", () => store.appendLogs(lines));
     await this.#guard("recordEventSeq", () => store.recordEventSeq(requestId, last.seq + 1));
@@ -134,11 +189,27 @@ export class JobEventRecorder {
     if (failures.length > 0) throw failures[0];
   }
 
+  /** Runs a store write until the database answers; a refusal is reported, not thrown. */
   async #guard(what: string, fn: () => Promise<unknown>): Promise<void> {
+    let retried = false;
     try {
-      await fn();
+      await untilDatabaseAnswers(fn, {
+        onRetry: (error) => {
+          retried = true;
+          if (this.#waiting) return;
+          this.#waiting = true;
+          this.#options.onStoreUnavailable?.(error, what);
+          for (const wake of this.#outageWaiters) wake();
+          this.#outageWaiters.clear();
+        },
+      });
     } catch (error) {
       this.#options.onStoreError?.(error, what);
+    } finally {
+      if (retried && this.#waiting) {
+        this.#waiting = false;
+        this.#options.onStoreBack?.(what);
+      }
     }
   }
 }

@@ -1,12 +1,15 @@
 import type { JobQueue, JobRequest, MessageContext, ServiceLogger, Subscription } from "@solstice/common";
 import { type ImageMap, resolveLabel, servedLabels } from "@solstice/common";
-import { OrchestratorStoppingError } from "../errors.ts";
+import { JobRequestRefusedError, OrchestratorStoppingError } from "../errors.ts";
 import type { OrchestratorMetrics } from "../http/orchestrator-metrics.ts";
 import type { JobRecord } from "../persistence/job-records.ts";
 import type { JobStore } from "../persistence/job-store.ts";
 import type { Admission } from "./admission-gate.ts";
+import { formatIssues } from "./intake-format-checks.ts";
+import { DEFAULT_INTAKE_LIMITS, type IntakeLimits, limitIssues } from "./intake-limits.ts";
 import { reportJobEnd } from "./job-end-report.ts";
 import type { JobRunner } from "./job-runner.ts";
+import { reportRefusal } from "./refusal-report.ts";
 
 /** Settings of a {@link JobIntake}. */
 export interface JobIntakeOptions {
@@ -19,11 +22,18 @@ export interface JobIntakeOptions {
   readonly prefetch: number;
   readonly metrics: OrchestratorMetrics;
   readonly logger: ServiceLogger;
+  /** What a request may ask (steps, script and message size, env entries); default DEFAULT_INTAKE_LIMITS. */
+  readonly limits?: IntakeLimits | undefined;
 }
 
 /**
  * Takes job requests from the queue. For each delivery:
  *
+ * 0. checks it against the host's limits and what a VM could run (intake-limits.ts,
+ *    intake-format-checks.ts): a request that fails is refused — its owner is told, nothing is
+ *    recorded or booted, and it is dead-lettered with the fields and limits as the reason
+ *    (`JobRequestRefusedError`); a message over MAX_JOB_REQUEST_BYTES is refused by the queue
+ *    before it is even decoded;
  * 1. resolves its label (`runs_on` → alias → default label);
  * 2. waits at the admission gate until this host may take it (back-pressure);
  * 3. records it `accepted` (idempotent by request id) — the delivery is acknowledged only after
@@ -49,6 +59,7 @@ export class JobIntake {
       (request, context) => this.handle(request, context),
       {
         prefetch: this.#options.prefetch,
+        maxMessageBytes: (this.#options.limits ?? DEFAULT_INTAKE_LIMITS).maxRequestBytes,
       },
     );
   }
@@ -65,6 +76,13 @@ export class JobIntake {
   async handle(request: JobRequest, context: Pick<MessageContext, "redelivered" | "attempt">): Promise<void> {
     const { store, runner, imageMap, hostId, metrics, logger } = this.#options;
     const requestId = request.request_id;
+    const issues = [
+      ...formatIssues(request),
+      ...limitIssues(request, this.#options.limits ?? DEFAULT_INTAKE_LIMITS),
+    ];
+    if (issues.length > 0 && (await store.getJob(requestId)) === undefined) {
+      await this.#refuse(request, new JobRequestRefusedError(requestId, issues));
+    }
     const resolved = resolveLabel(imageMap, request.runs_on);
     let admission: Admission | undefined;
     if (resolved !== undefined) admission = await runner.gate.admit(resolved.label);
@@ -110,6 +128,15 @@ export class JobIntake {
     } finally {
       admission?.release();
     }
+  }
+
+  /** Tells the owner, then throws `refusal`: the queue dead-letters the request with its message. */
+  async #refuse(request: JobRequest, refusal: JobRequestRefusedError): Promise<never> {
+    const { queue, metrics, logger } = this.#options;
+    metrics.observeIntake("refused");
+    logger.warn({ requestId: request.request_id, issues: refusal.issues }, "job request refused");
+    await reportRefusal({ queue, logger }, request, refusal.reason);
+    throw refusal;
   }
 
   async #reportUnknownLabel(request: JobRequest, job: JobRecord): Promise<void> {

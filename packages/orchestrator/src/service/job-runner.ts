@@ -3,6 +3,7 @@ import type { KeepVmContext, VmEngine } from "@solstice/vm-engine";
 import { ensureImage as fetchImage, formatProgress, isImagePresent, vmNameFor } from "@solstice/vm-engine";
 import { JobStateError } from "../errors.ts";
 import type { OrchestratorMetrics } from "../http/orchestrator-metrics.ts";
+import { untilDatabaseAnswers } from "../persistence/database-retry.ts";
 import type { JobStore } from "../persistence/job-store.ts";
 import type { CapacityScheduler, Schedulable } from "../scheduling/capacity-scheduler.ts";
 import { AdmissionGate } from "./admission-gate.ts";
@@ -36,6 +37,11 @@ export interface JobRunnerOptions {
   readonly keepVm?: ((context: KeepVmContext) => boolean | Promise<boolean>) | undefined;
   /** Jobs accepted beyond those that can start at once (see AdmissionGate). Default 1. */
   readonly intakeBuffer?: number | undefined;
+  /**
+   * The longest a job may run here, boot included (JOB_TIMEOUT_SECS); then it fails and its VM
+   * is destroyed. A request's shorter `timeout_seconds` wins. Default: no limit but the request's.
+   */
+  readonly jobTimeoutSecs?: number | undefined;
   /** Makes sure the base image is on disk (fetching it); default `ensureImage`. */
   readonly ensureImage?:
     | ((image: ImageEntry, onProgress: (line: string) => void) => Promise<void>)
@@ -206,7 +212,7 @@ export class JobRunner {
     const owner = request.owner;
     try {
       try {
-        await store.markRunning(requestId);
+        await untilDatabaseAnswers(() => store.markRunning(requestId));
       } catch (error) {
         // Finished meanwhile (cancelled through another way): nothing to run.
         if (error instanceof JobStateError) {
@@ -236,6 +242,7 @@ export class JobRunner {
           events: channel.events,
           signal,
           vmName,
+          timeoutSeconds: this.#options.jobTimeoutSecs,
           ...(this.#options.keepVm === undefined ? {} : { keepVm: this.#options.keepVm }),
           onVm: vmRecordHook({
             store,
@@ -246,7 +253,10 @@ export class JobRunner {
           }),
         });
         await channel.close();
-        const finished = await store.finish(requestId, result.conclusion, result.reason ?? null);
+        // The owner has the job's end: record it however long the database takes to answer.
+        const finished = await untilDatabaseAnswers(() =>
+          store.finish(requestId, result.conclusion, result.reason ?? null),
+        );
         const started = finished.job.startedAt ?? finished.job.receivedAt;
         metrics.observeJob({
           label: job.label,

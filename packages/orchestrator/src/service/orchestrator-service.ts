@@ -126,7 +126,7 @@ export async function startOrchestrator(
 
   const db: Kysely<OrchestratorDatabase> = await step("database", () => openDatabase(config.database));
   cleanup.push({ name: "database", close: () => db.destroy() });
-  const store = new JobStore(db);
+  const store = new JobStore(db, { logRetention: config.logRetention });
   if (deps.migrate ?? config.runMigrations) {
     const applied = await step("database migrations", () => migrateToLatest(db));
     if (applied.length > 0) logger.info({ applied }, "database migrated");
@@ -174,6 +174,7 @@ export async function startOrchestrator(
     logger,
     keepVm: debugSsh.keepVm,
     intakeBuffer: deps.intakeBuffer,
+    jobTimeoutSecs: config.jobTimeoutSecs,
   });
   cleanup.push({
     name: "jobs",
@@ -244,6 +245,7 @@ export async function startOrchestrator(
     prefetch: config.queue.mq.prefetch,
     metrics,
     logger,
+    limits: config.intakeLimits,
   });
   await step("job intake", () => intake.start());
 

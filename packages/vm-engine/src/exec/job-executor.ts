@@ -1,7 +1,7 @@
 import { posix } from "node:path";
 import type { JobConclusion, JobRequest, JobStep, ServiceLogger } from "@solstice/common";
 import { silentLogger } from "@solstice/common";
-import { JobDefinitionError, SshCommandError, WorkspaceCheckoutError } from "../errors.ts";
+import { isJobTimeout, JobDefinitionError, SshCommandError, WorkspaceCheckoutError } from "../errors.ts";
 import { LineSplitter } from "../io/line-splitter.ts";
 import {
   parseKeyValueFile,
@@ -14,6 +14,7 @@ import {
 } from "./file-commands.ts";
 import { type GuestLayout, guestLayout } from "./guest-layout.ts";
 import type { GuestShell } from "./guest-shell.ts";
+import { armJobTimeout } from "./job-deadline.ts";
 import type { JobEventEmitter } from "./job-events.ts";
 import {
   JOB_SCRIPT_PATH,
@@ -66,6 +67,8 @@ export interface JobExecution {
   readonly steps: readonly StepResult[];
   /** Where the steps came from (`request`, `.solstice/job.sh`, `.solstice/workflow.kdl#job`). */
   readonly source: string;
+  /** Present when the job ran out of time (a `JobTimeoutError`): it then fails. */
+  readonly timedOut?: true;
 }
 
 /** The name shown for a step: its own, else the first line of its command. */
@@ -126,7 +129,10 @@ export async function executeJob(
     }
   });
   if (options.signal?.aborted) {
-    return { conclusion: "cancelled", reason: abortReason(options.signal), steps: [], source: "request" };
+    const reason = abortReason(options.signal);
+    if (isJobTimeout(options.signal))
+      return { conclusion: "failure", reason, steps: [], source: "request", timedOut: true };
+    return { conclusion: "cancelled", reason, steps: [], source: "request" };
   }
 
   const plan = await planJob(shell, request, layout);
@@ -135,13 +141,10 @@ export async function executeJob(
   // A workflow job's own timeout applies when the request has none.
   const jobTimeout = request.timeout_seconds === undefined ? plan.timeoutSeconds : undefined;
   const local = new AbortController();
-  const timer =
-    jobTimeout === undefined
-      ? undefined
-      : setTimeout(
-          () => local.abort(new Error(`the job exceeded its timeout of ${jobTimeout} s`)),
-          Math.round(jobTimeout * 1000),
-        );
+  const timer = armJobTimeout(
+    local,
+    jobTimeout === undefined ? undefined : { seconds: jobTimeout, limit: "job" },
+  );
   const signal =
     options.signal === undefined ? local.signal : AbortSignal.any([options.signal, local.signal]);
 
@@ -151,6 +154,15 @@ export async function executeJob(
     for (const [index, step] of plan.steps.entries()) {
       if (signal.aborted) run.cancel(abortReason(signal));
       const decision = run.decide(step);
+      if (decision.action === "skip" && decision.why === "job-cancelled") {
+        // Nothing more runs: one line for the rest, not an event per step (a job of thousands of
+        // steps would otherwise take seconds to end). Owners conclude the steps they never heard of.
+        const left = plan.steps.length - index;
+        events.system(
+          `${left} ${left === 1 ? "step was" : "steps were"} not run (${stepRange(index, plan.steps.length)}): ${run.reason ?? "the job was cancelled"}`,
+        );
+        break;
+      }
       if (decision.action === "skip") {
         const name = stepDisplayName(step);
         events.stepFinished(index, { exitCode: null, durationMs: 0, conclusion: "skipped" });
@@ -235,7 +247,15 @@ export async function executeJob(
   } finally {
     if (timer !== undefined) clearTimeout(timer);
   }
+  if (run.status === "cancelled" && isJobTimeout(signal)) {
+    return { conclusion: "failure", reason: run.reason, steps: results, source: plan.source, timedOut: true };
+  }
   return { conclusion: run.status, reason: run.reason, steps: results, source: plan.source };
+}
+
+/** `step 3` or `steps 3 to 100000`, numbered from 1 as people count them. */
+function stepRange(from: number, to: number): string {
+  return to - from === 1 ? `step ${from + 1}` : `steps ${from + 1} to ${to}`;
 }
 
 /** A step that cannot run (its `if`, a runtime expression or its files failed): the reason is its log. */

@@ -3,6 +3,7 @@ import { createJobs } from "./0001-jobs.ts";
 import { createVms } from "./0002-vms.ts";
 import { createJobLogs } from "./0003-job-logs.ts";
 import { addJobEventSeq } from "./0004-job-event-seq.ts";
+import { splitJobLogLines } from "./0005-job-log-lines.ts";
 
 /**
  * Every migration, by name. Names sort in the order they must run (kysely's Migrator orders by
@@ -13,4 +14,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0002-vms": createVms,
   "0003-job-logs": createJobLogs,
   "0004-job-event-seq": addJobEventSeq,
+  "0005-job-log-lines": splitJobLogLines,
 };
