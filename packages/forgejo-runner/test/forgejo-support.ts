@@ -9,11 +9,10 @@ import {
   freePort,
   mqPrefix,
   mqTestEnv,
-  OrchestratorProcess,
   qemuProcessesUsing,
   requireRabbitMQ,
+  startFastGuestOrchestrator,
   tempDir,
-  writeFastGuestImageMap,
 } from "@solstice/test-support";
 import { type Logger, pino } from "pino";
 import { registerRunner } from "../src/cli/register-command.ts";
@@ -73,19 +72,11 @@ export class ForgejoRig {
     let orchestrator: { stop(): Promise<unknown> } = { stop: async () => undefined };
     if (options.withOrchestrator !== false) {
       // The orchestrator as deployed: its own process (PGlite under its state directory).
-      const { path } = await writeFastGuestImageMap(temp.path);
-      const httpPort = await freePort();
-      const service = OrchestratorProcess.start({
-        ...mqConfigEnv(mq),
-        ORCH_CONFIG: path,
-        MAX_CONCURRENCY: "1",
-        CAPACITY_MAP: `${LABEL}=1`,
-        HTTP_ADDR: `127.0.0.1:${httpPort}`,
-        HOST_ID: `fj-${label}`,
-        STATE_DIR: join(temp.path, "orchestrator"),
+      orchestrator = await startFastGuestOrchestrator({
+        dir: temp.path,
+        mqEnv: mqConfigEnv(mq),
+        hostId: `fj-${label}`,
       });
-      await service.waitReady(`http://127.0.0.1:${httpPort}`);
-      orchestrator = { stop: () => service.stop("SIGTERM") };
     }
     return new ForgejoRig({ server, dir: temp.path, removeDir: temp.remove, mq, prefix, orchestrator });
   }

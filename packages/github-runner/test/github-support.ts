@@ -8,15 +8,13 @@ import { parseRunnerLabels } from "@solstice/runner-core";
 import {
   CapturedLog,
   deleteMqByPrefix,
-  freePort,
   mqPrefix,
   mqTestEnv,
-  OrchestratorProcess,
   qemuProcessesUsing,
   REPO_ROOT,
   requireRabbitMQ,
+  startFastGuestOrchestrator,
   tempDir,
-  writeFastGuestImageMap,
 } from "@solstice/test-support";
 import { type Logger, pino } from "pino";
 import { registerCommand } from "../src/cli/register-command.ts";
@@ -149,19 +147,11 @@ export class GitHubRig {
     });
     let orchestrator: { stop(): Promise<unknown> } = { stop: async () => undefined };
     if (options.withOrchestrator !== false) {
-      const { path } = await writeFastGuestImageMap(temp.path);
-      const httpPort = await freePort();
-      const service = OrchestratorProcess.start({
-        ...mqConfigEnv(mq),
-        ORCH_CONFIG: path,
-        MAX_CONCURRENCY: "1",
-        CAPACITY_MAP: `${LABEL}=1`,
-        HTTP_ADDR: `127.0.0.1:${httpPort}`,
-        HOST_ID: `gh-${label}`,
-        STATE_DIR: join(temp.path, "orchestrator"),
+      orchestrator = await startFastGuestOrchestrator({
+        dir: temp.path,
+        mqEnv: mqConfigEnv(mq),
+        hostId: `gh-${label}`,
       });
-      await service.waitReady(`http://127.0.0.1:${httpPort}`);
-      orchestrator = { stop: () => service.stop("SIGTERM") };
     }
     return new GitHubRig({ server, dir: temp.path, removeDir: temp.remove, mq, prefix, orchestrator });
   }

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { ImageEntry } from "@solstice/common";
 import { REPO_ROOT } from "./cli-runner.ts";
 import { eventually } from "./eventually.ts";
-import { fastGuestImage } from "./vm-guests.ts";
+import { fastGuestImage, freePort } from "./vm-guests.ts";
 
 // The orchestrator as the tests of every package meet it: a child process started from source
 // (`solstice-orchestrator run`), configured by its environment as deployed. Tests of other
@@ -114,4 +114,29 @@ export class OrchestratorProcess {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
     return this.exited;
   }
+}
+
+/**
+ * An orchestrator on the fast guest as the forge runners' rigs use it: its own process, one job
+ * at a time, its image map, state (PGlite) and API port under `dir`, on the queue `mqEnv` names.
+ * Resolves once it is ready.
+ */
+export async function startFastGuestOrchestrator(input: {
+  readonly dir: string;
+  readonly mqEnv: Record<string, string>;
+  readonly hostId: string;
+}): Promise<{ stop(): Promise<unknown> }> {
+  const { path, image } = await writeFastGuestImageMap(input.dir);
+  const httpPort = await freePort();
+  const service = OrchestratorProcess.start({
+    ...input.mqEnv,
+    ORCH_CONFIG: path,
+    MAX_CONCURRENCY: "1",
+    CAPACITY_MAP: `${image.label}=1`,
+    HTTP_ADDR: `127.0.0.1:${httpPort}`,
+    HOST_ID: input.hostId,
+    STATE_DIR: join(input.dir, "orchestrator"),
+  });
+  await service.waitReady(`http://127.0.0.1:${httpPort}`);
+  return { stop: () => service.stop("SIGTERM") };
 }
