@@ -1,7 +1,7 @@
 import type { JobConclusion, JobRequest } from "@solstice/common";
 import { type Kysely, sql } from "kysely";
 import { JobNotFoundError, JobStateError, VmNotFoundError } from "../errors.ts";
-import type { JobRow, OrchestratorDatabase, VmRowUpdate } from "./database-schema.ts";
+import type { JobRow, NewJobLogRow, OrchestratorDatabase, VmRowUpdate } from "./database-schema.ts";
 import {
   JOB_STATES,
   type JobRecord,
@@ -38,8 +38,6 @@ export const MAX_LOG_PAGE = 10_000;
 /** `line` of a position that stands for every line of its event (`after_seq` alone). */
 export const ALL_LINES = 2_147_483_647;
 
-// Rows per INSERT: 7 parameters per log line stays far below Postgres' 65,535-parameter limit.
-const INSERT_CHUNK = 1_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Settings of a JobStore. */
@@ -105,6 +103,8 @@ export class JobStore {
   // Jobs whose last stored line left a private key block open (see key-material-filter.ts); a job
   // is here only while that is so, and never after it finished.
   readonly #keyFilter = new Map<string, KeyFilterState>();
+  // Lines and bytes stored per running job, so that pruning runs only once a bound is passed.
+  readonly #logTallies = new Map<string, { lines: number; bytes: number }>();
 
   constructor(db: Kysely<OrchestratorDatabase>, options: JobStoreOptions = {}) {
     this.#db = db;
@@ -203,6 +203,7 @@ export class JobStore {
       .returningAll()
       .executeTakeFirst();
     this.#keyFilter.delete(requestId);
+    this.#logTallies.delete(requestId);
     if (row !== undefined) return { job: rowToJob(row), applied: true };
     const current = await this.getJob(requestId);
     if (current === undefined) throw new JobNotFoundError(requestId);
@@ -403,16 +404,24 @@ export class JobStore {
         jobLines.map((l) => l.text),
         this.#keyFilter.get(requestId) ?? KEY_FILTER_START,
       );
-      const rows = jobLines.map((line, i) => logLineRow(line, filtered.lines[i] ?? ""));
-      for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
-        const result = await this.#db
-          .insertInto("job_logs")
-          .values(rows.slice(start, start + INSERT_CHUNK))
-          .onConflict((oc) => oc.columns(["request_id", "seq", "line"]).doNothing())
-          .executeTakeFirst();
-        inserted += Number(result.numInsertedOrUpdatedRows ?? 0n);
+      // Postgres text holds no NUL (the engine strips control characters; this is the backstop).
+      const rows = jobLines.map((line, i) =>
+        logLineRow(line, (filtered.lines[i] ?? "").replaceAll("\0", "\uFFFD")),
+      );
+      const tally = await this.#logTally(requestId);
+      try {
+        const added = await this.#insertLogRows(rows);
+        inserted += added.lines;
+        tally.lines += added.lines;
+        tally.bytes += added.bytes;
+        const { lines: maxLines, bytes: maxBytes } = this.#logRetention;
+        if (tally.lines > 1 && (tally.lines > maxLines || tally.bytes > maxBytes))
+          await this.#prune(requestId, tally);
+      } catch (error) {
+        // A write whose answer was lost may have landed: count again on the retry.
+        this.#logTallies.delete(requestId);
+        throw error;
       }
-      await this.#prune(requestId);
       if (filtered.state.insidePrivateKey) this.#keyFilter.set(requestId, filtered.state);
       else this.#keyFilter.delete(requestId);
     }
@@ -472,23 +481,75 @@ export class JobStore {
     return row === undefined ? undefined : rowToVm(row);
   }
 
-  async #prune(requestId: string): Promise<void> {
-    // Counted from the newest line: the first line beyond either bound, and every older one, go.
-    // The newest line stays whatever its size. One pass over the job's rows, in key order.
-    const { lines, bytes } = this.#logRetention;
-    await sql`delete from job_logs
-      where request_id = ${requestId} and (seq, line) <= (
+  /**
+   * One statement for any number of rows: the rows travel as one JSON document, so neither the
+   * statement's text nor its parameter count grows with the batch (VALUES lists of 1,000 rows
+   * stored 16k lines/s here, this 23k). Counts what was new (a redelivered line is not).
+   */
+  async #insertLogRows(rows: readonly NewJobLogRow[]): Promise<{ lines: number; bytes: number }> {
+    const json = JSON.stringify(rows);
+    const insert = sql<{ lines: string; bytes: string | null }>`
+      with added as (
+        insert into job_logs (request_id, seq, line, step, stream, text, ts)
+        select request_id, seq, line, step, stream, text, ts
+        from json_to_recordset(${json}::json)
+          as r(request_id uuid, seq integer, line integer, step integer, stream text, text text, ts timestamptz)
+        on conflict (request_id, seq, line) do nothing
+        returning octet_length(text) as bytes
+      )
+      select count(*) as lines, sum(bytes) as bytes from added`;
+    // The forge holds the job's whole log; this table is a tail for the API. So its rows need not
+    // wait for the WAL to reach the disk (a database crash may lose the last few; about a tenth of
+    // a batch's time here). Job states and event sequence numbers stay synchronous.
+    const result = await this.#db.transaction().execute(async (trx) => {
+      await sql`set local synchronous_commit to off`.execute(trx);
+      return insert.execute(trx);
+    });
+    const row = result.rows[0];
+    return { lines: Number(row?.lines ?? 0), bytes: Number(row?.bytes ?? 0) };
+  }
+
+  /** What is stored of a job's log, counted once per process and then kept up to date here. */
+  async #logTally(requestId: string): Promise<{ lines: number; bytes: number }> {
+    let tally = this.#logTallies.get(requestId);
+    if (tally === undefined) {
+      tally = await this.logSize(requestId);
+      this.#logTallies.set(requestId, tally);
+    }
+    return tally;
+  }
+
+  /**
+   * Drops a job's oldest lines until both bounds hold again; the newest line stays whatever its
+   * size. Runs only once a bound is passed, and walks the job's rows from the oldest only as far as
+   * it deletes: a long job costs the lines it loses, not a pass over its whole tail per batch.
+   */
+  async #prune(requestId: string, tally: { lines: number; bytes: number }): Promise<void> {
+    const dropLines = Math.max(0, tally.lines - this.#logRetention.lines);
+    const dropBytes = Math.max(0, tally.bytes - this.#logRetention.bytes);
+    const result = await sql<{ lines: string; bytes: string | null }>`
+      with last as (
         select seq, line from (
           select seq, line,
-            row_number() over newest as n,
-            sum(octet_length(text)) over newest as kept_bytes
+            row_number() over oldest as n,
+            sum(octet_length(text)) over oldest as dropped_bytes
           from job_logs where request_id = ${requestId}
-          window newest as (order by seq desc, line desc)
+          window oldest as (order by seq, line)
         ) ranked
-        where n > 1 and (n > ${lines} or kept_bytes > ${bytes})
-        order by seq desc, line desc
+        where (n >= ${dropLines} and dropped_bytes >= ${dropBytes}) or n >= ${tally.lines - 1}
+        order by seq, line
         limit 1
-      )`.execute(this.#db);
+      ), dropped as (
+        delete from job_logs
+        where request_id = ${requestId} and (seq, line) <= (select seq, line from last)
+        returning octet_length(text) as bytes
+      )
+      select count(*) as lines, sum(bytes) as bytes from dropped`.execute(this.#db);
+    const row = result.rows[0];
+    tally.lines -= Number(row?.lines ?? 0);
+    tally.bytes -= Number(row?.bytes ?? 0);
+    // A count that drifted (another writer, a row deleted by hand) is read again next time.
+    if (tally.lines < 1 || tally.bytes < 0) this.#logTallies.delete(requestId);
   }
 }
 

@@ -11,7 +11,7 @@ export interface JobEventRecorderOptions {
   readonly publish: (event: JobEvent) => Promise<void>;
   /** Flush once this many events are buffered (default 256). */
   readonly flushEvents?: number | undefined;
-  /** ... or this long after the first buffered event (default 250 ms). */
+  /** ... or this long after the first buffered event (default 50 ms: one small write per batch, so a line waits little). */
   readonly flushMs?: number | undefined;
   /** The store refused a write (an answer, not an outage): the events still go to the owner. */
   readonly onStoreError?: ((error: unknown, what: string) => void) | undefined;
@@ -28,10 +28,14 @@ export interface JobEventRecorderOptions {
 /**
  * One job's event sink for the service. Events are buffered and flushed in batches; each flush
  *
- * 1. stores the batch's log lines (for `ciadm logs` and the HTTP API), marks the job's steps as
- *    started at its first `step_started` (so a restart fails the job rather than running its
- *    steps twice), and raises the job's event high-water mark past the batch;
- * 2. then publishes the batch to the job's owner, in order.
+ * 1. marks the job's steps as started at its first `step_started` (so a restart fails the job
+ *    rather than running its steps twice) and raises the job's event high-water mark past the
+ *    batch;
+ * 2. hands the batch's log lines to the store (for `ciadm logs` and the HTTP API), in order;
+ * 3. publishes the batch to the job's owner, in order, without waiting for those lines to be
+ *    stored, unless the lines not yet stored pass `maxHeldBytes`, the database does not answer,
+ *    or the batch ends the job: then it waits for them first. So a log streams at the queue's
+ *    speed, not at the database's, and once the owner sees `job_finished` the whole log is stored.
  *
  * Because the high-water mark is written before any event of the batch leaves, whatever the
  * service sends for the job after a crash (`JobStore.nextEventSeq`) continues the owner's sequence
@@ -40,7 +44,8 @@ export interface JobEventRecorderOptions {
  *
  * When the database does not answer (a restart, a network blip), each write is tried again with
  * back-off until it does (`untilDatabaseAnswers`; every write is idempotent), and the batches
- * wait, in order: nothing is lost and nothing leaves before it is stored. Meanwhile the engine is
+ * wait, in order: nothing is lost, and once the outage is seen nothing more leaves before it is
+ * stored (the batch in flight when it began may). Meanwhile the engine is
  * never blocked, and what is held is bounded (`maxHeldBytes`: past it, log events keep their `seq`
  * but not their lines; see held-events.ts). A write the database refuses is reported and skipped.
  */
@@ -51,6 +56,9 @@ export class JobEventRecorder {
   #buffer: JobEvent[] = [];
   #timer: NodeJS.Timeout | undefined;
   #pending: Promise<void> = Promise.resolve();
+  // Log lines handed to the store and not yet stored: their chain (never rejects) and text bytes.
+  #logsStored: Promise<void> = Promise.resolve();
+  #logBacklog = 0;
   #stepsMarked = false;
   #published = 0;
   #publishFailures = 0;
@@ -65,7 +73,7 @@ export class JobEventRecorder {
   constructor(options: JobEventRecorderOptions) {
     this.#options = options;
     this.#flushEvents = Math.max(1, options.flushEvents ?? 256);
-    this.#flushMs = Math.max(0, options.flushMs ?? 250);
+    this.#flushMs = Math.max(0, options.flushMs ?? 50);
     this.#maxHeldBytes = Math.max(0, options.maxHeldBytes ?? DEFAULT_MAX_HELD_BYTES);
   }
 
@@ -142,6 +150,7 @@ export class JobEventRecorder {
   /** Stores and publishes what is buffered and stops the timer; never rejects. */
   async close(): Promise<void> {
     await this.flush().catch(() => undefined);
+    await this.#logsStored;
   }
 
   async #write(batch: readonly JobEvent[]): Promise<void> {
@@ -170,8 +179,18 @@ export class JobEventRecorder {
         lines.push({ requestId: e.request_id, seq: e.seq, line, step: e.step, stream: e.stream, text, ts });
       }
     }
-    if (lines.length > 0) await this.#guard("appendLogs", () => store.appendLogs(lines));
     await this.#guard("recordEventSeq", () => store.recordEventSeq(requestId, last.seq + 1));
+    if (lines.length > 0) this.#storeLines(lines);
+    // The lines may trail the publishes (the forge keeps the whole log; the table is the API's
+    // tail, and storing a line costs more than sending it), but only by a bounded backlog, never
+    // past the job's end, and not at all while the database does not answer (see held-events.ts).
+    if (
+      this.#waiting ||
+      this.#logBacklog > this.#maxHeldBytes ||
+      batch.some((e) => e.type === "job_finished")
+    ) {
+      await this.#logsStored;
+    }
 
     // All publishes are handed to the queue at once: it sends them in call order.
     const results = await Promise.allSettled(batch.map((e) => this.#options.publish(e)));
@@ -187,6 +206,18 @@ export class JobEventRecorder {
       if (event !== undefined) this.#options.onPublishError?.(result.reason, event);
     });
     if (failures.length > 0) throw failures[0];
+  }
+
+  /** Queues a batch's lines for the store, in order; `#logsStored` settles once all are stored. */
+  #storeLines(lines: readonly LogLine[]): void {
+    const bytes = lines.reduce((sum, line) => sum + line.text.length, 0);
+    this.#logBacklog += bytes;
+    const store = this.#options.store;
+    this.#logsStored = this.#logsStored
+      .then(() => this.#guard("appendLogs", () => store.appendLogs(lines)))
+      .finally(() => {
+        this.#logBacklog -= bytes;
+      });
   }
 
   /** Runs a store write until the database answers; a refusal is reported, not thrown. */
