@@ -42,6 +42,8 @@ describe("compose.yml: github-runner", () => {
     expect(service.profiles).toEqual(["github"]);
     expect(service.command).toEqual(["daemon"]);
     expect(service.entrypoint).toEqual([
+      "/usr/bin/tini",
+      "--",
       "node",
       "--max-semi-space-size=8",
       "/opt/solstice-github-runner/dist/main.js",

@@ -18,8 +18,12 @@ import type { Endpoint } from "./http/endpoints.ts";
 import { HttpError, sendHttpError, sendJson } from "./http/http-io.ts";
 import { matchRoute, pathKnown, type Route } from "./http/router.ts";
 import { cancelJob } from "./jobs/job-dispatch.ts";
-import { describeJob, type JobEntry, type JobRecord } from "./jobs/job-record.ts";
+import { describeJob, type JobEntry, type JobRecord, type TimelineRecordState } from "./jobs/job-record.ts";
 import { JobStore } from "./jobs/job-store.ts";
+import { legacyAgentRoutes } from "./legacy/agent-routes.ts";
+import { JOB_COMPLETED_EVENT_PLAN_VERSION } from "./legacy/legacy-job-dispatch.ts";
+import { legacyPlanRoutes } from "./legacy/plan-routes.ts";
+import { legacySessionRoutes } from "./legacy/session-routes.ts";
 import { type AccessTokenGrant, oauthRoutes } from "./oauth/oauth-endpoint.ts";
 import { type RepositoryRecord, RepositoryRegistry } from "./repositories/repository-registry.ts";
 import { appRoutes } from "./rest/app-routes.ts";
@@ -76,6 +80,14 @@ export interface GitHubTestServerOptions {
   readonly minimumRunnerVersion?: string;
   /** A GitHub App whose JWTs the App endpoints accept: its id and public key (PEM or KeyObject). */
   readonly app?: { readonly appId: string | number; readonly publicKey: string | KeyObject };
+  /**
+   * False: a GHES that answers runner-registration with `use_v2_flow: false`, so runners register
+   * through the legacy pools/agents resources and take jobs through encrypted sessions, job
+   * requests and timelines (see docs/github-test-server.md). Default true.
+   */
+  readonly useV2Flow?: boolean;
+  /** Legacy flow: the plan version of job messages (8 and later: JobCompleted event). Default 8. */
+  readonly legacyPlanVersion?: number;
 }
 
 /** A job to queue, from a real workflow file. */
@@ -189,6 +201,9 @@ export class GitHubTestServer {
       ...runServiceRoutes(this.#context),
       ...resultsRoutes(this.#context),
       ...blobRoutes(this.#context),
+      ...legacyAgentRoutes(this.#context),
+      ...legacySessionRoutes(this.#context),
+      ...legacyPlanRoutes(this.#context),
     ];
     this.#feed = new LiveFeed(this.#context);
     // A running job whose lock ran out is abandoned, as GitHub fails a job whose runner vanished.
@@ -211,6 +226,8 @@ export class GitHubTestServer {
       shouldAcknowledge: options.shouldAcknowledge ?? true,
       minimumRunnerVersion: options.minimumRunnerVersion,
       app: options.app === undefined ? undefined : appSettings(options.app),
+      useV2Flow: options.useV2Flow ?? true,
+      legacyPlanVersion: options.legacyPlanVersion ?? JOB_COMPLETED_EVENT_PLAN_VERSION,
     };
     // The handler needs the instance, the instance needs the listening server: wire late.
     let instance: GitHubTestServer | undefined;
@@ -437,6 +454,12 @@ export class GitHubTestServer {
       feedRejected: [],
       stepLogMetadata: new Map(),
       jobLogMetadata: undefined,
+      legacyRequestId: undefined,
+      timeline: new Map(),
+      timelineUpdates: [],
+      logs: new Map(),
+      planEvents: [],
+      requestFinish: undefined,
       prepared,
     };
     this.#context.jobs.add(job);
@@ -550,6 +573,18 @@ export class GitHubTestServer {
   /** A step's uploaded summary (markdown); `undefined` when none. */
   stepSummary(jobId: string, stepId: string): string | undefined {
     return this.#context.blobs.text(this.#job(jobId).id, "step-summary", stepId);
+  }
+
+  /** Legacy flow: a job's timeline records (its own record, then its steps), by `order` within each. */
+  timelineRecords(jobId: string): readonly TimelineRecordState[] {
+    return [...this.#job(jobId).timeline.values()];
+  }
+
+  /** Legacy flow: the log a timeline record points at, as text; `undefined` when none. */
+  recordLog(jobId: string, recordId: string): string | undefined {
+    const job = this.#job(jobId);
+    const logId = job.timeline.get(recordId.toLowerCase())?.logId;
+    return logId === undefined ? undefined : job.logs.get(logId)?.content;
   }
 
   /** Every blob of a job, with its chunks and whether it is sealed. */

@@ -25,9 +25,18 @@ export {
   type JobConclusion,
   type JobRecord,
   type JobStatus,
+  type LegacyLogRecord,
   type LogMetadataRecord,
+  type PlanEventRecord,
   type StepUpdateRecord,
+  type TimelineRecordState,
+  type TimelineUpdateRecord,
 } from "./jobs/job-record.ts";
+export {
+  encryptMessageBody,
+  newSessionKey,
+  wrapSessionKey,
+} from "./legacy/message-encryption.ts";
 export type { AccessTokenGrant } from "./oauth/oauth-endpoint.ts";
 export type { RepositoryRecord } from "./repositories/repository-registry.ts";
 export { decodeJitConfig } from "./rest/jit-config.ts";

@@ -46,6 +46,10 @@ export interface ServerSettings {
   readonly shouldAcknowledge: boolean;
   readonly minimumRunnerVersion: string | undefined;
   readonly app: { readonly appId: string; readonly publicKey: KeyObject } | undefined;
+  /** False: the legacy GHES flow (pools, agents, encrypted sessions, timelines); see legacy/. */
+  readonly useV2Flow: boolean;
+  /** The plan version of legacy job messages: 8 and later complete by a JobCompleted plan event. */
+  readonly legacyPlanVersion: number;
 }
 
 /** Everything a route module may use. */

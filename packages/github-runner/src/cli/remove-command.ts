@@ -24,7 +24,15 @@ export async function removeCommand(
       },
     );
   }
-  await removeRunner({ url: settings.gitHubUrl, removeToken: options.token, runnerId: settings.agentId });
+  await removeRunner({
+    url: settings.gitHubUrl,
+    removeToken: options.token,
+    runnerId: settings.agentId,
+    // Registered the legacy way (GHES without the runner-admin flow): its pool's agent goes.
+    ...(settings.useRunnerAdminFlow
+      ? {}
+      : { legacy: { poolId: settings.poolId, agentName: settings.agentName } }),
+  });
   await deleteRunnerConfiguration(options.stateDir);
   await rm(join(options.stateDir, LABELS_FILE), { force: true });
   ctx.stdout.write(

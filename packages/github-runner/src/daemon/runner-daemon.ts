@@ -5,6 +5,7 @@ import { TaskJournal } from "@solstice/runner-core";
 import type { Logger } from "pino";
 import { runnerTokenProvider } from "../auth/runner-token-provider.ts";
 import type { FetchFunction } from "../http/http-call.ts";
+import { LegacyRunnerServer } from "../legacy/legacy-runner-server.ts";
 import { appJitConfig, type GitHubAppCredentials } from "../registration/github-app.ts";
 import { parseGitHubUrl } from "../registration/github-urls.ts";
 import { runnerLabels } from "../registration/runner-labels.ts";
@@ -13,6 +14,7 @@ import { decodeJitConfig } from "../settings/jit-config.ts";
 import { type RunnerConfiguration, readRunnerConfiguration } from "../settings/runner-files.ts";
 import { runAppRunnerPool } from "./app-runner-pool.ts";
 import { JobTokenStore } from "./job-token-store.ts";
+import { LegacyRunnerListener } from "./legacy-runner-listener.ts";
 import { type ListenerEnd, RunnerListener } from "./runner-listener.ts";
 import { RunningJobs } from "./running-jobs.ts";
 import { SessionMarker } from "./session-marker.ts";
@@ -21,7 +23,8 @@ import { SessionMarker } from "./session-marker.ts";
 // every owner it (or its journal) has, and listen with its runner(s): the registered runner of
 // the state directory, one JIT runner (one job, then `done`), or the App's pool of ephemeral
 // runners. Stopping ends the listeners (their sessions are deleted) and the reporters; running
-// jobs resume from the journal on the next start.
+// jobs resume from the journal on the next start. A runner registered on a GHES without the
+// broker (`.runner` useV2Flow false) listens the legacy way (legacy-runner-listener.ts).
 
 /** Which runner(s) listen. */
 export type DaemonMode =
@@ -96,6 +99,19 @@ export async function startRunnerDaemon(config: RunnerDaemonConfig, logger: Logg
     connectionName: `solstice-github-runner@${hostname()}`,
   });
   const journal = new TaskJournal(join(config.stateDir, "jobs"), jobJournalSchema);
+  // The registered (or JIT) runner's token provider, shared by its listener and, in the legacy
+  // flow, by its jobs' renewals (the job requests are the runner's, not the job's).
+  const singleTokens = single === undefined ? undefined : runnerTokenProvider(single, config.fetch);
+  const legacyServer =
+    single === undefined || singleTokens === undefined
+      ? undefined
+      : (serverUrl: string, poolId: number) =>
+          new LegacyRunnerServer({
+            tenantUrl: serverUrl,
+            poolId,
+            tokens: singleTokens,
+            ...(config.fetch === undefined ? {} : { fetch: config.fetch }),
+          });
   const jobs = new RunningJobs({
     queue,
     journal,
@@ -110,6 +126,7 @@ export async function startRunnerDaemon(config: RunnerDaemonConfig, logger: Logg
     ...(config.reportIntervalMs === undefined ? {} : { reportIntervalMs: config.reportIntervalMs }),
     ...(config.cancelGraceMs === undefined ? {} : { cancelGraceMs: config.cancelGraceMs }),
     ...(config.fetch === undefined ? {} : { fetch: config.fetch }),
+    ...(legacyServer === undefined ? {} : { legacyServer }),
   });
   await jobs.resume(
     await journal.load((file, problem) => logger.error({ file, problem }, "unreadable job journal: ignored")),
@@ -128,17 +145,33 @@ export async function startRunnerDaemon(config: RunnerDaemonConfig, logger: Logg
     configuration: RunnerConfiguration,
     signal: AbortSignal,
     sessionMarker?: SessionMarker,
-  ): Promise<ListenerEnd> =>
-    new RunnerListener({
+  ): Promise<ListenerEnd> => {
+    const tokens =
+      configuration === single && singleTokens !== undefined
+        ? singleTokens
+        : runnerTokenProvider(configuration, config.fetch);
+    const common = {
       configuration,
       ...(sessionMarker === undefined ? {} : { sessionMarker }),
-      tokens: runnerTokenProvider(configuration, config.fetch),
+      tokens,
       jobs,
       instance,
       logger,
       ...(config.removedRetryMs === undefined ? {} : { removedRetryMs: config.removedRetryMs }),
+    };
+    const { settings } = configuration;
+    if (!settings.useV2Flow && legacyServer !== undefined) {
+      // GHES without the broker: the legacy message flow (encrypted sessions at the tenant).
+      return new LegacyRunnerListener({
+        ...common,
+        server: legacyServer(settings.serverUrl, settings.poolId),
+      }).run(signal);
+    }
+    return new RunnerListener({
+      ...common,
       ...(config.fetch === undefined ? {} : { fetch: config.fetch }),
     }).run(signal);
+  };
 
   const stopListening = new AbortController();
   let listening: Promise<ListenerEnd | "stopped">;

@@ -12,7 +12,7 @@ import {
 } from "../broker/broker-client.ts";
 import type { BrokerMessage } from "../broker/broker-messages.ts";
 import { decideMessage } from "../broker/message-decision.ts";
-import { ActionsServiceError, GitHubRunnerError, RunnerRemovedError } from "../errors.ts";
+import { ActionsServiceError, RunnerRemovedError, RunnerSettingsError } from "../errors.ts";
 import type { FetchFunction } from "../http/http-call.ts";
 import { archLabel, osLabel } from "../registration/runner-labels.ts";
 import { acquireFailure } from "../run-service/run-service-api.ts";
@@ -75,14 +75,12 @@ export class RunnerListener {
     this.#runner = { agentId: settings.agentId, name: settings.agentName, instance: options.instance };
     this.#ephemeral = settings.ephemeral;
     this.#log = options.logger.child({ runner: settings.agentName, agentId: settings.agentId });
-    if (!settings.useV2Flow || settings.serverUrlV2 === undefined || settings.serverUrlV2 === "") {
-      throw new GitHubRunnerError(
-        "GITHUB_LEGACY_FLOW_UNSUPPORTED",
-        `runner ${settings.agentName}: its settings have no broker URL (useV2Flow false)`,
-        {
-          hint: "Solstice CI listens through the broker (v2 flow) only; register the runner again on a current GitHub or GHES",
-        },
-      );
+    if (settings.serverUrlV2 === undefined || settings.serverUrlV2 === "") {
+      // A legacy-flow runner (useV2Flow false) listens with LegacyRunnerListener instead.
+      throw new RunnerSettingsError(".runner", "the runner has no broker URL", {
+        field: "serverUrlV2",
+        hint: "a runner of the legacy (GHES) flow listens through the legacy listener; register the runner again",
+      });
     }
     this.#broker = this.#brokerAt(settings.serverUrlV2);
   }

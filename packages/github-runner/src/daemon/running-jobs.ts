@@ -16,15 +16,13 @@ import {
   resultsEndpoint,
 } from "../job/job-message.ts";
 import { type GitHubJob, jobMessageToJobRequest } from "../job/job-message-translation.ts";
+import type { LegacyRunnerServer } from "../legacy/legacy-runner-server.ts";
 import type { GitHubJobJournal, GitHubJobJournalEntry } from "../report/job-journal-entry.ts";
 import { JobReport } from "../report/job-report.ts";
 import { JobReporter } from "../report/job-reporter.ts";
-import { LiveFeed } from "../report/live-feed.ts";
-import { ResultsClient } from "../report/results-client.ts";
 import { JobLockRenewer } from "../run-service/job-lock-renewer.ts";
-import { completeJob, type JobConnection, renewJob } from "../run-service/run-service-client.ts";
-import { userAgent } from "../version.ts";
 import type { JobTokenStore } from "./job-token-store.ts";
+import { type JobTransport, jobTransport, type TransportEntry } from "./job-transport.ts";
 
 // The jobs this daemon runs, whichever runner acquired them. A job starts when a listener hands
 // over an acquired job message: the first lock renewal (nothing runs before it), the
@@ -57,6 +55,15 @@ export interface RunningJobsOptions {
   readonly reportIntervalMs?: number;
   readonly cancelGraceMs?: number;
   readonly fetch?: FetchFunction;
+  /** The legacy (GHES) server of the runner at `serverUrl`/`poolId`: legacy jobs renew and finish there. */
+  readonly legacyServer?: (serverUrl: string, poolId: number) => LegacyRunnerServer;
+}
+
+/** Where a legacy job came from: its runner's tenant and pool. */
+export interface LegacyJobOrigin {
+  /** `.runner` serverUrl. */
+  readonly serverUrl: string;
+  readonly poolId: number;
 }
 
 /** A job as the event router sees it. */
@@ -106,6 +113,7 @@ interface TrackInput {
   readonly report: JobReport;
   readonly entry: Omit<GitHubJobJournalEntry, "report">;
   readonly token: string;
+  readonly transport: JobTransport;
   readonly renewer: JobLockRenewer;
   readonly release: () => void;
   readonly firstSeq: number;
@@ -152,12 +160,17 @@ export class RunningJobs {
   /**
    * Starts an acquired job. Resolves once the job is handed over (or reported failed); the
    * returned promise resolves when completejob was accepted. Undefined when the first lock
-   * renewal failed (GitHub gives the job to another runner).
+   * renewal failed (GitHub gives the job to another runner). `legacy`: a job of the legacy flow
+   * (GHES), reported through the plan's timeline instead of the results service.
    */
-  async start(message: AgentJobRequestMessage, runner: JobRunner): Promise<Promise<void> | undefined> {
+  async start(
+    message: AgentJobRequestMessage,
+    runner: JobRunner,
+    legacy?: LegacyJobOrigin,
+  ): Promise<Promise<void> | undefined> {
     const release = this.#slots.take();
     try {
-      return await this.#start(message, runner, release);
+      return await this.#start(message, runner, release, legacy);
     } catch (error) {
       release();
       throw error;
@@ -168,12 +181,37 @@ export class RunningJobs {
     message: AgentJobRequestMessage,
     runner: JobRunner,
     release: () => void,
+    legacy: LegacyJobOrigin | undefined,
   ): Promise<Promise<void> | undefined> {
-    const { logger, fetch } = this.#options;
+    const { logger } = this.#options;
     const jobId = message.jobId.toLowerCase();
     const log = logger.child({ jobId, planId: message.plan.planId, runner: runner.name });
     const connection = jobConnection(message);
-    const renewer = this.#renewer(connection, message.plan.planId, message.jobId, log, fetch);
+    const where: TransportEntry = {
+      planId: message.plan.planId,
+      jobId: message.jobId,
+      ...(message.billingOwnerId ? { billingOwnerId: message.billingOwnerId } : {}),
+      connectionUrl: connection.url,
+      ...(legacy === undefined
+        ? {
+            ...optional("resultsEndpoint", resultsEndpoint(message)),
+            ...optional("feedStreamUrl", feedStreamUrl(message)),
+          }
+        : {
+            legacy: {
+              serverUrl: legacy.serverUrl,
+              poolId: legacy.poolId,
+              requestId: message.requestId ?? 0,
+              scopeIdentifier: message.plan.scopeIdentifier ?? "00000000-0000-0000-0000-000000000000",
+              hub: message.plan.planType ?? "actions",
+              timelineId: message.timeline?.id ?? message.plan.planId,
+              planVersion: message.plan.version ?? 0,
+              jobName: message.jobDisplayName ?? message.jobName ?? "",
+            },
+          }),
+    };
+    const transport = jobTransport(where, connection.accessToken, this.#transportDeps(log));
+    const renewer = this.#renewer(transport, log);
     void renewer.start();
     if (!(await renewer.firstRenewal)) {
       log.error("the job's first lock renewal failed; abandoning it (GitHub offers it again)");
@@ -214,18 +252,21 @@ export class RunningJobs {
       taskId: jobId,
       requestId,
       runner: { ...runner },
-      planId: message.plan.planId,
-      jobId: message.jobId,
-      ...(message.billingOwnerId ? { billingOwnerId: message.billingOwnerId } : {}),
-      connectionUrl: connection.url,
-      ...optional("resultsEndpoint", resultsEndpoint(message)),
-      ...optional("feedStreamUrl", feedStreamUrl(message)),
+      ...where,
       published: false,
     };
     // The token first: a journal entry without its token cannot be completed after a restart.
     await this.#options.tokens.save(jobId, connection.accessToken);
     await this.#options.journal.save({ ...entry, report: report.snapshot() });
-    const run = this.#track({ report, entry, token: connection.accessToken, renewer, release, firstSeq: 0 });
+    const run = this.#track({
+      report,
+      entry,
+      token: connection.accessToken,
+      transport,
+      renewer,
+      release,
+      firstSeq: 0,
+    });
     if (job === undefined) {
       log.warn({ err: failure }, "cannot translate the job; completing it as failed");
       for (const line of `Solstice CI cannot run this job: ${failure?.message}`.split("\n"))
@@ -270,13 +311,21 @@ export class RunningJobs {
       }
       const { report: snapshot, ...fields } = entry;
       const report = JobReport.fromSnapshot(snapshot, maskValues([], [token]));
-      const connection = { url: entry.connectionUrl, accessToken: token };
-      const renewer = this.#renewer(connection, entry.planId, entry.jobId, log, this.#options.fetch);
+      let transport: JobTransport;
+      try {
+        transport = jobTransport(fields, token, this.#transportDeps(log));
+      } catch (error) {
+        log.error({ err: error }, "a journaled job cannot be resumed here; it is dropped");
+        await journal.remove(entry.taskId);
+        continue;
+      }
+      const renewer = this.#renewer(transport, log);
       void renewer.start();
       const run = this.#track({
         report,
         entry: fields,
         token,
+        transport,
         renewer,
         release: this.#slots.take(),
         firstSeq: snapshot.appliedSeq,
@@ -330,17 +379,24 @@ export class RunningJobs {
     );
   }
 
-  #renewer(connection: JobConnection, planId: string, jobId: string, log: Logger, fetchFn?: FetchFunction) {
+  #transportDeps(log: Logger) {
+    return {
+      log,
+      ...(this.#options.fetch === undefined ? {} : { fetch: this.#options.fetch }),
+      ...(this.#options.legacyServer === undefined ? {} : { legacyServer: this.#options.legacyServer }),
+    };
+  }
+
+  #renewer(transport: JobTransport, log: Logger) {
     return new JobLockRenewer({
-      renew: (signal) =>
-        renewJob(connection, planId, jobId, { signal, ...(fetchFn === undefined ? {} : { fetch: fetchFn }) }),
+      renew: transport.renew,
       onError: (error, errors) => log.warn({ err: error, errors }, "cannot renew the job's lock; retrying"),
     });
   }
 
   #track(input: TrackInput): JobRun {
-    const { logger, journal, tokens, fetch } = this.#options;
-    const { report, entry, token } = input;
+    const { logger, journal, tokens } = this.#options;
+    const { report, entry, transport } = input;
     const log = logger.child({ jobId: entry.jobId, requestId: entry.requestId });
     const jobId = entry.taskId;
     this.#entries.set(jobId, entry);
@@ -349,29 +405,12 @@ export class RunningJobs {
       jobId: entry.jobId,
       ...(entry.billingOwnerId === undefined ? {} : { billingOwnerId: entry.billingOwnerId }),
     };
-    const connection = { url: entry.connectionUrl, accessToken: token };
     let lastError = "";
     const reporter = new JobReporter({
       report,
-      results:
-        entry.resultsEndpoint === undefined
-          ? undefined
-          : new ResultsClient({
-              endpoint: entry.resultsEndpoint,
-              token,
-              ids,
-              ...(fetch === undefined ? {} : { fetch }),
-            }),
-      feed:
-        entry.feedStreamUrl === undefined
-          ? undefined
-          : new LiveFeed({
-              url: entry.feedStreamUrl,
-              token,
-              userAgent: userAgent(),
-              onError: (error) => log.debug({ err: error }, "live feed problem (best effort)"),
-            }),
-      completeJob: (body) => completeJob(connection, body, fetch === undefined ? {} : { fetch }),
+      results: transport.results,
+      feed: transport.feed,
+      completeJob: transport.completeJob,
       ids,
       save: (snapshot) => journal.save({ ...(this.#entries.get(jobId) ?? entry), report: snapshot }),
       remove: async () => {

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { generateRunnerKey, publicKeyXml } from "../auth/rsa-key.ts";
 import { GitHubHttpError, GitHubRunnerError, RunnerExistsError } from "../errors.ts";
 import { type FetchFunction, httpCall, isSuccess, parseJsonText } from "../http/http-call.ts";
+import { registerLegacyRunner, removeLegacyRunner } from "../legacy/legacy-registration.ts";
 import type { RunnerConfiguration } from "../settings/runner-files.ts";
 import { RUNNER_PROTOCOL_VERSION } from "../version.ts";
 import {
@@ -31,6 +32,8 @@ import {
 // tenant call (runner-registration), a new key, the group, an existing runner of the same name
 // (replaced or refused), then register. Removal: DELETE the runner with a remove token. The
 // calls are retried three times with a random 1–5 s pause, except a 404, as the reference does.
+// A server answering runner-registration with `use_v2_flow: false` (older GHES) gets the legacy
+// pools/agents registration (legacy/legacy-registration.ts).
 
 /** Options of {@link registerRunner}. */
 export interface RegisterRunnerOptions {
@@ -49,7 +52,8 @@ export interface RegisterRunnerOptions {
   readonly fetch?: FetchFunction;
 }
 
-async function remoteAuthCall<T>(
+/** A registration call with the reference runner's retries (three, 1–5 s apart; not on 401/403/404/422). */
+export async function remoteAuthCall<T>(
   what: string,
   call: () => Promise<{ status: number; text: string; url: string }>,
   parse: (json: unknown) => T,
@@ -115,11 +119,20 @@ export async function registerRunner(options: RegisterRunnerOptions): Promise<Ru
     (json) => parseGitHubBody(RunnerRegistrationResponseSchema, "runner-registration", json),
   );
   if (!tenant.use_v2_flow) {
-    throw new GitHubRunnerError(
-      "GITHUB_LEGACY_FLOW_UNSUPPORTED",
-      `${target.url}: the server asks for the legacy registration flow (use_v2_flow is false)`,
-      { hint: "Solstice CI registers through the v2 flow of github.com and recent GHES; upgrade GHES" },
-    );
+    // GHES without the runner-admin flow: pools and agents at the tenant (legacy/).
+    return registerLegacyRunner({
+      target,
+      tenant,
+      name: options.name,
+      labels: options.labels,
+      ...(options.noDefaultLabels === undefined ? {} : { noDefaultLabels: options.noDefaultLabels }),
+      ...(options.runnerGroup === undefined ? {} : { runnerGroup: options.runnerGroup }),
+      ephemeral: options.ephemeral ?? false,
+      replace: options.replace ?? false,
+      workFolder: options.workFolder ?? "_work",
+      call: remoteAuthCall,
+      ...(f === undefined ? {} : { fetch: f }),
+    });
   }
   const key = generateRunnerKey();
   const groups = await remoteAuthCall(
@@ -163,14 +176,41 @@ export async function registerRunner(options: RegisterRunnerOptions): Promise<Ru
   });
 }
 
-/** Deletes the runner on GitHub (v2 flow: DELETE with `RemoteAuth <remove token>`); a 404 is success. */
+/**
+ * Deletes the runner on GitHub; a 404 is success. v2 flow: DELETE with `RemoteAuth <remove
+ * token>`. A runner registered the legacy way (`legacy` given: `.runner` without
+ * useRunnerAdminFlow): the tenant of runner-registration with the remove token, then DELETE the
+ * agent of that name in its pool.
+ */
 export async function removeRunner(options: {
   readonly url: string;
   readonly removeToken: string;
   readonly runnerId: number;
+  readonly legacy?: { readonly poolId: number; readonly agentName: string };
   readonly fetch?: FetchFunction;
 }): Promise<void> {
   const target = parseGitHubUrl(options.url);
+  if (options.legacy !== undefined) {
+    const tenant = await remoteAuthCall(
+      "runner-registration",
+      remoteAuth(
+        options.removeToken,
+        options.fetch,
+        "POST",
+        runnerRegistrationUrl(target),
+        runnerRegistrationBody(target, "remove"),
+      ),
+      (json) => parseGitHubBody(RunnerRegistrationResponseSchema, "runner-registration", json),
+    );
+    await removeLegacyRunner({
+      tenant,
+      poolId: options.legacy.poolId,
+      agentName: options.legacy.agentName,
+      call: remoteAuthCall,
+      ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    });
+    return;
+  }
   try {
     await remoteAuthCall(
       "delete runner",

@@ -74,6 +74,22 @@ export const GitHubJobJournalEntrySchema = z.object({
   connectionUrl: z.string().min(1),
   resultsEndpoint: z.string().optional(),
   feedStreamUrl: z.string().optional(),
+  /**
+   * Legacy (GHES) jobs: the runner's tenant and pool (renewals and, for older plans, the finish
+   * of the job request), and where the plan's timeline, logs and events are.
+   */
+  legacy: z
+    .object({
+      serverUrl: z.string().min(1),
+      poolId: z.number().int().nonnegative(),
+      requestId: z.number().int().nonnegative(),
+      scopeIdentifier: z.string().min(1),
+      hub: z.string().min(1),
+      timelineId: z.string().min(1),
+      planVersion: z.number().int(),
+      jobName: z.string(),
+    })
+    .optional(),
   /** Set once the job is handed to the orchestrators (before that a restart abandons it). */
   published: z.boolean(),
   report: JobReportSnapshotSchema,

@@ -89,6 +89,7 @@ export function brokerRoutes(context: ServerContext): Route[] {
           ownerName: body.ownerName,
           agent: body.agent,
           useFipsEncryption: body.useFipsEncryption ?? false,
+          encryptionKey: undefined,
         });
         sendJson(ctx.res, 200, {
           sessionId: session.sessionId,

@@ -17,11 +17,17 @@ export interface MessageRecord {
   /** For RunnerJobRequest: whether the message asked for an acknowledgement. */
   readonly shouldAcknowledge: boolean;
   readonly acknowledgedAt: Date | undefined;
+  /** Legacy flow: how many times a poll answered with it (undeleted messages come again). */
+  readonly deliveries: number;
+  /** Legacy flow: when the runner deleted it. */
+  readonly deletedAt: Date | undefined;
 }
 
 interface MessageEntry extends MessageRecord {
   deliveredAt: Date | undefined;
   acknowledgedAt: Date | undefined;
+  deliveries: number;
+  deletedAt: Date | undefined;
 }
 
 /** The messages and the polls waiting for them. */
@@ -47,6 +53,8 @@ export class MessageQueue {
       runnerRequestId: job?.runnerRequestId,
       shouldAcknowledge: job?.shouldAcknowledge ?? false,
       acknowledgedAt: undefined,
+      deliveries: 0,
+      deletedAt: undefined,
     };
     this.#messages.push(entry);
     this.wake(runnerId);
@@ -58,9 +66,34 @@ export class MessageQueue {
     return this.#messages.find((m) => m.runnerId === runnerId && m.deliveredAt === undefined);
   }
 
+  /**
+   * Legacy flow: the oldest message of `runnerId` not deleted, after `lastMessageId` (the last
+   * one the runner got in this session, when it says so). A message the runner does not delete
+   * comes again to its next session.
+   */
+  nextUndeletedFor(runnerId: number, lastMessageId: number | undefined): MessageRecord | undefined {
+    return this.#messages.find(
+      (m) =>
+        m.runnerId === runnerId &&
+        m.deletedAt === undefined &&
+        (lastMessageId === undefined || m.messageId > lastMessageId),
+    );
+  }
+
   markDelivered(messageId: number): void {
     const entry = this.#messages.find((m) => m.messageId === messageId);
-    if (entry !== undefined) entry.deliveredAt = new Date();
+    if (entry !== undefined) {
+      entry.deliveredAt ??= new Date();
+      entry.deliveries += 1;
+    }
+  }
+
+  /** Legacy flow: the runner deleted the message; returns whether it was its and not deleted. */
+  delete(runnerId: number, messageId: number): boolean {
+    const entry = this.#messages.find((m) => m.messageId === messageId && m.runnerId === runnerId);
+    if (entry === undefined || entry.deletedAt !== undefined) return false;
+    entry.deletedAt = new Date();
+    return true;
   }
 
   /** The job request message with that runner request id. */

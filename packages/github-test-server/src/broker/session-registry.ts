@@ -11,6 +11,8 @@ export interface SessionRecord {
   /** The `agent` object the runner sent. */
   readonly agent: Readonly<Record<string, unknown>>;
   readonly useFipsEncryption: boolean;
+  /** Legacy sessions: the AES key every message body is encrypted with (never sent in clear). */
+  readonly encryptionKey: Buffer | undefined;
   readonly createdAt: Date;
   readonly deletedAt: Date | undefined;
 }
@@ -41,6 +43,14 @@ export class SessionRegistry {
 
   get(sessionId: string): SessionRecord | undefined {
     return this.#sessions.find((s) => s.sessionId.toLowerCase() === sessionId.toLowerCase());
+  }
+
+  /** Deletes one session; returns whether it was live. */
+  delete(sessionId: string): boolean {
+    const entry = this.#sessions.find((s) => s.sessionId.toLowerCase() === sessionId.toLowerCase());
+    if (entry === undefined || entry.deletedAt !== undefined) return false;
+    entry.deletedAt = new Date();
+    return true;
   }
 
   deleteForRunner(runnerId: number): number {

@@ -66,6 +66,51 @@ export interface LogMetadataRecord {
   readonly uploadedAt: string;
 }
 
+/** Legacy flow: a timeline record as the runner's PATCHes left it (fields merged, last wins). */
+export interface TimelineRecordState {
+  readonly id: string;
+  readonly parentId: string | undefined;
+  readonly type: string | undefined;
+  readonly name: string | undefined;
+  readonly refName: string | undefined;
+  readonly order: number | undefined;
+  readonly state: "pending" | "inProgress" | "completed" | undefined;
+  readonly result: JobConclusion | undefined;
+  readonly startTime: string | undefined;
+  readonly finishTime: string | undefined;
+  /** The log (legacy log id) the record points at. */
+  readonly logId: number | undefined;
+  readonly errorCount: number | undefined;
+  readonly warningCount: number | undefined;
+  readonly issues: readonly unknown[];
+  /** How many PATCHes named it. */
+  readonly updates: number;
+}
+
+/** Legacy flow: one PATCH of timeline records: which records, in the order sent. */
+export interface TimelineUpdateRecord {
+  readonly at: Date;
+  readonly records: readonly { readonly id: string; readonly state: string | undefined }[];
+}
+
+/** Legacy flow: a log made by create-log and filled by append-log. */
+export interface LegacyLogRecord {
+  readonly id: number;
+  readonly path: string;
+  readonly content: string;
+  readonly appends: number;
+}
+
+/** Legacy flow: a plan event the runner raised (`JobCompleted`). */
+export interface PlanEventRecord {
+  readonly name: string;
+  readonly jobId: string | undefined;
+  readonly requestId: number | undefined;
+  readonly result: string | undefined;
+  readonly outputs: Readonly<Record<string, unknown>>;
+  readonly receivedAt: Date;
+}
+
 /** A job, live: it changes as runners call. */
 export interface JobRecord {
   /** The job id (a GUID): `jobId` in the message, renew and complete. */
@@ -106,6 +151,18 @@ export interface JobRecord {
   readonly feedRejected: readonly FeedRejection[];
   readonly stepLogMetadata: ReadonlyMap<string, LogMetadataRecord>;
   readonly jobLogMetadata: LogMetadataRecord | undefined;
+  /** Legacy flow: the job request id (`requestId` of the message, the jobrequests resource). */
+  readonly legacyRequestId: number | undefined;
+  /** Legacy flow: the timeline records by id (the job's own record has the job id). */
+  readonly timeline: ReadonlyMap<string, TimelineRecordState>;
+  /** Legacy flow: every PATCH of timeline records, in arrival order. */
+  readonly timelineUpdates: readonly TimelineUpdateRecord[];
+  /** Legacy flow: logs by id. */
+  readonly logs: ReadonlyMap<number, LegacyLogRecord>;
+  /** Legacy flow: plan events raised, in order. */
+  readonly planEvents: readonly PlanEventRecord[];
+  /** Legacy flow: the job request's finish (PATCH with `finishTime` and `result`), when sent. */
+  readonly requestFinish: { readonly result: string; readonly finishTime: string } | undefined;
 }
 
 /** The mutable job the server updates. */
@@ -130,6 +187,12 @@ export interface JobEntry extends JobRecord {
   feedRejected: FeedRejection[];
   stepLogMetadata: Map<string, LogMetadataRecord>;
   jobLogMetadata: LogMetadataRecord | undefined;
+  legacyRequestId: number | undefined;
+  timeline: Map<string, TimelineRecordState>;
+  timelineUpdates: TimelineUpdateRecord[];
+  logs: Map<number, LegacyLogRecord>;
+  planEvents: PlanEventRecord[];
+  requestFinish: { readonly result: string; readonly finishTime: string } | undefined;
   /** What the message is built from. */
   readonly prepared: PreparedJob;
 }

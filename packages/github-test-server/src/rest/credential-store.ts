@@ -39,6 +39,7 @@ function randomText(alphabet: string, length: number): string {
 export class CredentialStore {
   readonly #apiTokens = new Map<string, { principal: ApiPrincipal; expiresAt: Date | undefined }>();
   readonly #runnerTokens = new Map<string, RunnerTokenRecord>();
+  readonly #tenantTokens = new Map<string, RunnerTokenRecord>();
   readonly #installations = new Map<number, InstallationRecord>();
   #nextInstallationId = 4_000_001;
 
@@ -78,6 +79,23 @@ export class CredentialStore {
   runnerToken(token: string | undefined, now = Date.now()): RunnerTokenRecord | undefined {
     if (token === undefined) return undefined;
     const record = this.#runnerTokens.get(token);
+    return record === undefined || record.expiresAt.getTime() <= now ? undefined : record;
+  }
+
+  /**
+   * A tenant token (what runner-registration answers in the legacy flow): the registration or
+   * remove token's rights on the tenant's pools and agents, for as long as that token lives.
+   */
+  createTenantToken(runnerToken: RunnerTokenRecord): string {
+    const token = randomHex(20);
+    this.#tenantTokens.set(token, runnerToken);
+    return token;
+  }
+
+  /** The runner token a tenant token was made from, if known and not expired. */
+  tenantToken(token: string | undefined, now = Date.now()): RunnerTokenRecord | undefined {
+    if (token === undefined) return undefined;
+    const record = this.#tenantTokens.get(token);
     return record === undefined || record.expiresAt.getTime() <= now ? undefined : record;
   }
 

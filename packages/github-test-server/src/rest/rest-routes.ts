@@ -146,11 +146,12 @@ export function restRoutes(context: ServerContext): Route[] {
           throw restError(403, `runner_event ${body.runner_event} needs a ${wanted} token`);
         const scope = scopeFromGitHubUrl(body.url);
         if (scope === undefined || !sameScope(scope, token.scope)) throw restError(404, "Not Found");
+        // Legacy (GHES without the runner-admin flow): the token opens the tenant's pools and agents.
         sendJson(ctx.res, 200, {
           url: urls.tenant,
           token_schema: "OAuthAccessToken",
-          token: randomHex(20),
-          use_v2_flow: true,
+          token: settings.useV2Flow ? randomHex(20) : credentials.createTenantToken(token),
+          use_v2_flow: settings.useV2Flow,
         });
       },
     },
