@@ -396,3 +396,64 @@ export class JobTimeoutError extends SolsticeError {
 export function isJobTimeout(signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true && signal.reason instanceof JobTimeoutError;
 }
+
+/** A warm-start template could not be built (the image's cold boot, its settle command, or the save failed). */
+export class WarmTemplateError extends SolsticeError {
+  readonly label: string;
+  readonly stage: string;
+
+  constructor(fields: { label: string; stage: string }, message: string, options?: { cause?: unknown }) {
+    super("ORCH_WARM_TEMPLATE", `warm template of ${fields.label}: ${fields.stage}: ${message}`, {
+      cause: options?.cause,
+      hint: "jobs of this image boot cold meanwhile; check its `settle` command, or set `warm_start: false`",
+    });
+    this.label = fields.label;
+    this.stage = fields.stage;
+  }
+}
+
+/** Resuming a job's VM from a warm template failed; the job then boots cold. */
+export class WarmRestoreError extends SolsticeError {
+  readonly label: string;
+  readonly stage: "restore" | "ssh" | "key-swap";
+
+  constructor(
+    fields: { label: string; stage: "restore" | "ssh" | "key-swap" },
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super("ORCH_WARM_RESTORE", `warm start of ${fields.label} failed (${fields.stage}): ${message}`, {
+      cause: options?.cause,
+      hint: "the template is marked bad and rebuilt; the job boots cold",
+    });
+    this.label = fields.label;
+    this.stage = fields.stage;
+  }
+}
+
+/** The SSH connection dropped and no new one was made within the reconnect budget (or too many drops). */
+export class SshReconnectError extends SolsticeError {
+  /** How many times this job's connection was re-established before this failure. */
+  readonly reconnects: number;
+
+  constructor(message: string, fields: { reconnects: number }, options?: { cause?: unknown }) {
+    super(
+      "ORCH_SSH_RECONNECT",
+      `the SSH connection to the VM dropped and was not re-established: ${message}`,
+      {
+        cause: options?.cause,
+        hint: "the guest's network or SSH server went away for longer than the reconnect budget (`sshReconnectTimeoutMs`); its console log may say why",
+      },
+    );
+    this.reconnects = fields.reconnects;
+  }
+}
+
+/** What the guest-side step follower sent is not the frame protocol the engine speaks (a broken guest shell or tool). */
+export class StepFollowProtocolError extends SolsticeError {
+  constructor(message: string) {
+    super("ORCH_STEP_FOLLOW_PROTOCOL", `the step's output follower sent ${message}`, {
+      hint: "the guest needs a POSIX sh with wc, dd, tail and head -c (busybox, GNU, BSD and illumos have them)",
+    });
+  }
+}

@@ -17,10 +17,14 @@ export {
   SshCommandError,
   SshConnectError,
   SshPortExhaustedError,
+  SshReconnectError,
   StepDefinitionError,
+  StepFollowProtocolError,
   VmImageMissingError,
   VmStateError,
   VmWorkDirError,
+  WarmRestoreError,
+  WarmTemplateError,
   WorkspaceCheckoutError,
 } from "./errors.ts";
 export { WORKSPACE_DIR_NAME } from "./exec/guest-layout.ts";
@@ -32,6 +36,11 @@ export {
   type JobExecution,
   type StepResult,
 } from "./exec/job-executor.ts";
+export {
+  type GuestConnector,
+  ReconnectingGuestShell,
+  type ReconnectPolicy,
+} from "./exec/reconnecting-guest-shell.ts";
 export {
   type FetchProgress,
   formatBytes,
@@ -61,7 +70,13 @@ export {
   probeVmProcess,
   readCommandLine,
 } from "./vm/qemu-processes.ts";
-export { QemuHypervisor, type QemuHypervisorOptions, type WaitForSshOptions } from "./vm/qemu-vm.ts";
+export {
+  QemuHypervisor,
+  type QemuHypervisorOptions,
+  type QemuPrepareOptions,
+  type RestoreSource,
+  type WaitForSshOptions,
+} from "./vm/qemu-vm.ts";
 export { SshPortAllocator } from "./vm/ssh-port-allocator.ts";
 export { defaultVmStateDir } from "./vm/state-dir.ts";
 export { type VmResources, vmNameFor, vmSpecFor } from "./vm/vm-spec.ts";
@@ -80,3 +95,13 @@ export {
   VmEngine,
   type VmEngineOptions,
 } from "./vm-engine.ts";
+export type { BuiltTemplate } from "./warm/template-build.ts";
+export {
+  DEFAULT_SETTLE,
+  type StartKind,
+  type TemplateState,
+  type TemplateView,
+  type WarmEvent,
+  WarmTemplates,
+  type WarmTemplatesOptions,
+} from "./warm/warm-templates.ts";

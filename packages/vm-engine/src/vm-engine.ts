@@ -1,4 +1,5 @@
 import { hostname } from "node:os";
+import { join } from "node:path";
 import type { ImageEntry, JobConclusion, JobRequest, ServiceLogger } from "@solstice/common";
 import { SolsticeError, silentLogger } from "@solstice/common";
 import { isJobTimeout } from "./errors.ts";
@@ -7,9 +8,11 @@ import { armJobTimeout, jobDeadline } from "./exec/job-deadline.ts";
 import { JobEventEmitter, type JobEventSink } from "./exec/job-events.ts";
 import { abortReason, executeJob, type StepResult } from "./exec/job-executor.ts";
 import { maskError } from "./exec/masked-error.ts";
+import { ReconnectingGuestShell } from "./exec/reconnecting-guest-shell.ts";
 import { QemuHypervisor, type QemuHypervisorOptions } from "./vm/qemu-vm.ts";
 import { type VmResources, vmSpecFor } from "./vm/vm-spec.ts";
 import type { GuestConsole, Hypervisor, VmHandle } from "./vm/vm-types.ts";
+import { WarmTemplates, type WarmTemplatesOptions } from "./warm/warm-templates.ts";
 
 // The VM engine's front door: one call runs one job in a fresh VM, from prepare to destroy, and
 // reports everything as job events. It drives any Hypervisor (QEMU unless told otherwise) and
@@ -31,6 +34,16 @@ export interface VmEngineOptions extends QemuHypervisorOptions {
   readonly checkoutDepth?: number;
   /** Between TERM and KILL of a step that timed out or was cancelled. Default 5 s. */
   readonly killGraceMs?: number;
+  /**
+   * When the SSH connection drops during a job, the budget to make a new one (steps go on in the
+   * guest meanwhile; see docs/vm-engine.md). Default 60 s.
+   */
+  readonly sshReconnectTimeoutMs?: number;
+  /**
+   * Warm starts (QEMU only): jobs resume a saved, booted VM of their image instead of booting it
+   * (see src/warm and docs/vm-engine.md). Off unless given.
+   */
+  readonly warm?: Omit<WarmTemplatesOptions, "logger">;
 }
 
 /** What {@link RunJobOptions.keepVm} is asked with. */
@@ -74,6 +87,8 @@ export interface RunJobSettings {
    * the request's own `timeout_seconds` applies when it is shorter. Past it the job fails.
    */
   readonly timeoutSeconds?: number | undefined;
+  /** Test hook: the job's guest shell once connected (e.g. to drop its connection mid-step). */
+  readonly onGuestShell?: (shell: ReconnectingGuestShell) => void;
 }
 
 /** How a job went, once its VM is gone (or kept). */
@@ -100,6 +115,8 @@ export interface JobRunResult {
  */
 export class VmEngine {
   readonly hypervisor: Hypervisor;
+  /** The warm templates, when warm starts are on (`options.warm` and a QEMU hypervisor). */
+  readonly warm: WarmTemplates | undefined;
   readonly #options: VmEngineOptions;
   readonly #logger: ServiceLogger;
 
@@ -107,6 +124,19 @@ export class VmEngine {
     this.#options = options;
     this.#logger = options.logger ?? silentLogger;
     this.hypervisor = options.hypervisor ?? new QemuHypervisor(options);
+    this.warm =
+      options.warm !== undefined && this.hypervisor instanceof QemuHypervisor
+        ? new WarmTemplates(this.hypervisor, {
+            ...options.warm,
+            logger: this.#logger,
+            builder: new QemuHypervisor({
+              ...options,
+              stateDir: join(options.warm.dir, "boot"),
+              portAllocator: this.hypervisor.ports,
+              qemuBinary: this.hypervisor.qemuBinary,
+            }),
+          })
+        : undefined;
   }
 
   /**
@@ -164,11 +194,16 @@ export class VmEngine {
       events.system(
         `Preparing VM ${spec.name} (${image.label}: ${spec.cpu} vCPU, ${spec.ramMb} MB RAM, ${spec.diskGb} GB disk)`,
       );
-      vm = await hv.prepare(spec);
-      await notify(vm);
-      signal.throwIfAborted();
-      vm = await hv.start(vm);
-      await notify(vm);
+      vm = (
+        await this.warm?.startVm(image, spec, { signal, onVm: notify, log: (line) => events.system(line) })
+      )?.vm;
+      if (vm === undefined) {
+        vm = await hv.prepare(spec);
+        await notify(vm);
+        signal.throwIfAborted();
+        vm = await hv.start(vm);
+        await notify(vm);
+      }
       events.system(
         `VM started (${vm.accel === "kvm" ? "KVM" : "TCG, no hardware acceleration"}); waiting for SSH`,
       );
@@ -178,6 +213,15 @@ export class VmEngine {
         timeoutMs: this.#options.sshTimeoutMs ?? 300_000,
         signal,
       });
+      // A dropped connection is made anew; steps run detached from it (docs/vm-engine.md).
+      const connected = vm;
+      const reconnecting = new ReconnectingGuestShell(
+        shell,
+        ({ timeoutMs }) => hv.connectGuest(connected, { timeoutMs, signal }),
+        { timeoutMs: this.#options.sshReconnectTimeoutMs ?? 60_000 },
+      );
+      shell = reconnecting;
+      options.onGuestShell?.(reconnecting);
       // ADR-002: from here the job log carries the SSH output only; the console would repeat it.
       guestConsole?.stopForwarding();
       bootToSshMs = Date.now() - started;

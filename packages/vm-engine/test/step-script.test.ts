@@ -5,12 +5,15 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FollowFrameParser } from "../src/exec/follow-frames.ts";
 import { guestLayout, resolveWorkingDirectory } from "../src/exec/guest-layout.ts";
 import {
   renderKillCommand,
   renderShellCommand,
+  renderStepCommand,
   renderStepFiles,
   type StepFiles,
+  type StepOutputOffsets,
   shellTemplate,
 } from "../src/exec/step-script.ts";
 
@@ -76,20 +79,51 @@ describe("step files run by /bin/sh", () => {
     await writeFile(files.launcherPath, files.launcherContent, { mode: 0o755 });
   }
 
-  async function runCommand(
-    command: string,
-  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const child = spawn("/bin/sh", ["-c", command], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => {
-      stdout += c.toString();
+  interface Followed {
+    /** The step's exit status (undefined when the follower ended without it). */
+    code: number | undefined;
+    stdout: string;
+    stderr: string;
+    offsets: StepOutputOffsets;
+    /** The follower's own exit code. */
+    followerCode: number | null;
+  }
+
+  /** Runs the step's SSH command with the host's /bin/sh and decodes its frames. */
+  function follow(
+    files: StepFiles,
+    offsets: StepOutputOffsets = { stdout: 0, stderr: 0 },
+    onOutput?: (text: string, kill: () => void) => void,
+  ): Promise<Followed> {
+    const child = spawn("/bin/sh", ["-c", renderStepCommand(files, offsets)], {
+      stdio: ["ignore", "pipe", "pipe"],
     });
-    child.stderr.on("data", (c: Buffer) => {
-      stderr += c.toString();
+    const parser = new FollowFrameParser(offsets);
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (chunk: Buffer) => {
+      for (const event of parser.push(chunk)) {
+        if (event.type !== "output") continue;
+        (event.stream === "stdout" ? out : err).push(event.data);
+        onOutput?.(Buffer.concat(out).toString(), () => child.kill("SIGKILL"));
+      }
     });
-    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-    return { code, stdout, stderr };
+    let followerStderr = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      followerStderr += chunk.toString();
+    });
+    return new Promise((resolve) => {
+      child.on("close", (followerCode) => {
+        expect(followerStderr).toBe("");
+        resolve({
+          code: parser.exitCode,
+          stdout: Buffer.concat(out).toString(),
+          stderr: Buffer.concat(err).toString(),
+          offsets: parser.offsets,
+          followerCode,
+        });
+      });
+    });
   }
 
   it("runs the step in its working directory with its env, and returns its exit status", async () => {
@@ -101,7 +135,7 @@ describe("step files run by /bin/sh", () => {
       workingDirectory: "sub dir",
     });
     await install(files);
-    const result = await runCommand(files.command);
+    const result = await follow(files);
     expect(result.code).toBe(7);
     expect(result.stdout).toBe(`dir=${join(home, "work", "sub dir")}\ngreeting=it's $HOME\n`);
     expect(result.stderr).toBe("oops\n");
@@ -118,7 +152,7 @@ describe("step files run by /bin/sh", () => {
       workingDirectory: undefined,
     });
     await install(files);
-    const result = await runCommand(files.command);
+    const result = await follow(files);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe("");
   });
@@ -132,8 +166,8 @@ describe("step files run by /bin/sh", () => {
       workingDirectory: "missing",
     });
     await install(files);
-    const result = await runCommand(files.command);
-    expect(result.code).not.toBe(0);
+    const result = await follow(files);
+    expect(result.code).toBe(1);
     expect(result.stderr).toContain(`cannot enter working directory ${join(home, "work", "missing")}`);
   });
 
@@ -148,7 +182,7 @@ describe("step files run by /bin/sh", () => {
       workingDirectory: undefined,
     });
     await install(files);
-    const running = runCommand(files.command);
+    const running = follow(files);
     let pid = "";
     for (let i = 0; i < 100 && !pid; i++) {
       await sleep(50);
@@ -164,6 +198,60 @@ describe("step files run by /bin/sh", () => {
     for (let i = 0; i < 40 && countSleepers(marker) > 0; i++) await sleep(50);
     expect(countSleepers(marker)).toBe(0);
   }, 20_000);
+
+  it("the step outlives its follower: a second one resumes from the offsets, every byte once, the step started once", async () => {
+    const counter = join(home, "started-count");
+    const files = renderStepFiles(layout(), {
+      index: 4,
+      run: [
+        `echo run >>${counter}`,
+        "i=1",
+        'while [ "$i" -le 30 ]; do echo "line $i"; echo "err $i" >&2; sleep 0.03; i=$((i + 1)); done',
+        "printf 'no newline at the end'",
+        "exit 3",
+      ].join("\n"),
+      env: {},
+      shellTemplate: "sh -e {0}",
+      workingDirectory: undefined,
+    });
+    await install(files);
+    // The first follower dies (as with a dropped SSH connection) after line 5.
+    const first = await follow(files, undefined, (text, kill) => {
+      if (text.includes("line 5\n")) kill();
+    });
+    expect(first.code).toBeUndefined();
+    expect(first.stdout).toContain("line 5\n");
+    expect(first.stdout).not.toContain("line 30");
+    const second = await follow(files, first.offsets);
+    expect(second.code).toBe(3);
+    const numbered = (prefix: string) =>
+      Array.from({ length: 30 }, (_, i) => `${prefix} ${i + 1}\n`).join("");
+    expect(first.stdout + second.stdout).toBe(`${numbered("line")}no newline at the end`);
+    expect(first.stderr + second.stderr).toBe(numbered("err"));
+    // Following again after the end sends nothing but the status; the step ran once.
+    const third = await follow(files, second.offsets);
+    expect(third).toMatchObject({ code: 3, stdout: "", stderr: "", offsets: second.offsets });
+    expect(await readFile(counter, "utf8")).toBe("run\n");
+  }, 20_000);
+
+  it("reads from any offset by seeking whole blocks: a large output resumed mid-block gives exactly its rest", async () => {
+    const files = renderStepFiles(layout(), {
+      index: 5,
+      run: "i=0\nwhile [ $i -lt 2000 ]; do printf '%0100d\\n' $i; i=$((i + 1)); done",
+      env: {},
+      shellTemplate: "sh -e {0}",
+      workingDirectory: undefined,
+    });
+    await install(files);
+    const whole = await follow(files);
+    expect(whole.code).toBe(0);
+    expect(whole.stdout.length).toBe(2000 * 101);
+    for (const offset of [1, 4095, 4096, 4097, 123_457, 2000 * 101 - 1, 2000 * 101]) {
+      const rest = await follow(files, { stdout: offset, stderr: 0 });
+      expect(rest.code).toBe(0);
+      expect(rest.stdout === whole.stdout.slice(offset)).toBe(true);
+    }
+  }, 30_000);
 
   it("the kill command is silent when the step is gone", async () => {
     const result = await promisify(execFile)("/bin/sh", [

@@ -18,7 +18,7 @@ export interface GuestLayout {
   readonly home: string;
   /** The checked-out repository; steps start here. */
   readonly workspace: string;
-  /** Step scripts, launchers, pid files. */
+  /** Step scripts, launchers, pid files, the steps' output and exit status files. */
   readonly runDir: string;
 }
 
@@ -50,10 +50,25 @@ export function runnerTempDir(layout: GuestLayout): string {
 export function stepFiles(
   layout: GuestLayout,
   index: number,
-): { script: string; launcher: string; pidFile: string } {
+): {
+  script: string;
+  launcher: string;
+  pidFile: string;
+  stdoutFile: string;
+  stderrFile: string;
+  statusFile: string;
+  startedMarker: string;
+} {
+  const file = (suffix: string): string => posix.join(layout.runDir, `step-${index}.${suffix}`);
   return {
     script: posix.join(layout.runDir, `step-${index}.sh`),
-    launcher: posix.join(layout.runDir, `step-${index}.launch.sh`),
-    pidFile: posix.join(layout.runDir, `step-${index}.pid`),
+    launcher: file("launch.sh"),
+    pidFile: file("pid"),
+    // Written by the step's supervisor in the guest, so they outlive the SSH connection.
+    stdoutFile: file("out"),
+    stderrFile: file("err"),
+    statusFile: file("status"),
+    // Created with `set -C` (O_EXCL): the atomic "start the supervisor once" test.
+    startedMarker: file("started"),
   };
 }

@@ -55,6 +55,12 @@ export interface GuestShell {
   upload(path: string, content: string | Uint8Array, mode: number): Promise<void>;
   /** Whether the connection to the guest has closed (a step without status is then explained by it). */
   readonly closed: boolean;
+  /**
+   * After the connection dropped ({@link closed}): make a new one, within the shell's bounds
+   * (see ReconnectingGuestShell), so commands work again; a step's follower then resumes. Rejects
+   * when it cannot. Shells without it (the local backend's) cannot lose their connection.
+   */
+  reconnect?(): Promise<void>;
   /** Close the connection (idempotent). */
   close(): Promise<void>;
 }

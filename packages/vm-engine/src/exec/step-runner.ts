@@ -1,17 +1,26 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { JobStep } from "@solstice/common";
+import { SshReconnectError } from "../errors.ts";
 import { LineSplitter } from "../io/line-splitter.ts";
 import type { StepFileCommands } from "./file-commands.ts";
+import { FollowFrameParser } from "./follow-frames.ts";
 import type { GuestLayout } from "./guest-layout.ts";
 import type { GuestShell } from "./guest-shell.ts";
 import type { JobEventEmitter } from "./job-events.ts";
-import { renderKillCommand, renderStepFiles, type StepFiles, shellTemplate } from "./step-script.ts";
+import {
+  renderKillCommand,
+  renderStepCommand,
+  renderStepFiles,
+  type StepFiles,
+  shellTemplate,
+} from "./step-script.ts";
 
 // Runs one step in the guest: uploads its script and launcher (mode 0755) unless they were
-// uploaded ahead, runs it through the runner wrapper, streams stdout/stderr line by line as log
-// events with the step index, and enforces its timeout and the job's cancellation by killing the
-// step's process group with a second command (TERM, then KILL after a grace, then it stops
-// waiting for the first).
+// uploaded ahead, starts it under its supervisor (detached from the SSH session, see
+// ./step-script.ts), follows its stdout/stderr files by byte offset into log events line by line,
+// resumes following on a new connection when the SSH connection drops (GuestShell.reconnect),
+// and enforces its timeout and the job's cancellation by killing the step's process group with a
+// second command (TERM, then KILL after a grace, then it stops following).
 
 /** What {@link renderStep} makes a step's files from. */
 export interface StepRenderInput {
@@ -134,10 +143,12 @@ export async function runStep(
     if (killedFor !== undefined) return;
     killedFor = why;
     for (const signal of ["TERM", "KILL"] as const) {
+      // The kill needs a connection; a dropped one is re-established first (bounded).
+      await shell.reconnect?.().catch(() => undefined);
       await shell.run(renderKillCommand(files.pidFile, signal)).catch(() => undefined);
       if (await finishedWithin(grace)) return;
     }
-    // Something still holds the channel open (a process outside the group): stop listening.
+    // Something still holds the step up (a process outside the group): stop following it.
     channel.abort();
   };
   const finishedWithin = async (ms: number): Promise<boolean> => {
@@ -154,21 +165,80 @@ export async function runStep(
   const onAbort = (): void => void kill("cancel");
   input.signal?.addEventListener("abort", onAbort, { once: true });
 
-  let result: { exitCode: number | null; signal: string | null };
+  // The step runs under its supervisor in the guest, detached from the SSH session; this follows
+  // its output files by byte offset. When the connection drops, the same command runs again on a
+  // new one from the offsets reached: the LineSplitters keep a partial last line, so no line is
+  // lost or repeated.
+  let offsets = { stdout: 0, stderr: 0 };
+  let exitCode: number | undefined;
+  let lost: string | undefined;
   try {
-    result = await shell.exec(files.command, {
-      signal: channel.signal,
-      onStdout: (chunk) => {
-        events.logLines(index, "stdout", stdout.push(chunk));
-      },
-      onStderr: (chunk) => {
-        events.logLines(index, "stderr", stderr.push(chunk));
-      },
-    });
+    for (;;) {
+      const parser = new FollowFrameParser(offsets);
+      const diagnostics = new BoundedText(2048);
+      let result: { exitCode: number | null; signal: string | null } | undefined;
+      let protocolError: Error | undefined;
+      try {
+        result = await shell.exec(renderStepCommand(files, offsets), {
+          signal: channel.signal,
+          onStdout: (chunk) => {
+            if (protocolError !== undefined) return;
+            try {
+              for (const event of parser.push(chunk)) {
+                if (event.type === "exit") continue;
+                const splitter = event.stream === "stdout" ? stdout : stderr;
+                events.logLines(index, event.stream, splitter.push(event.data));
+              }
+            } catch (error) {
+              protocolError = error instanceof Error ? error : new Error(String(error));
+              channel.abort();
+            }
+          },
+          onStderr: (chunk) => diagnostics.push(chunk),
+        });
+      } catch (error) {
+        // The shell's own reconnection (before opening the channel) gave up: the budget is spent.
+        if (error instanceof SshReconnectError) {
+          lost = error.message;
+          break;
+        }
+        // The channel could not be opened: the connection dropped between two runs.
+        if (shell.reconnect === undefined || !shell.closed || channel.signal.aborted) throw error;
+      }
+      offsets = parser.offsets;
+      exitCode = parser.exitCode;
+      if (protocolError !== undefined) {
+        lost = protocolError.message;
+        break;
+      }
+      if (exitCode !== undefined || channel.signal.aborted) break;
+      if (!shell.closed || shell.reconnect === undefined) {
+        lost = shell.closed
+          ? "the SSH connection to the VM was lost"
+          : `the step's follower ended without its exit status${describeEnd(result, diagnostics.text())}`;
+        break;
+      }
+      try {
+        await shell.reconnect();
+      } catch (error) {
+        lost = error instanceof Error ? error.message : String(error);
+        break;
+      }
+      if (channel.signal.aborted) break;
+      events.log(
+        index,
+        "system",
+        "the SSH connection to the VM dropped; reconnected, the step goes on and its output resumes",
+      );
+    }
   } finally {
     finished = true;
     if (timer !== undefined) clearTimeout(timer);
     input.signal?.removeEventListener("abort", onAbort);
+  }
+  // Not followed any more but maybe still running (a broken follower): do not let it overlap the next step.
+  if (lost !== undefined && !shell.closed) {
+    await shell.run(renderKillCommand(files.pidFile, "KILL")).catch(() => undefined);
   }
   events.logLines(index, "stdout", stdout.flush());
   events.logLines(index, "stderr", stderr.flush());
@@ -181,15 +251,43 @@ export async function runStep(
     events.log(index, "system", "cancelled: the step was killed");
     return { conclusion: "cancelled", exitCode: null, durationMs, reason: "cancelled" };
   }
-  if (result.exitCode === 0) return { conclusion: "success", exitCode: 0, durationMs, reason: undefined };
-  if (result.exitCode !== null) {
-    return {
-      conclusion: "failure",
-      exitCode: result.exitCode,
-      durationMs,
-      reason: `exited with ${result.exitCode}`,
-    };
+  if (exitCode === 0) return { conclusion: "success", exitCode: 0, durationMs, reason: undefined };
+  if (exitCode !== undefined) {
+    return { conclusion: "failure", exitCode, durationMs, reason: `exited with ${exitCode}` };
   }
-  if (shell.closed) return fail("the SSH connection to the VM was lost");
-  return fail(`ended without an exit status${result.signal ? ` (signal ${result.signal})` : ""}`);
+  return fail(lost ?? "ended without an exit status");
+}
+
+function describeEnd(
+  result: { exitCode: number | null; signal: string | null } | undefined,
+  stderr: string,
+): string {
+  const parts: string[] = [];
+  if (result?.exitCode !== null && result?.exitCode !== undefined) parts.push(`exit ${result.exitCode}`);
+  if (result?.signal) parts.push(`signal ${result.signal}`);
+  const text = stderr.trim().split("\n").slice(-3).join("; ");
+  if (text !== "") parts.push(text);
+  return parts.length === 0 ? "" : ` (${parts.join(", ")})`;
+}
+
+/** Keeps the first `limit` bytes of a stream as text (the follower's own error messages). */
+class BoundedText {
+  readonly #limit: number;
+  readonly #chunks: Buffer[] = [];
+  #bytes = 0;
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  push(chunk: Buffer): void {
+    if (this.#bytes >= this.#limit) return;
+    const piece = chunk.subarray(0, this.#limit - this.#bytes);
+    this.#chunks.push(piece);
+    this.#bytes += piece.length;
+  }
+
+  text(): string {
+    return Buffer.concat(this.#chunks).toString("utf8");
+  }
 }

@@ -285,6 +285,14 @@ export class SshSession implements GuestShell {
     return (await this.#sftpChannel()) !== undefined;
   }
 
+  /**
+   * Test hook: kill the connection from the host side, without a goodbye, as a network failure
+   * would: the TCP socket is destroyed, open channels end without a status, {@link closed} turns true.
+   */
+  dropConnection(): void {
+    this.#client.destroy();
+  }
+
   /** Close the connection (idempotent). */
   async close(): Promise<void> {
     if (!this.#closed) {

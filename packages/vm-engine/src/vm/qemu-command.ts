@@ -28,6 +28,11 @@ export interface QemuCommandSpec {
   readonly append?: string | undefined;
   /** Start with the CPUs stopped (`-S`), so the console is connected before the guest prints. */
   readonly paused?: boolean;
+  /**
+   * Restore a saved VM state instead of booting (`-incoming`, e.g. `exec:cat '<file>'`: QEMU 7.2
+   * has no `file:` URI). Every other option must match the command line the state was saved from.
+   */
+  readonly incoming?: string | undefined;
 }
 
 /** Values QEMU's option parser would misread: a comma must be doubled inside an option value. */
@@ -95,5 +100,6 @@ export function buildQemuArgs(spec: QemuCommandSpec): string[] {
   }
   args.push("-pidfile", spec.pidFile);
   if (spec.paused) args.push("-S");
+  if (spec.incoming !== undefined) args.push("-incoming", spec.incoming);
   return args;
 }

@@ -13,10 +13,11 @@ import {
   VmStateError,
   VmWorkDirError,
 } from "../errors.ts";
+import { shQuote } from "../exec/shell-quote.ts";
 import { QmpClient } from "../qmp/qmp-client.ts";
 import { renderMetaData, renderUserData } from "../seed/cloud-config.ts";
 import { writeSeedIso } from "../seed/seed-iso.ts";
-import { generateEphemeralKeyPair } from "../ssh/ssh-keys.ts";
+import { type EphemeralKeyPair, generateEphemeralKeyPair } from "../ssh/ssh-keys.ts";
 import { SshSession } from "../ssh/ssh-session.ts";
 import { resolveAccel } from "./accel-probe.ts";
 import { ConsoleTailer } from "./console-tailer.ts";
@@ -51,6 +52,30 @@ export interface QemuHypervisorOptions {
   readonly consoleLines?: number;
   /** Deadline of the KVM probe guest (see accel-probe.ts). Default 3 s. */
   readonly kvmProbeTimeoutMs?: number;
+  /** Budget for loading a warm template's saved state (`-incoming`). Default 120 s. */
+  readonly restoreTimeoutMs?: number;
+}
+
+/** Options of {@link QemuHypervisor.prepare} beyond the spec (warm starts, see src/warm). */
+export interface QemuPrepareOptions {
+  /** Authorise this key pair in the seed instead of a fresh one (a warm-start template's boot). */
+  readonly keys?: EphemeralKeyPair;
+  /**
+   * Resume a warm template instead of booting: the overlay is made on the template's frozen disk,
+   * the template's own seed is attached (the device configuration must not change), and QEMU
+   * starts with `-incoming` from its state file. The handle's key is still a fresh one.
+   */
+  readonly restore?: RestoreSource;
+}
+
+/** A warm template's files, as a restore needs them. */
+export interface RestoreSource {
+  /** The template's frozen qcow2 overlay (backed by the base image). */
+  readonly diskPath: string;
+  /** The seed ISO the template booted with. */
+  readonly seedPath: string;
+  /** The saved VM state (QMP `migrate` output). */
+  readonly statePath: string;
 }
 
 /** Options of {@link QemuHypervisor.connectSsh}. */
@@ -125,7 +150,7 @@ export class QemuHypervisor implements Hypervisor {
     return this.#stateDir;
   }
 
-  async prepare(spec: VmSpec): Promise<VmHandle> {
+  async prepare(spec: VmSpec, options: QemuPrepareOptions = {}): Promise<VmHandle> {
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(spec.name)) {
       throw new VmWorkDirError(spec.name, "a VM name may hold letters, digits, '.', '_' and '-' only");
     }
@@ -173,19 +198,27 @@ export class QemuHypervisor implements Hypervisor {
     let sshPort: number | undefined;
     try {
       sshPort = await this.ports.allocate(spec.name);
+      const restore = options.restore;
       await createOverlay(
-        { path: spec.image.diskPath, format: spec.image.format },
+        restore === undefined
+          ? { path: spec.image.diskPath, format: spec.image.format }
+          : { path: restore.diskPath, format: "qcow2" },
         paths.overlayPath,
         spec.diskGb,
         {
           ...(this.#options.qemuImg === undefined ? {} : { qemuImg: this.#options.qemuImg }),
         },
       );
-      const keys = generateEphemeralKeyPair(`solstice-${spec.name}`);
-      await writeSeedIso(paths.seedPath, {
-        userData: renderUserData({ sshUser: spec.sshUser, sshPublicKey: keys.publicKey, job: spec.job }),
-        metaData: renderMetaData({ instanceId: spec.name, hostname: spec.name }),
-      });
+      const keys = options.keys ?? generateEphemeralKeyPair(`solstice-${spec.name}`);
+      if (restore === undefined) {
+        await writeSeedIso(paths.seedPath, {
+          userData: renderUserData({ sshUser: spec.sshUser, sshPublicKey: keys.publicKey, job: spec.job }),
+          metaData: renderMetaData({ instanceId: spec.name, hostname: spec.name }),
+        });
+      } else {
+        // The restored guest has the template's seed mounted: the same medium stays in the drive.
+        paths.seedPath = restore.seedPath;
+      }
       const credentials = new VmCredentials({
         user: spec.sshUser,
         publicKey: keys.publicKey,
@@ -206,6 +239,9 @@ export class QemuHypervisor implements Hypervisor {
         sshPort,
         pid: undefined,
         credentials,
+        ...(options.restore === undefined
+          ? {}
+          : { incoming: `exec:cat ${shQuote(options.restore.statePath)}` }),
       });
     } catch (error) {
       await rm(workDir, { recursive: true, force: true });
@@ -256,6 +292,7 @@ export class QemuHypervisor implements Hypervisor {
       append: spec.image.append,
       // Paused until the console is connected: no boot line is lost.
       paused: true,
+      incoming: vm.incoming,
     });
     await rm(vm.qmpSocket, { force: true });
     await rm(vm.consoleSocket, { force: true });
@@ -319,6 +356,7 @@ export class QemuHypervisor implements Hypervisor {
         keepLines: this.#options.consoleLines ?? 50,
         timeoutMs: 5000,
       });
+      if (vm.incoming !== undefined) await this.#awaitIncoming(vm, runtime, first.qmp);
       await first.qmp.execute("cont");
     } catch (error) {
       child.kill("SIGKILL");
@@ -332,6 +370,28 @@ export class QemuHypervisor implements Hypervisor {
     }
     this.#logger.info({ vm: vm.name, pid: child.pid, sshPort: vm.sshPort, accel: vm.accel }, "VM started");
     return Object.freeze({ ...vm, state: "running" as const, pid: child.pid });
+  }
+
+  /**
+   * Wait until QEMU has loaded the saved state (`-incoming`): it leaves the `inmigrate` state, or
+   * exits when the state cannot be loaded (then the caller reports QEMU's stderr).
+   */
+  async #awaitIncoming(vm: VmHandle, runtime: VmRuntime, qmp: QmpClient): Promise<void> {
+    const timeoutMs = this.#options.restoreTimeoutMs ?? 120_000;
+    const deadline = Date.now() + timeoutMs;
+    for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
+      if (runtime.exit !== undefined)
+        throw new Error(`QEMU ${describeExit(runtime.exit)} while loading the state`);
+      const status = await qmp.queryStatus({ timeoutMs: 10_000 });
+      if (status.status !== "inmigrate") {
+        if (status.status !== "paused" && status.status !== "prelaunch" && !status.running) {
+          throw new Error(`QEMU is ${status.status} after loading the state of ${vm.name}`);
+        }
+        return;
+      }
+      if (Date.now() > deadline) throw new Error(`the saved state did not load within ${timeoutMs} ms`);
+      await Promise.race([sleep(delay), runtime.exited]);
+    }
   }
 
   /** The VM's serial console while it runs (undefined otherwise). */

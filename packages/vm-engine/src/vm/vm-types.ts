@@ -60,6 +60,11 @@ export interface VmHandle {
   readonly pid: number | undefined;
   /** The per-job key; the private half never leaves memory. */
   readonly credentials: VmCredentials;
+  /**
+   * Warm start: QEMU's `-incoming` source (a saved template state); the VM then resumes that state
+   * instead of booting. Undefined for a cold boot.
+   */
+  readonly incoming?: string | undefined;
 }
 
 /**
