@@ -212,6 +212,39 @@ export class DeadLetterNotFoundError extends SolsticeError {
   }
 }
 
+/**
+ * A job request whose label no orchestrator serves: no queue is bound for its label route. The
+ * router dead-letters it with this reason (and tells the request's owner), so it is neither
+ * lost nor failed silently.
+ */
+export class UnservedLabelError extends PermanentError {
+  readonly label: string;
+
+  constructor(label: string) {
+    super(`no orchestrator serves label ${label}`, {
+      code: "JOB_LABEL_UNSERVED",
+      hint: "start an orchestrator whose image map has this label, then replay the request (ciadm dlq replay)",
+    });
+    this.label = label;
+  }
+}
+
+/** A label whose queue name or routing key would exceed AMQP's 255 bytes. */
+export class LabelRouteTooLongError extends SolsticeError {
+  readonly label: string;
+
+  constructor(label: string) {
+    super(
+      "MQ_LABEL_TOO_LONG",
+      `label "${label.slice(0, 80)}…" is too long to route (AMQP names hold 255 bytes)`,
+      {
+        hint: "use a shorter label in the image map (an alias may keep the long name for workflows)",
+      },
+    );
+    this.label = label;
+  }
+}
+
 /** A job event handed to the sequencer or reorderer of another job (a routing bug). */
 export class JobEventMismatchError extends SolsticeError {
   readonly expectedRequestId: string;

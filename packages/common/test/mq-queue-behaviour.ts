@@ -13,6 +13,7 @@ import {
   nowRfc3339,
 } from "../src/messages/index.ts";
 import type { BrokerJobQueue } from "../src/mq/broker-job-queue.ts";
+import { jsonMessage } from "../src/mq/json-codec.ts";
 import type { MqConfig, MqConfigInput } from "../src/mq/mq-config.ts";
 import { deferred } from "./mq-test-support.ts";
 
@@ -345,5 +346,115 @@ export function describeJobQueueBehaviour(factory: QueueFactory): void {
     await closing;
     expect(finished).toBe(true);
     await expect(queue.publishJob(job())).rejects.toBeInstanceOf(QueueClosedError);
+  });
+
+  test("label routes: a request reaches only its label's queue (or an alias's); others take the original's route", async () => {
+    const { queue } = await open();
+    const got: string[] = [];
+    const take = (where: string) => async (req: JobRequest, ctx: { queue: string }) => {
+      got.push(`${where}:${req.runs_on}:${ctx.queue.endsWith(`.label.${where}`) || where === "legacy"}`);
+    };
+    await queue.consumeLabelJobs("a", ["a-alias"], take("a"));
+    await queue.consumeLabelJobs("b", [], take("b"));
+    await queue.consumeJobs(take("legacy"));
+    for (const runsOn of ["a", "b", "a-alias", "c"]) await queue.publishJob(job({ runs_on: runsOn }));
+    await queue.publishJob(job({ runs_on: null }));
+    await eventually("five requests", () => got.length === 5);
+    expect(got.sort()).toEqual(
+      ["a:a:true", "a:a-alias:true", "b:b:true", "legacy:c:true", "legacy:null:true"].sort(),
+    );
+  });
+
+  test("a label's queue is shared by its consumers (round-robin) and keeps requests while none consumes", async () => {
+    const { queue } = await open();
+    const first = await queue.consumeLabelJobs("shared", [], async () => {});
+    await first.cancel();
+    // Declared once, durable: requests wait in it with no consumer.
+    for (let i = 0; i < 6; i++) await queue.publishJob(job({ runs_on: "shared" }));
+    await eventually("six waiting", async () => {
+      const depths = await queue.inspectJobQueues(["shared", "never-declared"]);
+      return depths.labels.length === 1 && depths.labels[0]?.messages === 6;
+    });
+    const depths = await queue.inspectJobQueues(["shared", "never-declared"]);
+    expect(depths.labels).toEqual([expect.objectContaining({ label: "shared", messages: 6, consumers: 0 })]);
+    expect(depths.original).toMatchObject({ messages: 0 });
+    expect(depths.deadLetters).toMatchObject({ messages: 0 });
+    const byConsumer = { x: 0, y: 0 };
+    const slow = (who: "x" | "y") => async () => {
+      byConsumer[who]++;
+      await sleep(20);
+    };
+    await queue.consumeLabelJobs("shared", [], slow("x"), { prefetch: 1 });
+    await queue.consumeLabelJobs("shared", [], slow("y"), { prefetch: 1 });
+    await eventually("all six handled", () => byConsumer.x + byConsumer.y === 6);
+    expect(byConsumer.x).toBeGreaterThan(0);
+    expect(byConsumer.y).toBeGreaterThan(0);
+  });
+
+  test("the router moves a request sent the original's way to its label route: body and headers kept, acked after the confirm", async () => {
+    const { queue, config } = await open();
+    const arrived: { body: JobRequest; custom: unknown; routingKey: string; queue: string }[] = [];
+    await queue.consumeLabelJobs("a", [], async (req, ctx) => {
+      arrived.push({
+        body: req,
+        custom: ctx.headers["x-custom"],
+        routingKey: ctx.routingKey,
+        queue: ctx.queue,
+      });
+    });
+    const unserved: string[] = [];
+    await queue.routeJobs({
+      label: (req) => (req.runs_on === "alias-of-a" ? "a" : (req.runs_on ?? "a")),
+      unserved: async (req) => void unserved.push(req.request_id),
+    });
+    const sent = job({ runs_on: "alias-of-a", owner: { kind: "manual", instance: "alice" } });
+    // Published as the original did: exchange solstice.jobs, routing key jobrequest.v1.
+    await queue.broker.publish({
+      ...jsonMessage(sent, {
+        exchange: config.exchange,
+        routingKey: config.routingKey,
+        messageId: sent.request_id,
+        schema: "jobrequest.v1",
+      }),
+      headers: { "x-custom": "kept", "x-schema": "jobrequest.v1" },
+    });
+    await eventually("the request reached label a", () => arrived.length === 1);
+    expect(arrived[0]).toEqual({
+      body: sent,
+      custom: "kept",
+      routingKey: `${config.routingKey}.a`,
+      queue: expect.stringMatching(/\.label\.a$/),
+    });
+    await eventually("the original is acknowledged", async () => {
+      const depths = await queue.inspectJobQueues([]);
+      return depths.original?.messages === 0;
+    });
+    expect(unserved).toEqual([]);
+    expect(await queue.deadLetters.list()).toEqual([]);
+  });
+
+  test("a request for a label no consumer serves is dead-lettered by the router with the reason, its owner told first", async () => {
+    const { queue, config } = await open();
+    await queue.consumeLabelJobs("a", [], async () => {});
+    const told: string[] = [];
+    await queue.routeJobs({
+      label: (req) => req.runs_on ?? "a",
+      unserved: async (req, error) => void told.push(`${req.request_id}: ${error.message}`),
+    });
+    const sent = job({ runs_on: "plan9" });
+    // publishJob finds no label route and falls back to the original's: the router takes it.
+    await queue.publishJob(sent);
+    await eventually("a dead letter", async () => (await queue.deadLetters.list()).length === 1);
+    const [letter] = await queue.deadLetters.list();
+    expect(letter).toMatchObject({
+      messageId: sent.request_id,
+      code: "JOB_LABEL_UNSERVED",
+      reason: "no orchestrator serves label plan9",
+      originalExchange: config.exchange,
+      originalRoutingKey: config.routingKey,
+      originalQueue: config.queue,
+      attempts: 1,
+    });
+    expect(told).toEqual([`${sent.request_id}: no orchestrator serves label plan9`]);
   });
 }

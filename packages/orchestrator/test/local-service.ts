@@ -17,13 +17,15 @@ import { migrateToLatest } from "../src/persistence/migrate.ts";
 import { CapacityScheduler } from "../src/scheduling/capacity-scheduler.ts";
 import { CancelListener } from "../src/service/cancel-listener.ts";
 import type { IntakeLimits } from "../src/service/intake-limits.ts";
+import { DEFAULT_INTAKE_LIMITS } from "../src/service/intake-limits.ts";
 import { JobIntake } from "../src/service/job-intake.ts";
+import { JobRouter } from "../src/service/job-router.ts";
 import { JobRunner, type JobRunnerOptions, type QueuedJob } from "../src/service/job-runner.ts";
 import { EventCollector } from "./orchestrator-support.ts";
 import { openTestDatabase, type TestDatabase } from "./persistence-backends.ts";
 
 // The orchestrator's job flow for unit tests, wired as orchestrator-service.ts wires it (queue →
-// JobIntake → CapacityScheduler → JobRunner → VmEngine; CancelListener beside), with nothing
+// JobIntake (JobRouter beside it) → CapacityScheduler → JobRunner → VmEngine; CancelListener beside), with nothing
 // outside the process: the in-process queue, PGlite, and the VM engine on the `local` hypervisor
 // (a VM is a temp directory, its guest /bin/sh on the host).
 
@@ -120,6 +122,15 @@ export async function startLocalService(
       limits: options.limits,
     });
     await intake.start();
+    const router = new JobRouter({
+      queue,
+      imageMap,
+      hostId,
+      logger,
+      prefetch: maxConcurrency,
+      maxMessageBytes: (options.limits ?? DEFAULT_INTAKE_LIMITS).maxRequestBytes,
+    });
+    await router.start();
     const owner: JobOwner = { kind: "cidev", instance: `unit-${process.pid}` };
     const events = await EventCollector.subscribe(queue, owner);
     const opened = { database, queue };
@@ -136,6 +147,7 @@ export async function startLocalService(
       dir,
       vmDir,
       async stop() {
+        await router.stop(5_000);
         await intake.stop(5_000);
         await runner.cancelAll("the test ended");
         await runner.settled();

@@ -185,7 +185,7 @@ describe("the orchestrator service with RabbitMQ and Postgres", () => {
     }
   });
 
-  test("a request for a label this host does not serve is reported failed, not dropped", async () => {
+  test("a request for a label no host serves is dead-lettered with the reason, its owner told at once", async () => {
     const request = job({ runs_on: "plan9-4th-edition", steps: [{ run: "echo never" }] });
     await client.publishJob(request);
     const ordered = await events.finished(request.request_id, 60_000);
@@ -194,17 +194,21 @@ describe("the orchestrator service with RabbitMQ and Postgres", () => {
       expect.objectContaining({
         type: "job_finished",
         conclusion: "failure",
-        reason: 'no image for label "plan9-4th-edition" on this orchestrator (fleet-a)',
+        reason: "job request refused: no orchestrator serves label plan9-4th-edition",
       }),
     );
-    expect(texts(ordered, null).join("\n")).toContain("Labels served here: solstice-fast-guest, fast");
     expect(ordered.some((e) => e.type === "job_started")).toBe(false);
-    expect(await rowFinished(request.request_id)).toMatchObject({
-      conclusion: "failure",
-      label: null,
-      runsOn: "plan9-4th-edition",
+    let letter: Awaited<ReturnType<typeof client.deadLetters.list>>[number] | undefined;
+    await eventually("the request in the DLQ", async () => {
+      letter = (await client.deadLetters.list()).find((l) => l.messageId === request.request_id);
+      return letter !== undefined;
     });
-    expect(await metric('solstice_job_requests_total{outcome="unknown_label"}')).toMatch(/ 1$/);
+    expect(letter).toMatchObject({
+      code: "JOB_LABEL_UNSERVED",
+      reason: "no orchestrator serves label plan9-4th-edition",
+    });
+    expect(await orchestrator!.store.getJob(request.request_id)).toBeUndefined();
+    await client.deadLetters.purge();
   });
 
   test("a message that is not a JobRequest ends in the dead-letter queue with its reason", async () => {

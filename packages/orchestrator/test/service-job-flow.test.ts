@@ -238,19 +238,25 @@ describe("the job flow on the local hypervisor", () => {
     expect((await service.store.getJob(req.request_id))?.finishedAt).toEqual(row.finishedAt);
   });
 
-  test("a label this host does not serve: the job is reported failed with the labels it serves", async () => {
+  test("a label no host serves: the owner is told at once and the request is dead-lettered with the reason", async () => {
     const req = request({ runs_on: "plan9", steps: [{ run: "echo never" }] });
     await service.queue.publishJob(req);
     const events = await service.events.finished(req.request_id, 30_000);
     expectWellFormed(req.request_id, events);
-    const reason = `no image for label "plan9" on this orchestrator (${service.hostId})`;
-    expect(lines(events, null)).toEqual([
-      `system: ${reason}.`,
-      `system: Labels served here: ${LOCAL_LABEL}, ${REMOTE_LABEL}, fast.`,
-    ]);
-    expect(events.at(-1)).toMatchObject({ type: "job_finished", conclusion: "failure", reason });
-    expect(await finishedRow(req.request_id)).toMatchObject({ conclusion: "failure", reason, label: null });
-    expect(await service.store.vmsForJob(req.request_id)).toEqual([]);
+    const reason = "no orchestrator serves label plan9";
+    expect(lines(events, null)).toEqual([`system: Solstice CI refused this job: ${reason}`]);
+    expect(events.at(-1)).toMatchObject({
+      type: "job_finished",
+      conclusion: "failure",
+      reason: `job request refused: ${reason}`,
+    });
+    expect(events.some((e) => e.type === "job_started")).toBe(false);
+    await eventually("the request is dead-lettered", async () =>
+      (await service.queue.deadLetters.list()).some((l) => l.messageId === req.request_id),
+    );
+    const letter = (await service.queue.deadLetters.list()).find((l) => l.messageId === req.request_id);
+    expect(letter).toMatchObject({ code: "JOB_LABEL_UNSERVED", reason });
+    expect(await service.store.getJob(req.request_id)).toBeUndefined();
   });
 
   test("an image that cannot be fetched fails the job before any VM, saying why", async () => {

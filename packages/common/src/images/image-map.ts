@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import { pathToFileURL } from "node:url";
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import { z } from "zod";
+import { resolveRouteLabel } from "../mq/job-routes.ts";
 import { ImageMapError, ImageMapReadError } from "./image-map-errors.ts";
 import { expandPath, expandVariables, PathExpansionError } from "./path-expansion.ts";
 
@@ -51,6 +52,10 @@ const imageEntrySchema = z.strictObject({
   initrd: z.string().min(1).optional(),
   append: z.string().optional(),
   accel: z.enum(["kvm", "tcg", "auto"]).optional(),
+  /** Jobs resume a saved, booted VM of this image instead of booting it (default true). */
+  warm_start: z.boolean().optional(),
+  /** The guest command that returns once the guest has finished booting (before a template is saved). */
+  settle: z.string().min(1).max(4096).optional(),
 });
 
 const labelSchema = z.string().min(1);
@@ -89,6 +94,10 @@ export interface ImageEntry {
   readonly append: string | undefined;
   /** Acceleration wanted for this image (`auto`: KVM when it works, else TCG). */
   readonly accel: "kvm" | "tcg" | "auto";
+  /** Warm starts for this image (`warm_start`; undefined means true). */
+  readonly warmStart?: boolean | undefined;
+  /** The settle command of its warm template (`settle`; undefined: the engine's default). */
+  readonly settle?: string | undefined;
 }
 
 /** A named size preset. */
@@ -222,6 +231,8 @@ export function parseImageMap(text: string, file: string, options: ParseImageMap
       initrd: entry.initrd === undefined ? undefined : expand(entry.initrd, at("initrd"), true),
       append: entry.append,
       accel: entry.accel ?? "auto",
+      warmStart: entry.warm_start ?? true,
+      settle: entry.settle,
     });
   }
 
@@ -261,8 +272,7 @@ export function resolveLabel(
   map: ImageMap,
   runsOn?: string | null,
 ): { label: string; image: ImageEntry } | undefined {
-  const wanted = runsOn === undefined || runsOn === null || runsOn === "" ? map.defaultLabel : runsOn;
-  const label = map.aliases.get(wanted) ?? wanted;
+  const label = resolveRouteLabel(runsOn, map) ?? map.defaultLabel;
   const image = map.images.get(label);
   return image === undefined ? undefined : { label, image };
 }

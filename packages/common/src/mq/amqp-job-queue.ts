@@ -1,6 +1,7 @@
 import type { ServiceLogger } from "../telemetry/service-logger.ts";
 import { AmqpBroker } from "./amqp/amqp-broker.ts";
 import { BrokerJobQueue } from "./broker-job-queue.ts";
+import type { LabelRouting } from "./job-routes.ts";
 import { type MqConfig, mqConfigFromEnv } from "./mq-config.ts";
 
 /** How to connect an AmqpJobQueue. */
@@ -12,6 +13,8 @@ export interface AmqpJobQueueOptions {
   readonly connectionName?: string;
   /** How long `connect` waits for the broker; default the publish timeout. */
   readonly connectTimeoutMs?: number;
+  /** Aliases (and default label) `publishJob` resolves before routing; see `resolveRouteLabel`. */
+  readonly labelRouting?: LabelRouting | undefined;
 }
 
 /** `JobQueue` on RabbitMQ: the fleet's queue. */
@@ -34,6 +37,6 @@ export class AmqpJobQueue extends BrokerJobQueue<AmqpBroker> {
       await broker.close({ timeoutMs: 0 });
       throw error;
     }
-    return new AmqpJobQueue(broker, config);
+    return new AmqpJobQueue(broker, config, { labelRouting: options.labelRouting });
   }
 }

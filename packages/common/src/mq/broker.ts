@@ -121,6 +121,19 @@ export interface MessageBroker {
    * was), false when it still holds messages (then it stays).
    */
   deleteQueueIfEmpty(queue: string): Promise<boolean>;
+  /**
+   * How many messages wait in `queue` (ready, not delivered) and how many consumers it has, by a
+   * passive declaration; `undefined` when no such queue exists.
+   */
+  inspectQueue(queue: string): Promise<QueueStats | undefined>;
   /** Stops consumers, waits (up to `timeoutMs`, default 30 s) for handlers and publishes, disconnects. */
   close(options?: { timeoutMs?: number }): Promise<void>;
+}
+
+/** A queue's depth and consumers, as a passive declaration reports them. */
+export interface QueueStats {
+  readonly queue: string;
+  /** Messages ready for delivery (not those delivered and unacknowledged). */
+  readonly messages: number;
+  readonly consumers: number;
 }

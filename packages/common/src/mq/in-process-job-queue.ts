@@ -1,5 +1,6 @@
 import type { ServiceLogger } from "../telemetry/service-logger.ts";
 import { BrokerJobQueue } from "./broker-job-queue.ts";
+import type { LabelRouting } from "./job-routes.ts";
 import { MemoryBroker } from "./memory/memory-broker.ts";
 import { MQ_DEFAULTS, type MqConfig, type MqConfigInput, parseMqConfig } from "./mq-config.ts";
 import { baseTopology } from "./topology.ts";
@@ -13,6 +14,8 @@ export interface InProcessJobQueueOptions {
   /** Overrides of the defaults (validated like the environment). */
   readonly config?: MqConfigInput;
   readonly logger?: ServiceLogger;
+  /** Aliases (and default label) `publishJob` resolves before routing; see `resolveRouteLabel`. */
+  readonly labelRouting?: LabelRouting | undefined;
 }
 
 /**
@@ -30,6 +33,6 @@ export class InProcessJobQueue extends BrokerJobQueue<MemoryBroker> {
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
     broker.declareNow(baseTopology(config));
-    super(broker, config);
+    super(broker, config, { labelRouting: options.labelRouting });
   }
 }

@@ -9,13 +9,22 @@ export type {
   MessageBroker,
   MessageHeaders,
   OutgoingMessage,
+  QueueStats,
   ReplaySelector,
   Subscription,
 } from "./broker.ts";
 export { BrokerJobQueue } from "./broker-job-queue.ts";
 export { DEAD_LETTER_HEADERS, REPLAYS_HEADER, readDeadLetter } from "./dead-letter-headers.ts";
 export { InProcessJobQueue, type InProcessJobQueueOptions } from "./in-process-job-queue.ts";
-export type { EventOwner, JobQueue, QueueConsumeOptions } from "./job-queue.ts";
+export type { EventOwner, JobQueue, JobQueueDepths, JobRouter, QueueConsumeOptions } from "./job-queue.ts";
+export {
+  type LabelRouting,
+  labelJobsTopology,
+  labelOfQueue,
+  labelQueueName,
+  labelRoutingKey,
+  resolveRouteLabel,
+} from "./job-routes.ts";
 export {
   type JsonHandlerOptions,
   type JsonMessageFields,

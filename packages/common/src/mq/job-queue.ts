@@ -1,5 +1,6 @@
+import type { UnservedLabelError } from "../errors.ts";
 import type { CancelRequest, JobEvent, JobOwner, JobRequest } from "../messages/index.ts";
-import type { DeadLetterQueue, Subscription } from "./broker.ts";
+import type { DeadLetterQueue, QueueStats, Subscription } from "./broker.ts";
 import type { MessageHandler } from "./json-codec.ts";
 
 /** Consumer settings a service may set per subscription. */
@@ -15,6 +16,29 @@ export interface QueueConsumeOptions {
    * (`MessageTooLargeError`); default: no limit but the broker's.
    */
   readonly maxMessageBytes?: number;
+}
+
+/**
+ * How the router (every orchestrator) moves requests that arrive by the original's route to
+ * their label route.
+ */
+export interface JobRouter {
+  /** The label the request goes to (`resolveRouteLabel` with the host's aliases and default). */
+  label(request: JobRequest): string | undefined;
+  /**
+   * Called when no queue is bound for the label, before the request is dead-lettered with
+   * `error`'s reason: tell the request's owner. A throw retries the request later.
+   */
+  unserved(request: JobRequest, error: UnservedLabelError): Promise<void>;
+}
+
+/** What `inspectJobQueues` reports. */
+export interface JobQueueDepths {
+  /** One per label asked for whose queue exists, in the order asked. */
+  readonly labels: readonly (QueueStats & { readonly label: string })[];
+  /** `solstice.jobs.v1`: requests published the original's way, waiting for a router. */
+  readonly original: QueueStats | undefined;
+  readonly deadLetters: QueueStats | undefined;
 }
 
 /** The owner fields that select an event queue. */
@@ -39,8 +63,36 @@ export interface JobQueue {
    * @throws UnroutableError, PublishNackedError, BrokerUnavailableError, QueueClosedError
    */
   publishJob(request: JobRequest): Promise<void>;
-  /** Consumes job requests; invalid ones are dead-lettered with the reason. */
+  /**
+   * Consumes job requests from the original's queue (`solstice.jobs.v1`: requests published the
+   * original's way, and those whose label route no queue is bound to); invalid ones are
+   * dead-lettered with the reason.
+   */
   consumeJobs(handler: MessageHandler<JobRequest>, options?: QueueConsumeOptions): Promise<Subscription>;
+  /**
+   * Consumes the requests of one label from its durable queue, declared here and bound by the
+   * label's routing key and each alias's. Hosts serving the label share the queue.
+   * @throws LabelRouteTooLongError when a name would exceed AMQP's 255 bytes.
+   */
+  consumeLabelJobs(
+    label: string,
+    aliases: readonly string[],
+    handler: MessageHandler<JobRequest>,
+    options?: QueueConsumeOptions,
+  ): Promise<Subscription>;
+  /**
+   * Consumes the original's queue as a router: each request is republished (body and headers
+   * kept, confirmed) to its label route and acknowledged only after the broker confirmed it; a
+   * request whose label route has no queue is dead-lettered (`UnservedLabelError`, reason
+   * `no orchestrator serves label X`) after `router.unserved` was told.
+   */
+  routeJobs(router: JobRouter, options?: QueueConsumeOptions): Promise<Subscription>;
+  /**
+   * Depth and consumers of the job queues (passive declarations): each label's queue (absent
+   * when no host ever declared it), the original's queue (requests waiting for a router) and
+   * the DLQ.
+   */
+  inspectJobQueues(labels: readonly string[]): Promise<JobQueueDepths>;
   /**
    * Publishes a job event to its owner's queue (routing key from `owner`); events of owners
    * nobody listens for go to the bounded unrouted queue rather than failing.

@@ -105,8 +105,8 @@ export function ownerEventsTopology(
   };
 }
 
-// Queue names may hold any UTF-8, but keep them readable in rabbitmqctl and distinct per id.
-function escapeName(text: string): string {
+/** Queue names may hold any UTF-8, but keep them readable in rabbitmqctl and distinct per id. */
+export function escapeName(text: string): string {
   let out = "";
   for (const byte of new TextEncoder().encode(text)) {
     const ch = String.fromCharCode(byte);

@@ -20,6 +20,11 @@ export interface JobIntakeOptions {
   readonly hostId: string;
   /** Unacknowledged requests at once: the host's capacity (MAX_CONCURRENCY / AMQP_PREFETCH). */
   readonly prefetch: number;
+  /**
+   * A label's capacity here (CAPACITY_MAP), the prefetch of its queue (at most `prefetch`);
+   * default: `prefetch` for every label.
+   */
+  readonly labelCapacity?: ((label: string) => number) | undefined;
   readonly metrics: OrchestratorMetrics;
   readonly logger: ServiceLogger;
   /** What a request may ask (steps, script and message size, env entries); default DEFAULT_INTAKE_LIMITS. */
@@ -27,53 +32,77 @@ export interface JobIntakeOptions {
 }
 
 /**
- * Takes job requests from the queue. For each delivery:
+ * Takes job requests from the queues of the labels this host serves. For each delivery:
  *
  * 0. checks it against the host's limits and what a VM could run (intake-limits.ts,
  *    intake-format-checks.ts): a request that fails is refused — its owner is told, nothing is
  *    recorded or booted, and it is dead-lettered with the fields and limits as the reason
  *    (`JobRequestRefusedError`); a message over MAX_JOB_REQUEST_BYTES is refused by the queue
  *    before it is even decoded;
- * 1. resolves its label (`runs_on` → alias → default label);
+ * 1. its label is the one of the queue it came from (the route resolved aliases and the default);
  * 2. waits at the admission gate until this host may take it (back-pressure);
  * 3. records it `accepted` (idempotent by request id) — the delivery is acknowledged only after
  *    this, when the handler returns;
  * 4. a request whose id is already recorded (a redelivery) is not run again;
- *    a label this host does not serve is reported failed with that reason (events and store);
+ *    a label this host does not serve (only on a direct call: a routed request's label is
+ *    always served) is reported failed with that reason (events and store);
  *    a job whose cancel arrived first is reported cancelled;
  *    anything else is enqueued in the scheduler.
  *
  * Requests that do not parse never reach here: the queue dead-letters them with the reason.
+ * Requests for labels no host serves never reach here either: the router (job-router.ts)
+ * dead-letters them.
  */
 export class JobIntake {
   readonly #options: JobIntakeOptions;
-  #subscription: Subscription | undefined;
+  #subscriptions: Subscription[] = [];
 
   constructor(options: JobIntakeOptions) {
     this.#options = options;
   }
 
-  /** Starts consuming with prefetch = capacity. */
+  /**
+   * Consumes the queue of every label the image map serves (declaring it and binding the
+   * label's and its aliases' routing keys), each with prefetch = the label's capacity here, so
+   * a busy label never holds back another.
+   */
   async start(): Promise<void> {
-    this.#subscription = await this.#options.queue.consumeJobs(
-      (request, context) => this.handle(request, context),
-      {
-        prefetch: this.#options.prefetch,
-        maxMessageBytes: (this.#options.limits ?? DEFAULT_INTAKE_LIMITS).maxRequestBytes,
-      },
-    );
+    const { queue, imageMap, prefetch, labelCapacity } = this.#options;
+    const maxMessageBytes = (this.#options.limits ?? DEFAULT_INTAKE_LIMITS).maxRequestBytes;
+    for (const label of imageMap.images.keys()) {
+      const aliases = [...imageMap.aliases].filter(([, target]) => target === label).map(([alias]) => alias);
+      const subscription = await queue.consumeLabelJobs(
+        label,
+        aliases,
+        (request, context) => this.handle(request, context, label),
+        { prefetch: Math.max(1, Math.min(prefetch, labelCapacity?.(label) ?? prefetch)), maxMessageBytes },
+      );
+      this.#subscriptions.push(subscription);
+    }
+  }
+
+  /** The label queues consumed, for logs. */
+  get queues(): string[] {
+    return this.#subscriptions.map((subscription) => subscription.queue);
   }
 
   /** Stops consuming: deliveries waiting at the gate go back to the queue unacknowledged. */
   async stop(timeoutMs = 10_000): Promise<void> {
     this.#options.runner.gate.close(new OrchestratorStoppingError());
-    const subscription = this.#subscription;
-    this.#subscription = undefined;
-    await subscription?.cancel({ timeoutMs });
+    const subscriptions = this.#subscriptions.splice(0);
+    await Promise.all(subscriptions.map((subscription) => subscription.cancel({ timeoutMs })));
   }
 
-  /** Handles one job request; resolves to acknowledge it. */
-  async handle(request: JobRequest, context: Pick<MessageContext, "redelivered" | "attempt">): Promise<void> {
+  /**
+   * Handles one job request; resolves to acknowledge it. `routeLabel` is the label of the queue
+   * it came from (the route decided it, aliases included); without it (a direct call), the
+   * request's `runs_on` is resolved against this host's image map.
+   */
+  async handle(
+    request: JobRequest,
+    context: Pick<MessageContext, "redelivered" | "attempt">,
+    routeLabel?: string,
+  ): Promise<void> {
     const { store, runner, imageMap, hostId, metrics, logger } = this.#options;
     const requestId = request.request_id;
     const issues = [
@@ -83,7 +112,11 @@ export class JobIntake {
     if (issues.length > 0 && (await store.getJob(requestId)) === undefined) {
       await this.#refuse(request, new JobRequestRefusedError(requestId, issues));
     }
-    const resolved = resolveLabel(imageMap, request.runs_on);
+    const routed = routeLabel === undefined ? undefined : imageMap.images.get(routeLabel);
+    const resolved =
+      routeLabel !== undefined && routed !== undefined
+        ? { label: routeLabel, image: routed }
+        : resolveLabel(imageMap, request.runs_on);
     let admission: Admission | undefined;
     if (resolved !== undefined) admission = await runner.gate.admit(resolved.label);
     try {

@@ -7,6 +7,7 @@ import type {
   DeliveryHandler,
   MessageBroker,
   OutgoingMessage,
+  QueueStats,
   Subscription,
 } from "../broker.ts";
 import { DeliveryProcessor } from "../delivery-processor.ts";
@@ -135,6 +136,11 @@ export class AmqpBroker implements MessageBroker {
   async deleteQueueIfEmpty(queue: string): Promise<boolean> {
     this.#assertOpen("delete a queue");
     return this.#connection.deleteQueueIfEmpty(queue, this.config.publishTimeoutMs);
+  }
+
+  async inspectQueue(queue: string): Promise<QueueStats | undefined> {
+    this.#assertOpen("inspect a queue");
+    return this.#connection.inspectQueue(queue, this.config.publishTimeoutMs);
   }
 
   deadLetters(queue: string): DeadLetterQueue {

@@ -2,6 +2,7 @@ import { type ChannelModel, connect } from "amqplib";
 import { BrokerUnavailableError, QueueClosedError, TopologyMismatchError } from "../../errors.ts";
 import type { ServiceLogger } from "../../telemetry/service-logger.ts";
 import { backoffDelay, reconnectBackoff } from "../backoff.ts";
+import type { QueueStats } from "../broker.ts";
 import { errorFields } from "../error-fields.ts";
 import { redactAmqpUrl } from "../mq-config.ts";
 import type { Topology } from "../topology.ts";
@@ -163,6 +164,26 @@ export class AmqpConnection {
       };
     }
     return true;
+  }
+
+  /** A queue's depth and consumers by a passive declaration; undefined when it does not exist. */
+  async inspectQueue(queue: string, timeoutMs: number): Promise<QueueStats | undefined> {
+    const model = await this.whenOpen(timeoutMs);
+    const channel = await model.createChannel();
+    // A missing queue closes the channel with 404 NOT_FOUND.
+    let missing = false;
+    channel.on("error", (error: { code?: unknown }) => {
+      if (error.code === 404) missing = true;
+    });
+    try {
+      const ok = await channel.checkQueue(queue);
+      return { queue, messages: ok.messageCount, consumers: ok.consumerCount };
+    } catch (error) {
+      if (missing || (error as { code?: unknown }).code === 404) return undefined;
+      throw error;
+    } finally {
+      await channel.close().catch(() => {});
+    }
   }
 
   /** Stops reconnecting and closes the connection (participants close their channels first). */

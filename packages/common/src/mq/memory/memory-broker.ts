@@ -14,6 +14,7 @@ import type {
   MessageBroker,
   MessageHeaders,
   OutgoingMessage,
+  QueueStats,
   ReplaySelector,
   Subscription,
 } from "../broker.ts";
@@ -191,6 +192,13 @@ export class MemoryBroker implements MessageBroker {
       exchange.bindings.splice(0, exchange.bindings.length, ...kept);
     }
     return true;
+  }
+
+  async inspectQueue(queue: string): Promise<QueueStats | undefined> {
+    const target = this.#queues.get(queue);
+    if (target === undefined) return undefined;
+    const consumers = target.consumers.filter((consumer) => !consumer.cancelled).length;
+    return { queue, messages: target.messages.length, consumers };
   }
 
   async close(options: { timeoutMs?: number } = {}): Promise<void> {
