@@ -3,15 +3,19 @@
 // orchestrator (a child process, as deployed) → VM → events → runner → UpdateLog — checked for
 // count and order (exit 1 when a row is missing, repeated or out of place), and timed from each
 // row's timestamp (LogRow.time: when the orchestrator read the line from the guest) to its
-// arrival at the test server. Target: p95 <= 1.5 s.
+// arrival at the test server. Targets: p95 <= 1.5 s; issue 19: p95 <= 0.5 s and rows/s >= 0.8 x the baseline.
 //
 // Baseline, in the same run: the same job published straight to the orchestrator, its events
 // consumed from the owner's queue by a bare consumer (event timestamp → arrival). The ratios are
 // what the runner adds on top of the queue. Rounds alternate which side goes first.
 //
-//   pnpm bench forgejo-logs [-- --lines 100000 --rounds 3 --timeout-s 900]
+// `--source queue`: no orchestrator and no VM; the bench answers every job with synthetic events
+// (queue-source.ts) at `--rate` lines/s, to both sides: the runner's cost on top of the queue alone.
+//
+//   pnpm bench forgejo-logs [-- --lines 100000 --rounds 3 --timeout-s 900 --source orchestrator|queue --rate 50000 --event-lines 500]
 
 import type { ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -40,6 +44,7 @@ import {
   postgresSchema,
   startOrchestratorProcess,
 } from "../orchestrator-throughput/setup.ts";
+import { publishSyntheticJob, type QueueSourcePace, serveJobsFromQueue } from "./queue-source.ts";
 import {
   checkRows,
   lineNumber,
@@ -55,20 +60,37 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "3" },
     "warmup-lines": { type: "string", default: "20000" },
     "timeout-s": { type: "string", default: "900" },
+    source: { type: "string", default: "orchestrator" },
+    rate: { type: "string", default: "50000" },
+    "event-lines": { type: "string", default: "500" },
   },
 });
+const SOURCE = values.source;
+const PACE: QueueSourcePace = {
+  linesPerSecond: Number(values.rate),
+  linesPerEvent: Number(values["event-lines"]),
+};
 const LINES = Number(values.lines);
 const ROUNDS = Number(values.rounds);
 const WARMUP_LINES = Number(values["warmup-lines"]);
 const TIMEOUT_MS = Number(values["timeout-s"]) * 1000;
 if (
   ![LINES, ROUNDS, TIMEOUT_MS].every((n) => Number.isInteger(n) && n >= 1) ||
-  !(Number.isInteger(WARMUP_LINES) && WARMUP_LINES >= 0)
+  !(Number.isInteger(WARMUP_LINES) && WARMUP_LINES >= 0) ||
+  !(SOURCE === "orchestrator" || SOURCE === "queue") ||
+  !(PACE.linesPerSecond > 0) ||
+  !(Number.isInteger(PACE.linesPerEvent) && PACE.linesPerEvent >= 1 && PACE.linesPerEvent <= 500)
 ) {
-  console.error("--lines, --rounds and --timeout-s must be positive whole numbers, --warmup-lines >= 0");
+  console.error(
+    "--lines, --rounds and --timeout-s must be positive whole numbers, --warmup-lines >= 0, " +
+      "--source orchestrator or queue, --rate > 0, --event-lines 1..500",
+  );
   process.exit(2);
 }
 const TARGET_P95_S = 1.5;
+// Issue 19: the runner at the queue's own speed.
+const TARGET_P95_ISSUE19_S = 0.5;
+const TARGET_RATE_RATIO = 0.8;
 const SHA = "0000000000000000000000000000000000000000";
 const printLines = (lines: number) => `seq 1 ${lines} | sed 's/^/line /'`;
 const HOST_ID = `bench-forgejo-logs-${process.pid}`;
@@ -76,6 +98,8 @@ const HOST_ID = `bench-forgejo-logs-${process.pid}`;
 /** One side's result in one round. */
 interface RoundResult {
   readonly samples: RowSample[];
+  /** This process's CPU time during the job (user + system), µs: the runner and the test server, or the bare consumer. */
+  readonly cpuUs?: number;
   /** UpdateLog calls the server answered during the round, and how many stored rows (runner side only). */
   readonly updateLogCalls?: number;
   readonly writes?: number;
@@ -104,16 +128,19 @@ class Baseline {
   }
 
   async run(lines: number): Promise<RoundResult> {
-    const request = newJobRequest({
-      source: "manual",
-      repo_url: "unused",
-      commit_sha: SHA,
-      runs_on: this.#image.label,
-      // As the runner's translation: the workspace is left empty (checkout is a step).
-      workspace_checkout: false,
-      steps: [{ name: "print", run: printLines(lines) }],
-      owner: this.owner,
-    });
+    const request =
+      SOURCE === "queue"
+        ? { request_id: randomUUID() }
+        : newJobRequest({
+            source: "manual",
+            repo_url: "unused",
+            commit_sha: SHA,
+            runs_on: this.#image.label,
+            // As the runner's translation: the workspace is left empty (checkout is a step).
+            workspace_checkout: false,
+            steps: [{ name: "print", run: printLines(lines) }],
+            owner: this.owner,
+          });
     const samples: RowSample[] = [];
     const finished = new Promise<void>((resolve, reject) => {
       this.#running.set(request.request_id, (event, arrivedAt) => {
@@ -131,7 +158,8 @@ class Baseline {
       });
     });
     try {
-      await this.#queue.publishJob(request);
+      if ("runs_on" in request) await this.#queue.publishJob(request);
+      else await publishSyntheticJob(this.#queue, this.owner, request.request_id, lines, PACE);
       await withTimeout(finished, "the baseline job");
     } finally {
       this.#running.delete(request.request_id);
@@ -202,6 +230,16 @@ async function registerAndStartRunner(
 }
 
 const seconds = (s: number) => `${s.toFixed(3)} s`;
+const cpuPerRow = (us: number | undefined, rows: number) =>
+  us === undefined ? "–" : `${(us / rows).toFixed(1)} µs`;
+
+/** Runs one side's job and adds this process's CPU time during it. */
+async function withCpu(run: () => Promise<RoundResult>): Promise<RoundResult> {
+  const before = process.cpuUsage();
+  const result = await run();
+  const used = process.cpuUsage(before);
+  return { ...result, cpuUs: used.user + used.system };
+}
 
 function tableRow(name: string, s: RowSummary, extra = ""): string {
   return (
@@ -224,15 +262,26 @@ async function main(): Promise<number> {
   try {
     const port = await freePort();
     server = await ForgejoTestServer.start({ port, publicUrl: "http://10.0.2.2:{port}" });
-    orchestrator = await startOrchestratorProcess({
-      image,
-      capacity: 1,
-      dir,
-      mq,
-      databaseUrl: pg.url,
-      hostId: HOST_ID,
-    });
     queue = await AmqpJobQueue.connect({ config: mq });
+    let jobLines = WARMUP_LINES;
+    if (SOURCE === "orchestrator") {
+      orchestrator = await startOrchestratorProcess({
+        image,
+        capacity: 1,
+        dir,
+        mq,
+        databaseUrl: pg.url,
+        hostId: HOST_ID,
+      });
+    } else {
+      const source = queue;
+      await serveJobsFromQueue(
+        source,
+        () => jobLines,
+        PACE,
+        (error) => console.error("synthetic job failed:", error),
+      );
+    }
     const baseline = new Baseline(queue, image);
     owners.push(baseline.owner);
     await baseline.subscribe();
@@ -240,8 +289,12 @@ async function main(): Promise<number> {
     owners.push(daemon.owner);
 
     console.log(
-      `forgejo-logs: a job printing ${LINES.toLocaleString("en-US")} lines (\`${printLines(LINES)}\`), fast guest, ` +
-        `orchestrator capacity 1, ${ROUNDS} round(s) each way (alternating which goes first)`,
+      SOURCE === "orchestrator"
+        ? `forgejo-logs: a job printing ${LINES.toLocaleString("en-US")} lines (\`${printLines(LINES)}\`), fast guest, ` +
+            `orchestrator capacity 1, ${ROUNDS} round(s) each way (alternating which goes first)`
+        : `forgejo-logs --source queue: synthetic jobs of ${LINES.toLocaleString("en-US")} lines at ` +
+            `${PACE.linesPerSecond.toLocaleString("en-US")} lines/s in events of ${PACE.linesPerEvent} (no orchestrator, no VM), ` +
+            `${ROUNDS} round(s) each way (alternating which goes first)`,
     );
     if (WARMUP_LINES > 0) {
       // Not measured: JIT, page cache and the first connections of both paths.
@@ -251,20 +304,25 @@ async function main(): Promise<number> {
         `warm-up: one job of ${WARMUP_LINES.toLocaleString("en-US")} lines each way (not measured)`,
       );
     }
+    jobLines = LINES;
     const base: RowSample[][] = [];
     const runner: RowSample[][] = [];
+    const baseCpu: number[] = [];
+    const runnerCpu: number[] = [];
     const header = `${"".padEnd(30)} ${"rows".padStart(9)}  ${"p50 s".padStart(7)}  ${"p95 s".padStart(7)}  ${"max s".padStart(7)}  ${"rows/s".padStart(8)}`;
     for (let round = 1; round <= ROUNDS; round += 1) {
       const baselineFirst = round % 2 === 1;
       let b: RoundResult | undefined;
-      if (baselineFirst) b = await baseline.run(LINES);
-      const r = await runThroughRunner(server, image.label, LINES);
-      if (!baselineFirst) b = await baseline.run(LINES);
+      if (baselineFirst) b = await withCpu(() => baseline.run(LINES));
+      const r = await withCpu(() => runThroughRunner(server as ForgejoTestServer, image.label, LINES));
+      if (!baselineFirst) b = await withCpu(() => baseline.run(LINES));
       if (b === undefined) throw new Error("unreachable: the baseline did not run");
       checkRows(`baseline, round ${round}`, b.samples, LINES);
       checkRows(`runner, round ${round}`, r.samples, LINES);
       base.push(b.samples);
       runner.push(r.samples);
+      baseCpu.push(b.cpuUs ?? 0);
+      runnerCpu.push(r.cpuUs ?? 0);
       console.log(`round ${round} (${baselineFirst ? "baseline" : "runner"} first)`);
       console.log(header);
       console.log(tableRow("  baseline (queue consumer)", summarise([b.samples])));
@@ -275,6 +333,9 @@ async function main(): Promise<number> {
           `  (${r.updateLogCalls} UpdateLog calls, ${r.writes} storing rows)`,
         ),
       );
+      console.log(
+        `  this process's CPU per row: baseline ${cpuPerRow(b.cpuUs, LINES)}, runner + test server ${cpuPerRow(r.cpuUs, LINES)}`,
+      );
     }
 
     const b = summarise(base);
@@ -283,12 +344,24 @@ async function main(): Promise<number> {
     console.log(header);
     console.log(tableRow("baseline (queue consumer)", b));
     console.log(tableRow("runner → UpdateLog", r));
+    const totalRows = LINES * ROUNDS;
+    const sum = (xs: number[]) => xs.reduce((a, x) => a + x, 0);
+    console.log(
+      `this process's CPU per row (all rounds): baseline ${cpuPerRow(sum(baseCpu), totalRows)}, ` +
+        `runner + test server ${cpuPerRow(sum(runnerCpu), totalRows)} (the orchestrator's is in its own process)`,
+    );
     console.log(
       `ratios: runner p95 / baseline p95 = ${(r.p95 / b.p95).toFixed(2)}; ` +
         `runner rows/s ÷ baseline rows/s = ${(r.rowsPerSecond / b.rowsPerSecond).toFixed(2)}`,
     );
     console.log(
       `target p95 <= ${TARGET_P95_S} s: ${r.p95 <= TARGET_P95_S ? "PASS" : "FAIL"} (runner p95 ${seconds(r.p95)})`,
+    );
+    const rateRatio = r.rowsPerSecond / b.rowsPerSecond;
+    console.log(
+      `issue 19 targets, runner p95 <= ${TARGET_P95_ISSUE19_S} s and rows/s >= ${TARGET_RATE_RATIO} x baseline: ` +
+        `${r.p95 <= TARGET_P95_ISSUE19_S && rateRatio >= TARGET_RATE_RATIO ? "PASS" : "FAIL"} ` +
+        `(${seconds(r.p95)}, ${rateRatio.toFixed(2)})`,
     );
     return 0;
   } finally {

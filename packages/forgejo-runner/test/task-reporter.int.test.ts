@@ -105,6 +105,36 @@ describe("TaskReporter", () => {
     expect(await readdir(join(dir, "journal-1")).catch(() => [])).toEqual([]);
   });
 
+  it("sends a few rows within the log latency, not at the next report interval", async () => {
+    seq = 0;
+    const taskId = await assignedTask();
+    const report = new TaskReport({ taskId, requestId, stepIds: [undefined] });
+    // An interval no test waits for: only the latency bound can bring the rows in time.
+    const reporter = new TaskReporter({
+      client,
+      report,
+      journal: new TaskJournal(join(dir, "journal-4"), taskJournalSchema),
+      intervalMs: 600_000,
+      flushRows: 1000,
+      logLatencyMs: 20,
+    });
+    reporter.start();
+    // The first round (at start) has gone out with the heartbeat and no rows.
+    await server.waitForTask(taskId, (t) => t.updateCount >= 1, 10_000);
+    const durable: Promise<void>[] = [];
+    for (const text of ["one", "two", "three"]) {
+      const e = event({ type: "log", step: 0, stream: "stdout", text });
+      report.apply(e);
+      reporter.nudge();
+      durable.push(reporter.waitDurable(e.seq));
+    }
+    const task = await server.waitForTask(taskId, (t) => t.rows.length === 3, 10_000);
+    expect(task.rows.map((r) => r.content)).toEqual(["one", "two", "three"]);
+    // Released once the journal holds them (saved beside the next exchange, not before it).
+    await Promise.all(durable);
+    await reporter.stop();
+  });
+
   it("hears a cancel in Forgejo through UpdateTask's answer", async () => {
     seq = 0;
     const taskId = await assignedTask();

@@ -1,4 +1,5 @@
 import { MASK } from "../telemetry/secret-masker.ts";
+import { MaskAutomaton, spansOf } from "./mask-automaton.ts";
 
 // Masking a job's log before it leaves a runner service, as the Actions runners do: every
 // registered value (secrets, the token, a JobRequest's `mask`) and each line of a multi-line
@@ -7,7 +8,8 @@ import { MASK } from "../telemetry/secret-masker.ts";
 //
 // Occurrences of all values are found in the original line first and the spans they cover are
 // merged, so overlapping or adjacent secrets never leave a piece of one visible (replacing one
-// value after the other could cut another one in two and leave its tail).
+// value after the other could cut another one in two and leave its tail). They are found in one
+// pass over the line however many values there are (mask-automaton.ts).
 //
 // Like GitHub's and Forgejo's runners, any non-empty value is masked, however short (a one-letter
 // secret masks that letter everywhere: better a shredded log than a leaked secret); values are
@@ -45,7 +47,8 @@ export function unescapeCommandData(value: string): string {
 export class LogMasker {
   readonly #values = new Set<string>();
   readonly #minLength: number;
-  #sorted: string[] | undefined;
+  #list: string[] | undefined;
+  #automaton: MaskAutomaton | undefined;
 
   constructor(values: Iterable<string> = [], options: LogMaskerOptions = {}) {
     this.#minLength = Math.max(1, options.minLength ?? 1);
@@ -65,7 +68,8 @@ export class LogMasker {
       const trimmed = part.trim();
       if (trimmed.length < this.#minLength || this.#values.has(trimmed)) continue;
       this.#values.add(trimmed);
-      this.#sorted = undefined;
+      this.#list = undefined;
+      this.#automaton = undefined;
     }
   }
 
@@ -87,32 +91,17 @@ export class LogMasker {
   /** `text` with every registered value replaced by `***` (no command handling). */
   mask(text: string): string {
     if (this.#values.size === 0 || text === "") return text;
-    this.#sorted ??= [...this.#values].sort((a, b) => b.length - a.length);
-    const spans: [number, number][] = [];
-    for (const value of this.#sorted) {
-      for (let at = text.indexOf(value); at >= 0; at = text.indexOf(value, at + 1)) {
-        spans.push([at, at + value.length]);
-      }
-    }
+    this.#list ??= [...this.#values];
+    const spans = spansOf(text, this.#list, () => {
+      this.#automaton ??= new MaskAutomaton(this.#values);
+      return this.#automaton;
+    });
     if (spans.length === 0) return text;
-    spans.sort((a, b) => a[0] - b[0] || b[1] - a[1]);
     let out = "";
     let cursor = 0;
-    let current: [number, number] | undefined;
-    for (const span of spans) {
-      if (current !== undefined && span[0] <= current[1]) {
-        current[1] = Math.max(current[1], span[1]);
-        continue;
-      }
-      if (current !== undefined) {
-        out += text.slice(cursor, current[0]) + MASK;
-        cursor = current[1];
-      }
-      current = [span[0], span[1]];
-    }
-    if (current !== undefined) {
-      out += text.slice(cursor, current[0]) + MASK;
-      cursor = current[1];
+    for (const [start, end] of spans) {
+      out += text.slice(cursor, start) + MASK;
+      cursor = end;
     }
     return out + text.slice(cursor);
   }

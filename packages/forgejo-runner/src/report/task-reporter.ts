@@ -2,13 +2,16 @@ import { Code, type ForgejoClient, ForgejoRpcError, Result } from "@solstice/for
 import type { ForgejoTaskJournal } from "./task-journal-entry.ts";
 import type { TaskReport } from "./task-report.ts";
 
-// Sends one task's report to Forgejo, as the reference runner does: every report interval
-// UpdateLog (all rows not yet acknowledged, from the acknowledged index) then UpdateTask (the
-// state, which is also the heartbeat that keeps Forgejo from failing the task as a zombie), and
-// sooner when many rows wait. Its answer tells whether the task was cancelled in Forgejo. At the
-// end: the last rows with `no_more`, then the final state, retried until both are accepted.
-// After each exchange the journal is saved, and the events whose rows Forgejo now holds are
-// released (the event queue acknowledges them).
+// Sends one task's report to Forgejo. Rows: UpdateLog with all rows not yet acknowledged, from
+// the acknowledged index (one call at a time: Forgejo ignores a call whose index is past what it
+// holds), as soon as `flushRows` wait or the oldest has waited `logLatencyMs`; while a call is in
+// flight the next rows gather, so the calls follow the rows' own pace. State: UpdateTask every
+// report interval (the heartbeat that keeps Forgejo from failing the task as a zombie; its answer
+// tells whether the task was cancelled in Forgejo), alongside the rows rather than in front of
+// them. At the end: the last rows with `no_more`, then the final state, retried until both are
+// accepted. After each exchange the journal is saved, beside the next exchange rather than before
+// it (one save at a time, the latest snapshot), and once a save holds them the events whose rows
+// Forgejo has are released (the event queue acknowledges them).
 
 /** Options of {@link TaskReporter}. */
 export interface TaskReporterOptions {
@@ -19,6 +22,8 @@ export interface TaskReporterOptions {
   readonly intervalMs?: number;
   /** Report at once when this many rows wait. Default 500. */
   readonly flushRows?: number;
+  /** Fewer rows wait at most this long before an UpdateLog takes them. Default 100 ms. */
+  readonly logLatencyMs?: number;
   /** Rows per UpdateLog call. Default 5000. */
   readonly maxRowsPerCall?: number;
   /** Called once when Forgejo says the task was cancelled (or failed) while it runs here. */
@@ -38,14 +43,21 @@ export class TaskReporter {
   readonly #options: TaskReporterOptions;
   readonly #intervalMs: number;
   readonly #flushRows: number;
+  readonly #logLatencyMs: number;
   #timer: NodeJS.Timeout | undefined;
+  /** When the armed timer fires (Date.now() time). */
+  #timerDue = 0;
   #ticking: Promise<void> | undefined;
   #again = false;
   #stopped = false;
   #cancelSeen = false;
+  #complete = false;
   #finalStateSent = false;
   #lastTaskUpdate = 0;
   #savedSeq = -1;
+  /** The journal save in progress, and whether a newer snapshot waits for it. */
+  #saving: Promise<void> | undefined;
+  #saveAgain = false;
   #waiters: Waiter[] = [];
   readonly #finished: Promise<void>;
   #resolveFinished!: () => void;
@@ -55,6 +67,7 @@ export class TaskReporter {
     this.report = options.report;
     this.#intervalMs = options.intervalMs ?? 1000;
     this.#flushRows = options.flushRows ?? 500;
+    this.#logLatencyMs = options.logLatencyMs ?? 100;
     this.#finished = new Promise((resolve) => {
       this.#resolveFinished = resolve;
     });
@@ -70,9 +83,10 @@ export class TaskReporter {
     this.#schedule(0);
   }
 
-  /** New rows or a new state: report now if enough rows wait or the job ended. */
+  /** New rows or a new state: report now if enough rows wait or the job ended, soon if any wait. */
   nudge(): void {
     if (this.report.pendingCount >= this.#flushRows || this.report.done) this.#schedule(0);
+    else if (this.report.pendingCount > 0) this.#schedule(this.#logLatencyMs);
   }
 
   /**
@@ -93,23 +107,37 @@ export class TaskReporter {
     this.#stopped = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     await this.#ticking;
+    await this.#saving;
   }
 
+  /** Arms the next report in `delayMs`, unless one is due sooner (or runs: then after it). */
   #schedule(delayMs: number): void {
     if (this.#stopped) return;
     if (this.#ticking !== undefined) {
       if (delayMs === 0) this.#again = true;
       return;
     }
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    const due = Date.now() + delayMs;
+    if (this.#timer !== undefined) {
+      if (this.#timerDue <= due) return;
+      clearTimeout(this.#timer);
+    }
+    this.#timerDue = due;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.#ticking = this.#tick().finally(() => {
+      this.#ticking = this.#tick().then((ok) => {
         this.#ticking = undefined;
-        if (this.#stopped) return;
-        const more = this.#again || this.report.pendingCount >= this.#flushRows;
+        // Complete but not finished: removing the journal failed; the next round tries again.
+        if (this.#stopped || this.#complete) return;
+        const pending = this.report.pendingCount;
+        // Rows that came during the call: at once when many (or the job ended), else within the
+        // latency bound; nothing waiting: the next heartbeat.
+        const more =
+          this.#again || pending >= this.#flushRows || (this.report.done && !this.report.logClosed);
         this.#again = false;
-        if (!this.#isComplete()) this.#schedule(more ? 0 : this.#intervalMs);
+        // After a failure: the next try in a report interval, not at once.
+        if (!ok) this.#schedule(this.#intervalMs);
+        else this.#schedule(more ? 0 : pending > 0 ? this.#logLatencyMs : this.#intervalMs);
       });
     }, delayMs);
   }
@@ -118,7 +146,8 @@ export class TaskReporter {
     return this.report.done && this.report.logClosed && this.#finalStateSent;
   }
 
-  async #tick(): Promise<void> {
+  /** One round; false when a call or the journal failed (reported through `onError`). */
+  async #tick(): Promise<boolean> {
     const { client, journal } = this.#options;
     const report = this.report;
     try {
@@ -132,43 +161,98 @@ export class TaskReporter {
         });
         report.syncServerAck(Number(ack));
       }
-      if (!report.logClosed && (report.pendingCount > 0 || report.done)) {
-        const { index, rows, last } = report.pendingRows(this.#options.maxRowsPerCall ?? 5000);
-        const noMore = report.done && last;
-        try {
-          const ack = await client.updateLog({ taskId: report.taskId, index: BigInt(index), rows, noMore });
-          report.acknowledge(Number(ack), noMore);
-        } catch (error) {
-          // The log was archived (a previous no_more got through before a restart): it is complete.
-          if (error instanceof ForgejoRpcError && error.rpcCode === Code.AlreadyExists)
-            report.markLogClosed();
-          else throw error;
-        }
-      }
-      const due = Date.now() - this.#lastTaskUpdate >= this.#intervalMs;
-      if (due || report.done) {
-        const doneNow = report.done;
+      // The heartbeat of a running task goes beside the rows (its own connection), not before them.
+      const heartbeatDue = !report.done && Date.now() - this.#lastTaskUpdate >= this.#intervalMs;
+      const settled = await Promise.allSettled([
+        this.#sendRows(),
+        heartbeatDue ? this.#heartbeat() : Promise.resolve(),
+      ]);
+      for (const outcome of settled) if (outcome.status === "rejected") throw outcome.reason;
+      if (report.done) {
+        // The final state: after the rows, so that Forgejo has the whole log when it sees the end.
         const response = await client.updateTask(report.taskState(), report.unsentOutputs());
         this.#lastTaskUpdate = Date.now();
         report.outputsSent(response.sentOutputs);
-        const answered = response.state?.result ?? Result.UNSPECIFIED;
-        if (!doneNow && (answered === Result.CANCELLED || answered === Result.FAILURE) && !this.#cancelSeen) {
-          this.#cancelSeen = true;
-          this.#options.onCancelled?.();
-        }
-        if (doneNow && report.logClosed && !report.outputsPending) this.#finalStateSent = true;
+        if (report.logClosed && !report.outputsPending) this.#finalStateSent = true;
       }
-      const durable = report.durableSeq;
-      if (durable > this.#savedSeq || this.#isComplete()) {
-        if (this.#isComplete()) await journal.remove(report.taskId.toString());
-        else await journal.save(report.snapshot());
-        this.#savedSeq = durable;
+      if (this.#isComplete()) {
+        await this.#saving;
+        await journal.remove(report.taskId.toString());
+        this.#savedSeq = report.durableSeq;
         this.#release();
+        this.#complete = true;
+        this.#resolveFinished();
+      } else if (report.durableSeq > this.#savedSeq) {
+        this.#save();
       }
-      if (this.#isComplete()) this.#resolveFinished();
+      return true;
     } catch (error) {
       this.#options.onError?.(error);
+      return false;
     }
+  }
+
+  /** UpdateLog: the rows not yet acknowledged, from the acknowledged index (up to maxRowsPerCall). */
+  async #sendRows(): Promise<void> {
+    const report = this.report;
+    if (report.logClosed || (report.pendingCount === 0 && !report.done)) return;
+    const { index, rows, last } = report.pendingRows(this.#options.maxRowsPerCall ?? 5000);
+    const noMore = report.done && last;
+    try {
+      const ack = await this.#options.client.updateLog({
+        taskId: report.taskId,
+        index: BigInt(index),
+        rows,
+        noMore,
+      });
+      report.acknowledge(Number(ack), noMore);
+    } catch (error) {
+      // The log was archived (a previous no_more got through before a restart): it is complete.
+      if (error instanceof ForgejoRpcError && error.rpcCode === Code.AlreadyExists) report.markLogClosed();
+      else throw error;
+    }
+  }
+
+  /** UpdateTask while the task runs: the state, and whether Forgejo cancelled it. */
+  async #heartbeat(): Promise<void> {
+    const report = this.report;
+    const response = await this.#options.client.updateTask(report.taskState(), report.unsentOutputs());
+    this.#lastTaskUpdate = Date.now();
+    report.outputsSent(response.sentOutputs);
+    const answered = response.state?.result ?? Result.UNSPECIFIED;
+    if (!report.done && (answered === Result.CANCELLED || answered === Result.FAILURE) && !this.#cancelSeen) {
+      this.#cancelSeen = true;
+      this.#options.onCancelled?.();
+    }
+  }
+
+  /**
+   * Saves the journal in the background: one save at a time, each of the snapshot current when it
+   * starts; the events its durable seq covers are released once it is written.
+   */
+  #save(): void {
+    if (this.#saving !== undefined) {
+      this.#saveAgain = true;
+      return;
+    }
+    this.#saving = (async () => {
+      do {
+        this.#saveAgain = false;
+        const durable = this.report.durableSeq;
+        if (durable <= this.#savedSeq) break;
+        try {
+          await this.#options.journal.save(this.report.snapshot());
+        } catch (error) {
+          // The next report tries again (its events stay unacknowledged meanwhile).
+          this.#options.onError?.(error);
+          break;
+        }
+        this.#savedSeq = durable;
+        this.#release();
+      } while (this.#saveAgain && !this.#isComplete());
+    })().finally(() => {
+      this.#saving = undefined;
+    });
   }
 
   #release(): void {
