@@ -76,7 +76,7 @@ export class JobSelectionError extends CidevError {
     super(
       "CIDEV_JOB_NOT_FOUND",
       jobId === undefined
-        ? `${file} has ${available.length} jobs (${list}): say which one with --job <id>`
+        ? `${file} has ${available.length} jobs (${list}): say which one with --job <id> (cidev run: or --all-jobs)`
         : `${file} has no job "${jobId}" (jobs: ${list})`,
       { exitCode: EXIT_USAGE, hint: "list them with: cidev list <file>" },
     );

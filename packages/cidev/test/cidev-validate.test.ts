@@ -107,3 +107,72 @@ describe("cidev validate reports every error with its line and column", { timeou
     ]);
   });
 });
+
+describe("cidev validate: warnings, the image map's labels, --strict", { timeout: 300_000 }, () => {
+  const MAP = `default_label: small-guest
+aliases:
+  fast: small-guest
+images:
+  small-guest:
+    source: file:///nonexistent/guest.qcow2
+    local_path: /nonexistent/guest.qcow2
+`;
+  const YAML = `on: push
+jobs:
+  test:
+    runs-on: \${{ matrix.os }}
+    strategy:
+      matrix:
+        os: [fast, nowhere]
+    steps:
+      - run: echo hi
+      - uses: actions/setup-node@v4
+`;
+
+  test("a label the map does not serve and an unsupported uses: warn (exit 0); --strict makes them errors (exit 1)", async () => {
+    const files = await tempFiles({ "map.yaml": MAP, "ci.yml": YAML });
+    try {
+      const plain = await runCidev(["validate", "--image-map", "map.yaml", "ci.yml"], {
+        cwd: files.path,
+        timeoutMs: 90_000,
+      });
+      expect(plain.stdout).toBe("OK: ci.yml: Actions workflow with 1 job\n");
+      expect(plain.stderr).toContain(
+        'ci.yml:4:14: warning: runs-on "nowhere" is not served by the image map map.yaml (it serves: small-guest, fast); cidev run would refuse it',
+      );
+      expect(plain.stderr).not.toContain('runs-on "fast"');
+      expect(plain.stderr).toContain(
+        "ci.yml:10:9: warning: step 2 (Run actions/setup-node@v4): uses: actions/setup-node@v4 is not supported",
+      );
+      expect(plain.code).toBe(0);
+
+      const strict = await runCidev(["validate", "--strict", "--json", "ci.yml"], {
+        cwd: files.path,
+        env: { ORCH_CONFIG: "map.yaml" },
+        timeoutMs: 90_000,
+      });
+      const [report] = JSON.parse(strict.stdout) as {
+        valid: boolean;
+        warnings: unknown[];
+        errors: { line: number; code: string; message: string }[];
+      }[];
+      expect(report!.valid).toBe(false);
+      expect(report!.warnings).toEqual([]);
+      expect(report!.errors.map((e) => [e.line, e.code])).toEqual([
+        [4, "WORKFLOW_STRICT"],
+        [10, "WORKFLOW_STRICT"],
+      ]);
+      expect(report!.errors[0]!.message).toMatch(/not served by the image map map.yaml .*\(--strict\)$/);
+      expect(strict.code).toBe(1);
+
+      const missing = await runCidev(["validate", "--image-map", "none.yaml", "ci.yml"], {
+        cwd: files.path,
+        timeoutMs: 90_000,
+      });
+      expect(missing.stderr).toContain("none.yaml");
+      expect(missing.code).toBe(2);
+    } finally {
+      await files.remove();
+    }
+  });
+});

@@ -5,5 +5,8 @@ export const EXIT_FAILED = 1;
 /** Bad usage (unknown flag, missing argument, no such file or job) or a connection/setup error (API, broker, database). */
 export const EXIT_USAGE = 2;
 
+/** Interrupted with Ctrl-C (SIGINT) or SIGTERM: 128 + SIGINT, as shells report it. */
+export const EXIT_INTERRUPTED = 130;
+
 /** One of the exit codes above. */
-export type ExitCode = typeof EXIT_OK | typeof EXIT_FAILED | typeof EXIT_USAGE;
+export type ExitCode = typeof EXIT_OK | typeof EXIT_FAILED | typeof EXIT_USAGE | typeof EXIT_INTERRUPTED;

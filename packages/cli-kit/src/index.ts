@@ -1,8 +1,10 @@
 export { type CliContext, processContext } from "./cli-context.ts";
 export { CliError } from "./cli-error.ts";
-export { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type ExitCode } from "./exit-codes.ts";
+export { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, type ExitCode } from "./exit-codes.ts";
 export { exitWhenDrained } from "./exit-when-drained.ts";
+export { GitDaemon, GUEST_HOST_ADDRESS } from "./git/git-daemon.ts";
 export { pickRemoteRef, type RemoteRef, resolveRemoteRef } from "./git/remote-refs.ts";
+export { humanLogLine, type LogFormat, logDestination, logFormatFor } from "./log-destination.ts";
 export {
   type ExitCodeClassifier,
   exitCodeFor,

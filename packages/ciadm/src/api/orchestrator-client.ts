@@ -16,6 +16,13 @@ import {
 import type { z } from "zod";
 import type { ApiTarget } from "../cli/connection-options.ts";
 import { ApiError, ApiResponseError, ApiUnreachableError } from "../errors.ts";
+import {
+  checkIdPrefix,
+  type IdCandidate,
+  isFullRequestId,
+  MAX_PREFIX_SCAN,
+  matchIdPrefix,
+} from "./id-prefix.ts";
 import { SseParser } from "./sse-parser.ts";
 
 /** Where a page of log lines starts: after this line (`line` absent: after all of event `seq`). */
@@ -60,6 +67,25 @@ export class OrchestratorClient {
     for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
     const qs = params.size === 0 ? "" : `?${params}`;
     return this.#json(`/v1/jobs${qs}`, JobListSchema);
+  }
+
+  /**
+   * The whole request id for `text`: a whole id as is, else the one job among the newest
+   * {@link MAX_PREFIX_SCAN} whose id starts with it (as git takes short commit ids).
+   * @throws IdPrefixError, JobIdNotFoundError, JobIdAmbiguousError (listing the candidates)
+   */
+  async resolveJobId(text: string): Promise<string> {
+    if (isFullRequestId(text)) return text.toLowerCase();
+    const prefix = checkIdPrefix(text);
+    const seen: IdCandidate[] = [];
+    let before: string | undefined;
+    while (seen.length < MAX_PREFIX_SCAN) {
+      const page = await this.listJobs({ limit: 1_000, before });
+      seen.push(...page.jobs);
+      if (page.next_before === null || page.jobs.length === 0) break;
+      before = page.next_before;
+    }
+    return matchIdPrefix(prefix, seen);
   }
 
   /** @throws ApiError `JOB_NOT_FOUND` for an unknown id */

@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { addMqOptions, type MqConfig, mqConfigFromOptions } from "@solstice/common";
 import { type Command, Option } from "commander";
 
@@ -36,9 +37,21 @@ export function apiTarget(
   };
 }
 
-/** Adds the queue flags (`--amqp-url` … with AMQP_* fallbacks), as the services have them. */
+/**
+ * Adds the queue flags (`--amqp-url` … with AMQP_* fallbacks), as the services have them. Only
+ * `--amqp-url` is listed in the command's help: the names and tuning flags still work (the same
+ * as the services' AMQP_* variables) but would bury the command's own flags.
+ */
 export function addQueueOptions(command: Command): Command {
-  return addMqOptions(command);
+  addMqOptions(command);
+  for (const option of command.options) {
+    if (option.long?.startsWith("--amqp-") === true && option.long !== "--amqp-url") option.hideHelp();
+  }
+  return command.addHelpText(
+    "after",
+    "\nQueue names and tuning: --amqp-exchange, --amqp-queue, --amqp-dlq... (the services' AMQP_* " +
+      "variables; docs/ciadm.md, Connection settings).",
+  );
 }
 
 /** The queue settings from a command's parsed options. @throws MqConfigError naming the variable */
@@ -51,11 +64,19 @@ export function addDatabaseOption(command: Command, description: string): Comman
   return command.addOption(new Option("--database-url <url>", description).env("DATABASE_URL"));
 }
 
-/** Adds `--config` (ORCH_CONFIG): the image map. */
+/**
+ * The example image map of the Solstice CI checkout this ciadm comes from: the default wherever
+ * ciadm is started (a path relative to the current directory would name another file, or none).
+ */
+export const CHECKOUT_IMAGE_MAP = fileURLToPath(
+  new URL("../../../../examples/orchestrator-image-map.yaml", import.meta.url),
+);
+
+/** Adds `--config` (ORCH_CONFIG, else the checkout's example map): the image map. */
 export function addImageMapOption(command: Command): Command {
   return command.addOption(
     new Option("--config <yaml>", "the image map (docs/images.md)")
       .env("ORCH_CONFIG")
-      .default("examples/orchestrator-image-map.yaml"),
+      .default(CHECKOUT_IMAGE_MAP, "the checkout's examples/orchestrator-image-map.yaml"),
   );
 }

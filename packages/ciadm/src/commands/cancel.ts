@@ -13,12 +13,13 @@ export function registerCancel(program: Command, ctx: CliContext): void {
       "cancel a job that has not finished: its VM is stopped and it is reported cancelled " +
         "(exit 1 when it already finished, 2 for an unknown id)",
     )
-    .argument("<id>", "the job's request id")
+    .argument("<id>", "the job's request id, or a unique prefix of it (at least 4 characters)")
     .option("--reason <text>", "shown in the job's log and result", "cancelled with ciadm");
   addApiOptions(command);
   command.action(
     ctx.action(async (id: string, opts: { reason: string; orchUrl?: string; orchToken?: string }) => {
-      const answer = await new OrchestratorClient(apiTarget(opts, ctx.env)).cancel(id, opts.reason);
+      const api = new OrchestratorClient(apiTarget(opts, ctx.env));
+      const answer = await api.cancel(await api.resolveJobId(id), opts.reason);
       ctx.stdout.write(`${answer.request_id}: ${answer.state}\n`);
       return EXIT_OK;
     }),

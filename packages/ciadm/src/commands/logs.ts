@@ -22,13 +22,14 @@ export function registerLogs(program: Command, ctx: CliContext): void {
       "print a job's log (the newest lines the orchestrator keeps: 10,000 by default); with --follow, stream it " +
         "live until the job ends, then exit 0 if it succeeded, 1 if not",
     )
-    .argument("<id>", "the job's request id")
+    .argument("<id>", "the job's request id, or a unique prefix of it (at least 4 characters)")
     .option("-f, --follow", "stream new lines until the job finishes")
     .option("--json", "one JSON object per line ({seq, line, step, stream, text, ts}) instead of text");
   addApiOptions(command);
   command.action(
-    ctx.action(async (id: string, opts: LogsOptions) => {
+    ctx.action(async (arg: string, opts: LogsOptions) => {
       const api = new OrchestratorClient(apiTarget(opts, ctx.env));
+      const id = await api.resolveJobId(arg);
       if (opts.follow === true) {
         const note = (line: string) => ctx.stderr.write(`${line}\n`);
         if (opts.json === true) {

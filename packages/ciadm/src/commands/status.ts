@@ -11,12 +11,13 @@ export function registerStatus(program: Command, ctx: CliContext): void {
     .command("status")
     .summary("show one job: state, conclusion, reason, times, VMs")
     .description("show one job: state, conclusion, reason, times, VMs (exit 2 for an unknown id)")
-    .argument("<id>", "the job's request id")
+    .argument("<id>", "the job's request id, or a unique prefix of it (at least 4 characters)")
     .option("--json", "print the API's answer as JSON");
   addApiOptions(command);
   command.action(
     ctx.action(async (id: string, opts: { json?: boolean; orchUrl?: string; orchToken?: string }) => {
-      const job = await new OrchestratorClient(apiTarget(opts, ctx.env)).getJob(id);
+      const api = new OrchestratorClient(apiTarget(opts, ctx.env));
+      const job = await api.getJob(await api.resolveJobId(id));
       ctx.stdout.write(opts.json === true ? `${JSON.stringify(job, null, 2)}\n` : formatJobStatus(job));
       return EXIT_OK;
     }),

@@ -7,6 +7,7 @@ import { OrchestratorClient } from "../api/orchestrator-client.ts";
 import { addApiOptions, addQueueOptions, apiTarget, queueConfig } from "../cli/connection-options.ts";
 import { UsageError } from "../errors.ts";
 import { followJob } from "../follow/follow-job.ts";
+import { hostSideUrl, isLocalDirectory, serveLocalRepository } from "../git/local-repository.ts";
 import { resolveRef } from "../git/ls-remote.ts";
 
 interface TriggerOptions extends Record<string, unknown> {
@@ -37,11 +38,16 @@ export function registerTrigger(program: Command, ctx: CliContext): void {
         "With --wait, follow the job's log through the orchestrator's HTTP API and exit 0 when it " +
         "succeeds, 1 when it fails or is cancelled.",
     )
-    .requiredOption("--repo <url>", "repository URL the VM clones (https://, git://, ssh://)")
+    .requiredOption(
+      "--repo <url|dir>",
+      "repository URL the VM clones (https://, git://, ssh://), or a repository directory on this host " +
+        "(served to the guest with git daemon while the job runs: needs --wait and an orchestrator on this host)",
+    )
     .option("--sha <sha>", "the commit to run")
     .option(
       "--ref <ref>",
-      "a branch, tag or ref to resolve to a commit with git ls-remote (instead of --sha)",
+      "a branch, tag or ref to resolve to a commit with git ls-remote, on this host (instead of --sha; " +
+        "a directory's default: HEAD)",
     )
     .option("--runs-on <label>", "image label (default: the orchestrator's default label)")
     .option("--workflow <path>", "workflow_path: the workflow file in the repository")
@@ -56,7 +62,20 @@ export function registerTrigger(program: Command, ctx: CliContext): void {
 }
 
 async function trigger(ctx: CliContext, opts: TriggerOptions) {
-  if ((opts.sha === undefined) === (opts.ref === undefined)) {
+  const local = await isLocalDirectory(opts.repo);
+  if (local && opts.wait !== true) {
+    throw new UsageError(
+      `--repo ${opts.repo} is a directory: ciadm serves it to the guest only while it waits for the job`,
+      "add --wait (and run the orchestrator on this host), or give a URL the orchestrator's VMs can clone",
+    );
+  }
+  if (opts.sha !== undefined && opts.ref !== undefined) {
+    throw new UsageError(
+      "give one of --sha <sha> and --ref <ref>, not both",
+      "e.g. --ref main, or --sha 3f78685",
+    );
+  }
+  if (!local && opts.sha === undefined && opts.ref === undefined) {
     throw new UsageError(
       "give exactly one of --sha <sha> and --ref <ref>",
       "e.g. --ref main, or --sha 3f78685",
@@ -69,12 +88,37 @@ async function trigger(ctx: CliContext, opts: TriggerOptions) {
     env[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   const note = (line: string) => ctx.stderr.write(`${line}\n`);
-  const commit = opts.sha ?? (await resolveRef(opts.repo, opts.ref!));
-  if (opts.ref !== undefined) note(`${opts.ref} is ${commit}`);
+  const served = local ? await serveLocalRepository(opts.repo) : undefined;
+  try {
+    const repoUrl = served?.guestUrl ?? opts.repo;
+    if (served !== undefined)
+      note(`serving ${served.path} to the guest as ${repoUrl} (git daemon, while ciadm waits)`);
+    let commit = opts.sha;
+    if (commit === undefined) {
+      // Resolved here, where ciadm runs: a guest's 10.0.2.2 is this host's 127.0.0.1.
+      const ref = opts.ref ?? "HEAD";
+      const at = served?.path ?? hostSideUrl(opts.repo);
+      commit = await resolveRef(at, ref);
+      note(`${ref} is ${commit} (resolved on this host${at === repoUrl ? "" : ` at ${at}`})`);
+    }
+    return await publishAndFollow(ctx, opts, repoUrl, commit, env, note);
+  } finally {
+    await served?.close();
+  }
+}
+
+async function publishAndFollow(
+  ctx: CliContext,
+  opts: TriggerOptions,
+  repoUrl: string,
+  commit: string,
+  env: Record<string, string>,
+  note: (line: string) => void,
+) {
   const steps: JobStep[] = opts.step.map((run, i) => ({ name: `step ${i + 1}`, run }));
   const request = newJobRequest({
     source: "manual",
-    repo_url: opts.repo,
+    repo_url: repoUrl,
     commit_sha: commit,
     runs_on: opts.runsOn ?? null,
     workflow_path: opts.workflow ?? null,

@@ -1,8 +1,18 @@
+import { access } from "node:fs/promises";
 import type { CliContext } from "@solstice/cli-kit";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type ExitCode, formatError } from "@solstice/cli-kit";
-import { KdlSyntaxError, SolsticeError, WorkflowError } from "@solstice/common";
-import type { Command } from "commander";
-import { translateWorkflowJob } from "../workflow/job-translation.ts";
+import {
+  type ImageMap,
+  KdlSyntaxError,
+  loadImageMap,
+  resolveLabel,
+  SolsticeError,
+  servedLabels,
+  WorkflowError,
+} from "@solstice/common";
+import { type Command, Option } from "commander";
+import { CHECKOUT_IMAGE_MAP, imageMapPath } from "../run/image-map-location.ts";
+import { jobMatrixRows, translateWorkflowJob } from "../workflow/job-translation.ts";
 import { checkWorkflowFile, jobSummaries, type LoadedWorkflow } from "../workflow/load-workflow.ts";
 import { translationContextFor } from "../workflow/translation-context.ts";
 import { resolveWorkflowPath } from "../workflow/workflow-file.ts";
@@ -29,6 +39,19 @@ interface FileReport {
   problem: string | null;
 }
 
+/** The image map the label check reads, as `cidev run` finds it; undefined when there is none to read. */
+interface LabelCheck {
+  readonly path: string;
+  readonly map: ImageMap;
+}
+
+interface ValidateOptions {
+  json?: boolean;
+  kdlVersion?: boolean;
+  strict?: boolean;
+  imageMap?: string;
+}
+
 /** `cidev validate <file...>`: every error of every file, as `file:line:column: message`. */
 export function registerValidate(program: Command, ctx: CliContext): void {
   program
@@ -44,10 +67,20 @@ export function registerValidate(program: Command, ctx: CliContext): void {
     )
     .option("--json", "print one JSON report per file (an array) instead of text")
     .option("--kdl-version", "say which KDL version (1 or 2) each KDL file was read as")
+    .option(
+      "--strict",
+      "warnings are errors: an unsupported uses: (a step that will fail), a label the image map does not serve, ignored keys",
+    )
+    .addOption(
+      new Option("--image-map <yaml>", "the image map whose labels jobs must ask for, as cidev run reads it")
+        .env("ORCH_CONFIG")
+        .default(undefined, "the checkout's examples/orchestrator-image-map.yaml"),
+    )
     .action(
-      ctx.action(async (files: string[], opts: { json?: boolean; kdlVersion?: boolean }) => {
+      ctx.action(async (files: string[], opts: ValidateOptions) => {
+        const labels = await labelCheck(opts.imageMap, ctx.env);
         const reports: FileReport[] = [];
-        for (const arg of files) reports.push(await validateOne(arg));
+        for (const arg of files) reports.push(await validateOne(arg, labels, opts.strict === true));
         if (opts.json === true) {
           ctx.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
         } else {
@@ -95,7 +128,32 @@ function noteOf(error: WorkflowError): ErrorNote | undefined {
   return { line: error.otherVersion.line, column: error.otherVersion.column, message: error.note };
 }
 
-async function validateOne(arg: string): Promise<FileReport> {
+/**
+ * The image map to check labels against: `--image-map`, ORCH_CONFIG, else the checkout's map
+ * (skipped when that one is absent, as in an installed cidev: then no label is checked).
+ * @throws ImageMapError for a map named but unreadable or invalid
+ */
+async function labelCheck(
+  flag: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<LabelCheck | undefined> {
+  const path = imageMapPath(flag, env);
+  if (
+    path === CHECKOUT_IMAGE_MAP &&
+    !(await access(path).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return undefined;
+  return { path, map: await loadImageMap(path) };
+}
+
+async function validateOne(
+  arg: string,
+  labels: LabelCheck | undefined,
+  strict: boolean,
+): Promise<FileReport> {
   const report: FileReport = {
     file: arg,
     format: null,
@@ -117,8 +175,20 @@ async function validateOne(arg: string): Promise<FileReport> {
     if (check.workflow !== undefined) {
       report.name = check.workflow.workflow.name ?? null;
       report.jobs = jobSummaries(check.workflow).map((j) => j.id);
-      if (check.workflow.format === "actions")
-        errors.push(...(await translateEveryJob(check.workflow, report)));
+      errors.push(...(await translateEveryJob(check.workflow, report, labels)));
+    }
+    report.warnings.sort((a, b) => a.line - b.line || a.column - b.column);
+    if (strict) {
+      // Under --strict a warning is an error, reported once, as one.
+      for (const w of report.warnings.splice(0)) {
+        errors.push(
+          new WorkflowError(
+            "WORKFLOW_STRICT",
+            { file, line: w.line, column: w.column },
+            `${w.message} (--strict)`,
+          ),
+        );
+      }
     }
     errors.sort((a, b) => a.line - b.line || a.column - b.column);
     report.errors = errors.map((e) => {
@@ -135,22 +205,53 @@ async function validateOne(arg: string): Promise<FileReport> {
 }
 
 /**
- * An Actions workflow that parses may still fail where a runner translates it (a job-level
- * expression, a reusable workflow call): translate every job as a runner would, collecting those
- * errors and the warnings (unsupported `uses:`, `container:`...).
+ * A workflow that parses may still fail where a runner translates it (a job-level expression, a
+ * reusable workflow call): translate every job and every matrix row as a runner would, collecting
+ * those errors and the warnings (unsupported `uses:`, `container:`...), and check each row's
+ * label against the image map.
  */
-async function translateEveryJob(loaded: LoadedWorkflow, report: FileReport): Promise<WorkflowError[]> {
+async function translateEveryJob(
+  loaded: LoadedWorkflow,
+  report: FileReport,
+  labels: LabelCheck | undefined,
+): Promise<WorkflowError[]> {
   const errors: WorkflowError[] = [];
+  const seen = new Set<string>();
+  const warn = (line: number, column: number, message: string) => {
+    const key = `${line}:${column}:${message}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    report.warnings.push({ line, column, message });
+  };
   const base = await translationContextFor(loaded.file, {});
   for (const job of jobSummaries(loaded)) {
     try {
-      const t = translateWorkflowJob(loaded, { ...base, jobId: job.id });
-      for (const w of t.warnings)
-        report.warnings.push({ line: w.line, column: w.column, message: w.message });
+      for (const matrix of jobMatrixRows(loaded, job.id, { ...base, jobId: job.id })) {
+        const t = translateWorkflowJob(loaded, { ...base, jobId: job.id, run: { matrix } });
+        for (const w of t.warnings) warn(w.line, w.column, w.message);
+        if (labels === undefined) continue;
+        const label = t.fields.runs_on ?? undefined;
+        if (resolveLabel(labels.map, label) === undefined) {
+          const at = labelLocation(loaded, job.id);
+          warn(
+            at.line,
+            at.column,
+            `runs-on "${label ?? labels.map.defaultLabel}" is not served by the image map ${labels.path} ` +
+              `(it serves: ${servedLabels(labels.map).join(", ") || "nothing"}); cidev run would refuse it`,
+          );
+        }
+      }
     } catch (error) {
       if (error instanceof WorkflowError) errors.push(error);
       else throw error;
     }
   }
   return errors;
+}
+
+/** Where a job says its label (`runs-on:`), else where the job starts. */
+function labelLocation(loaded: LoadedWorkflow, jobId: string): { line: number; column: number } {
+  if (loaded.format === "kdl") return loaded.workflow.jobsById.get(jobId)!.location;
+  const job = loaded.workflow.jobs.find((j) => j.id === jobId)!;
+  return job.runsOn?.at ?? job.at;
 }

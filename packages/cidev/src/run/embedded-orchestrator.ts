@@ -9,8 +9,8 @@ export interface EmbeddedOrchestratorOptions {
   readonly imageMap: ImageMap;
   /** A private, empty directory: VM work directories and PGlite live there. */
   readonly stateDir: string;
-  /** The canonical label the job runs on (its capacity is one job). */
-  readonly label: string;
+  /** The canonical labels jobs may run on (one job at a time in all). */
+  readonly labels: readonly string[];
   /** How long a failed job's VM is kept with `--keep-on-failure` (at most 1800 s). */
   readonly keepForSecs: number;
   readonly logger: Logger;
@@ -20,7 +20,8 @@ export interface EmbeddedOrchestratorOptions {
 
 /**
  * The orchestrator service in its embedded single-node mode (in-process queue, PGlite under the
- * state directory, no HTTP API), for one job on this machine: the same code as the fleet.
+ * state directory, no HTTP API), for the jobs of one `cidev run` on this machine, one at a time:
+ * the same code as the fleet.
  */
 export async function startEmbeddedOrchestrator(
   options: EmbeddedOrchestratorOptions,
@@ -29,11 +30,13 @@ export async function startEmbeddedOrchestrator(
     {
       config: options.imageMapPath,
       maxConcurrency: "1",
-      capacityMap: `${options.label}=1`,
+      capacityMap: options.labels.map((label) => `${label}=1`).join(","),
       hostId: `cidev-${process.pid}`,
       stateDir: options.stateDir,
       debugSshTtlSecs: String(options.keepForSecs),
       drainTimeoutSecs: "0",
+      // Templates die with this process: building one beside a single job would only cost CPU.
+      warmStarts: "false",
       // Only for the config's sake: the HTTP API is not started.
       httpAddr: "127.0.0.1:0",
       // The user's AMQP_* variables are for the fleet: the embedded queue uses the defaults.
