@@ -33,3 +33,6 @@ apt_install() {
 use_toolchain() {
   if [ -x "$SOLSTICE_TOOLCHAIN/bin/node" ]; then export PATH="$SOLSTICE_TOOLCHAIN/bin:$PATH"; fi
 }
+
+# The packages a list file names (one a line, '#' comments), e.g. scripts/runtime-packages.txt.
+package_list() { sed 's/#.*//' "$1" | xargs; }

@@ -32,7 +32,9 @@ bash "$here/services.sh" install all
 bash "$here/services.sh" start all
 
 step "QEMU and VM tools"
-apt_install qemu-system-x86 qemu-utils genisoimage git openssh-client
+# The container image's runtime packages (the same list), and genisoimage for the test guests.
+# shellcheck disable=SC2046 # one package a word
+apt_install $(package_list "$here/runtime-packages.txt") genisoimage
 
 if [ -n "$guests" ]; then
   step "test guests ($guests)"

@@ -189,6 +189,8 @@ export async function startOrchestratorProcess(options: OrchestratorProcessOptio
     HTTP_ADDR: `127.0.0.1:${port}`,
     HOST_ID: options.hostId,
     STATE_DIR: join(dir, "service-state"),
+    // These benches compare against cold boots: no warm templates (bench/warm-start measures those).
+    WARM_STARTS: "false",
   };
   const child = spawn(
     process.execPath,

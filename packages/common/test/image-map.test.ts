@@ -122,6 +122,18 @@ describe("defaults and optional keys", () => {
     });
   });
 
+  it("reads warm_start (default true) and settle", () => {
+    const plain = parseImageMap(minimal(), "/m.yaml", { env }).images.get("a")!;
+    expect(plain).toMatchObject({ warmStart: true, settle: undefined });
+    const tuned = parseImageMap(
+      minimal("    warm_start: false\n    settle: cloud-init status --wait\n"),
+      "/m.yaml",
+      { env },
+    ).images.get("a")!;
+    expect(tuned).toMatchObject({ warmStart: false, settle: "cloud-init status --wait" });
+    expect(parseError(minimal("    settle: ''\n")).message).toMatch(/settle/);
+  });
+
   it("keeps partial defaults and fills the rest", () => {
     const image = parseImageMap(minimal("    defaults:\n      ram_mb: 512\n"), "/m.yaml", { env }).images.get(
       "a",

@@ -42,6 +42,8 @@ describe("compose.yml: forgejo-runner", () => {
     expect(service.profiles).toEqual(["forgejo"]);
     expect(service.command).toEqual(["daemon"]);
     expect(service.entrypoint).toEqual([
+      "/usr/bin/tini",
+      "--",
       "node",
       "--max-semi-space-size=8",
       "/opt/solstice-forgejo-runner/dist/main.js",

@@ -38,8 +38,11 @@ describe("compose.yml", () => {
     expect(Object.keys(compose.services).sort()).toEqual([
       "forgejo-runner",
       "github-runner",
+      "grafana",
       "orchestrator",
+      "otel-collector",
       "postgres",
+      "prometheus",
       "rabbitmq",
     ]);
     expect(compose.services["rabbitmq"]?.image).toMatch(/^rabbitmq:(3|4)-management/);
@@ -103,9 +106,11 @@ describe("compose.yml", () => {
     expect(Object.keys(compose.volumes).sort()).toEqual([
       "forgejo-runner-state",
       "github-runner-state",
+      "grafana-data",
       "images",
       "orchestrator-state",
       "postgres-data",
+      "prometheus-data",
       "rabbitmq-data",
     ]);
     // Long enough for the drain: DRAIN_TIMEOUT_SECS (300) and a margin.
@@ -128,15 +133,31 @@ describe("Containerfile", () => {
 
   test("runs as a non-root user on Debian with QEMU, qemu-img, git and an SSH client", () => {
     expect(containerfile).toMatch(/^ARG RUNTIME_IMAGE=debian:bookworm-slim$/m);
-    for (const pkg of ["qemu-system-x86", "qemu-utils", "git", "openssh-client", "ca-certificates"]) {
-      expect(containerfile).toMatch(new RegExp(`apt-get install [^\\n]*\\b${pkg}\\b`));
-    }
+    // The runtime packages: one list, read by the Containerfile and scripts/setup.sh.
+    const packages = readFileSync(join(ROOT, "scripts/runtime-packages.txt"), "utf8")
+      .split("\n")
+      .map((l) => l.replace(/#.*/, "").trim())
+      .filter((l) => l !== "");
+    expect(packages).toEqual(
+      expect.arrayContaining([
+        "qemu-system-x86",
+        "qemu-utils",
+        "git",
+        "openssh-client",
+        "ca-certificates",
+        "tini",
+      ]),
+    );
+    expect(containerfile).toContain("COPY scripts/runtime-packages.txt /tmp/runtime-packages.txt");
+    expect(containerfile).toMatch(
+      /apt-get install [^\n]*\$\(sed 's\/#\.\*\/\/' \/tmp\/runtime-packages\.txt\)/,
+    );
     expect(containerfile).toContain("COPY --from=builder /usr/local/bin/node /usr/local/bin/node");
     expect(containerfile).toMatch(/--groups kvm/);
     expect(lines.filter((l) => l.startsWith("USER "))).toEqual(["USER solstice"]);
     // The entry point is the deployed package's built main (package.json lives next to dist/).
     expect(containerfile).toContain(
-      'ENTRYPOINT ["node", "--max-semi-space-size=8", "/opt/solstice-orchestrator/dist/main.js"]',
+      'ENTRYPOINT ["/usr/bin/tini", "--", "node", "--max-semi-space-size=8", "/opt/solstice-orchestrator/dist/main.js"]',
     );
     expect(existsSync(join(ROOT, "packages/orchestrator/src/main.ts"))).toBe(true);
   });

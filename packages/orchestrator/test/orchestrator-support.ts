@@ -71,6 +71,10 @@ export interface TestConfigOptions {
   readonly capacityMap?: string | undefined;
   readonly debugSshTtlSecs?: number | undefined;
   readonly drainTimeoutSecs?: number | undefined;
+  /** Warm starts (default off in tests: a template build beside every first job would load the machine). */
+  readonly warmStarts?: boolean | undefined;
+  /** WARM_PREWARM: labels whose templates are built at start. */
+  readonly warmPrewarm?: string | undefined;
 }
 
 /** A service config as flags and the environment would give it; the HTTP API on a free port. */
@@ -89,6 +93,8 @@ export function testConfig(options: TestConfigOptions): ServiceConfig {
       stateDir: options.stateDir,
       debugSshTtlSecs: str(options.debugSshTtlSecs),
       drainTimeoutSecs: str(options.drainTimeoutSecs),
+      warmStarts: String(options.warmStarts ?? false),
+      warmPrewarm: options.warmPrewarm,
       mq,
       amqpUrlGiven: options.mq !== undefined,
     },

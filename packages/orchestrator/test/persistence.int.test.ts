@@ -83,6 +83,7 @@ describe.each(BACKENDS)("persistence on %s", (backend) => {
         "0003-job-logs",
         "0004-job-event-seq",
         "0005-job-log-lines",
+        "0006-fleet-hosts",
       ]);
       expect(await migrateToLatest(t.db)).toEqual([]);
       expect(await appliedMigrations(t.db)).toEqual(knownMigrations());
@@ -112,7 +113,7 @@ describe.each(BACKENDS)("persistence on %s", (backend) => {
         await sql`insert into job_logs (request_id, seq, step, stream, text, ts) values
           (${id}, 3, 0, 'stdout', ${"a\nb\n\nd"}, now()),
           (${id}, 5, null, 'system', 'alone', now())`.execute(d.db);
-        expect(await migrateToLatest(d.db)).toEqual(["0005-job-log-lines"]);
+        expect(await migrateToLatest(d.db)).toEqual(["0005-job-log-lines", "0006-fleet-hosts"]);
         const rows = await new JobStore(d.db).getLogs(id);
         expect(rows.map((l) => [l.seq, l.line, l.step, l.text])).toEqual([
           [3, 0, 0, "a"],

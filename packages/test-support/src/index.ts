@@ -1,4 +1,5 @@
 export * from "./cli-runner.ts";
+export * from "./configuration-doc.ts";
 export * from "./eventually.ts";
 export * from "./mq-names.ts";
 export * from "./orchestrator-process.ts";

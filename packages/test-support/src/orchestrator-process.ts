@@ -136,6 +136,8 @@ export async function startFastGuestOrchestrator(input: {
     HTTP_ADDR: `127.0.0.1:${httpPort}`,
     HOST_ID: input.hostId,
     STATE_DIR: join(input.dir, "orchestrator"),
+    // The rigs test the forge protocols: no template build beside their jobs.
+    WARM_STARTS: "false",
   });
   await service.waitReady(`http://127.0.0.1:${httpPort}`);
   return { stop: () => service.stop("SIGTERM") };

@@ -1,6 +1,9 @@
 export {
   ApiErrorBodySchema,
   CancelAnswerSchema,
+  ImageListSchema,
+  type ImageView,
+  ImageViewSchema,
   type JobDetail,
   JobDetailSchema,
   JobListSchema,
@@ -13,6 +16,9 @@ export {
   type LogPage,
   LogPageSchema,
   ReadinessAnswerSchema,
+  type TemplateViewAnswer,
+  TemplateViewSchema,
   type VmView,
   VmViewSchema,
+  WarmAnswerSchema,
 } from "./orchestrator-api.ts";

@@ -117,3 +117,37 @@ export const ReadinessAnswerSchema = z.object({
 
 /** Every error answer. */
 export const ApiErrorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+
+/** A warm template of an image (issue 14): a saved, booted VM that jobs are restored from. */
+export const TemplateViewSchema = z.object({
+  id: z.string(),
+  /** `building`, `ready` or `bad` (a failed build or restore: jobs boot cold). */
+  state: z.string(),
+  cpu: z.number(),
+  ram_mb: z.number(),
+  disk_gb: z.number(),
+  built_at: z.string().nullable(),
+  build_seconds: z.number().nullable(),
+  state_bytes: z.number().nullable(),
+  restores: z.number(),
+  error: z.string().nullable(),
+});
+/** @see TemplateViewSchema */
+export type TemplateViewAnswer = z.infer<typeof TemplateViewSchema>;
+
+/** An image this orchestrator serves, with its warm templates. */
+export const ImageViewSchema = z.object({
+  label: z.string(),
+  aliases: z.array(z.string()),
+  /** Whether its jobs are warm-started (the host's WARM_STARTS and the image's `warm_start`). */
+  warm_start: z.boolean(),
+  templates: z.array(TemplateViewSchema),
+});
+/** @see ImageViewSchema */
+export type ImageView = z.infer<typeof ImageViewSchema>;
+
+/** `GET /v1/images`. */
+export const ImageListSchema = z.object({ images: z.array(ImageViewSchema) });
+
+/** `POST /v1/images/:label/warm`: the image once its template was (re)built. */
+export const WarmAnswerSchema = ImageViewSchema;

@@ -62,6 +62,10 @@ export interface ServiceConfig {
   readonly jobTimeoutSecs: number;
   /** LOG_RETENTION_LINES and LOG_RETENTION_BYTES: the newest log kept per job in the database. */
   readonly logRetention: LogRetention;
+  /** WARM_STARTS: jobs' VMs restored from warm templates (images may opt out). */
+  readonly warmStarts: boolean;
+  /** WARM_PREWARM: labels whose templates are built at start. */
+  readonly warmPrewarm: readonly string[];
 }
 
 /** The raw settings: strings as given by flags or the environment; undefined when not given. */
@@ -187,6 +191,16 @@ const SETTING_SCHEMAS = {
   jobTimeoutSecs: integer(1, 30 * 86_400),
   logRetentionLines: integer(1, 100_000_000),
   logRetentionBytes: integer(1_024, 1_073_741_824),
+  warmStarts: boolean,
+  warmPrewarm: z
+    .string()
+    .max(4096)
+    .transform((text) =>
+      text
+        .split(",")
+        .map((label) => label.trim())
+        .filter((label) => label !== ""),
+    ),
 } satisfies Record<ServiceSettingKey, z.ZodType<unknown, string>>;
 
 /**
@@ -256,6 +270,8 @@ export function parseServiceConfig(raw: RawServiceSettings, facts: HostFacts): S
       lines: get("logRetentionLines") ?? DEFAULT_LOG_RETENTION.lines,
       bytes: get("logRetentionBytes") ?? DEFAULT_LOG_RETENTION.bytes,
     },
+    warmStarts: get("warmStarts") ?? true,
+    warmPrewarm: get("warmPrewarm") ?? [],
   };
 }
 

@@ -41,7 +41,9 @@ export type ServiceSettingKey =
   | "maxJobRequestBytes"
   | "jobTimeoutSecs"
   | "logRetentionLines"
-  | "logRetentionBytes";
+  | "logRetentionBytes"
+  | "warmStarts"
+  | "warmPrewarm";
 
 /** The default HTTP address: loopback only (the API can cancel jobs); put a proxy in front to expose it. */
 export const DEFAULT_HTTP_ADDR = "127.0.0.1:8081";
@@ -234,5 +236,22 @@ export const SERVICE_SETTINGS: readonly ServiceSetting[] = [
     env: "LOG_RETENTION_BYTES",
     defaultText: String(DEFAULT_LOG_RETENTION.bytes),
     description: "log text kept per job in the database, in bytes (the newest lines)",
+  },
+  {
+    key: "warmStarts",
+    flag: "--warm-starts",
+    arg: "<bool>",
+    env: "WARM_STARTS",
+    defaultText: "true",
+    description:
+      "restore jobs' VMs from saved, booted templates of their image (per image: warm_start in the image map)",
+  },
+  {
+    key: "warmPrewarm",
+    flag: "--warm-prewarm",
+    arg: "<labels>",
+    env: "WARM_PREWARM",
+    defaultText: "none: templates are built on the first job of an image",
+    description: "comma-separated image labels whose warm templates are built at start",
   },
 ];

@@ -48,3 +48,8 @@ export const CancelBodySchema = z
   })
   .optional()
   .nullable();
+
+/** `:label` in image routes. */
+export const ImageParamsSchema = z.strictObject({
+  label: z.string().min(1).max(200),
+});

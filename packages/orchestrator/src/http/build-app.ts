@@ -3,7 +3,14 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import { HttpApiError } from "../errors.ts";
 import { ALL_LINES, DEFAULT_LOG_PAGE, type JobStore } from "../persistence/job-store.ts";
 import type { CapacitySnapshot } from "../scheduling/capacity-scheduler.ts";
-import { CancelBodySchema, JobParamsSchema, ListJobsQuerySchema, LogsQuerySchema } from "./api-schemas.ts";
+import type { ImageTemplatesApi } from "../service/image-templates.ts";
+import {
+  CancelBodySchema,
+  ImageParamsSchema,
+  JobParamsSchema,
+  ListJobsQuerySchema,
+  LogsQuerySchema,
+} from "./api-schemas.ts";
 import { bearerTokenMatches } from "./bearer-auth.ts";
 import { jobView, vmView } from "./job-views.ts";
 import { followLogs, parseLastEventId } from "./log-follow.ts";
@@ -40,6 +47,8 @@ export interface HttpApiDeps {
   readonly followKeepAliveMs?: number | undefined;
   /** `/readyz` probe timeout (default 3 s). */
   readonly probeTimeoutMs?: number | undefined;
+  /** `GET /v1/images` and `POST /v1/images/:label/warm`; undefined: those routes answer 404. */
+  readonly images?: ImageTemplatesApi | undefined;
 }
 
 /** The JSON body of every error: `{ "error": { "code": "NOT_FOUND", "message": "..." } }`. */
@@ -130,6 +139,27 @@ export async function buildApp(deps: HttpApiDeps): Promise<FastifyInstance> {
     const families = deps.metrics.collect({ jobsByState, vmsByState, capacity: deps.capacity() });
     return reply.type(PROMETHEUS_CONTENT_TYPE).send(renderPrometheus(families));
   });
+
+  const images = deps.images;
+  if (images !== undefined) {
+    app.get("/v1/images", async () => ({ images: images.list() }));
+
+    // Rebuilds the template now and answers once it is ready (or bad): minutes for a slow guest.
+    app.post("/v1/images/:label/warm", { schema: { params: ImageParamsSchema } }, async (request) => {
+      const answer = await images.warm(request.params.label);
+      if (answer === "unknown") {
+        throw new HttpApiError(404, "IMAGE_NOT_FOUND", `no image ${request.params.label} in the image map`);
+      }
+      if (answer === "off") {
+        throw new HttpApiError(
+          409,
+          "WARM_STARTS_OFF",
+          `warm starts are off for ${request.params.label} (WARM_STARTS, or warm_start: false in the image map)`,
+        );
+      }
+      return answer;
+    });
+  }
 
   app.get("/v1/jobs", { schema: { querystring: ListJobsQuerySchema } }, async (request) => {
     const q = request.query;

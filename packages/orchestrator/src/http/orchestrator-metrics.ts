@@ -8,6 +8,9 @@ export const JOB_DURATION_BUCKETS = [5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3
 /** VM boot (start to SSH reachable) buckets, seconds: a fast guest under KVM to a cloud-init guest under TCG. */
 export const BOOT_DURATION_BUCKETS = [1, 2, 5, 10, 20, 30, 45, 60, 120, 300, 600];
 
+/** Warm restore (QEMU start to the job's key installed) buckets, seconds. */
+export const RESTORE_DURATION_BUCKETS = [0.5, 1, 2, 3, 5, 10, 20, 30, 60];
+
 /** What a scrape reads at that moment (from the store and the scheduler). */
 export interface MetricsSnapshot {
   readonly jobsByState: Readonly<Record<JobState, number>>;
@@ -27,6 +30,11 @@ export class OrchestratorMetrics {
   readonly #jobDuration = new Histogram(JOB_DURATION_BUCKETS);
   readonly #bootDuration = new Histogram(BOOT_DURATION_BUCKETS);
   readonly #intake = new Map<string, number>();
+  readonly #restoreDuration = new Histogram(RESTORE_DURATION_BUCKETS);
+  /** `label\nkind` → count. */
+  readonly #starts = new Map<string, number>();
+  /** `label\noutcome` → count. */
+  readonly #templateBuilds = new Map<string, number>();
 
   /**
    * A job request was taken from the queue: `accepted` (recorded, scheduled), `duplicate` (its
@@ -46,6 +54,26 @@ export class OrchestratorMetrics {
   /** A VM became reachable over SSH: how long that took from QEMU's start, by label. */
   observeBoot(fields: { label: string; seconds: number }): void {
     this.#bootDuration.observe(fields.seconds, { label: fields.label });
+  }
+
+  /**
+   * What the warm templates reported (`WarmEvent` of @solstice/vm-engine): a VM started warm, cold
+   * or by fallback (with the restore's seconds when warm), or a template build ended.
+   */
+  observeWarm(
+    event:
+      | { type: "start"; label: string; kind: string; restoreSeconds?: number | undefined }
+      | { type: "build"; label: string; ok: boolean; seconds: number },
+  ): void {
+    if (event.type === "start") {
+      const key = `${event.label}\n${event.kind}`;
+      this.#starts.set(key, (this.#starts.get(key) ?? 0) + 1);
+      if (event.restoreSeconds !== undefined)
+        this.#restoreDuration.observe(event.restoreSeconds, { label: event.label });
+    } else {
+      const key = `${event.label}\n${event.ok ? "ok" : "failed"}`;
+      this.#templateBuilds.set(key, (this.#templateBuilds.get(key) ?? 0) + 1);
+    }
   }
 
   /** Every metric family, ready for `renderPrometheus`. */
@@ -120,6 +148,35 @@ export class OrchestratorMetrics {
         buckets: BOOT_DURATION_BUCKETS,
         series: this.#bootDuration.series(),
       },
+      {
+        type: "counter",
+        name: "solstice_vm_starts_total",
+        help: "VMs started for jobs, by label and kind (warm: restored from a template; cold: booted; fallback: a failed restore, then booted).",
+        samples: pairSamples(this.#starts, "kind"),
+      },
+      {
+        type: "histogram",
+        name: "solstice_vm_restore_duration_seconds",
+        help: "How long warm restores took, from prepare to the job's key installed, by label.",
+        buckets: RESTORE_DURATION_BUCKETS,
+        series: this.#restoreDuration.series(),
+      },
+      {
+        type: "counter",
+        name: "solstice_warm_template_builds_total",
+        help: "Warm template builds, by label and outcome (ok, failed).",
+        samples: pairSamples(this.#templateBuilds, "outcome"),
+      },
     ];
   }
+}
+
+function pairSamples(
+  counts: ReadonlyMap<string, number>,
+  second: string,
+): { labels: Record<string, string>; value: number }[] {
+  return [...counts].sort().map(([key, value]) => {
+    const [label = "", other = ""] = key.split("\n");
+    return { labels: { label, [second]: other }, value };
+  });
 }

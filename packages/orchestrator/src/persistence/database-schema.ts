@@ -85,6 +85,19 @@ export interface OrchestratorDatabase {
   jobs: JobsTable;
   vms: VmsTable;
   job_logs: JobLogsTable;
+  fleet_hosts: FleetHostsTable;
+}
+
+/** One row per orchestrator host, upserted by its heartbeat (migration 0006). */
+export interface FleetHostsTable {
+  host_id: string;
+  /** label -> capacity for that label, as JSON text on write. */
+  labels: Json;
+  capacity: number;
+  running_jobs: number;
+  started_at: Timestamp;
+  last_seen: Timestamp;
+  stopped_at: NullableTimestamp;
 }
 
 export type JobRow = Selectable<JobsTable>;

@@ -25,7 +25,9 @@ import { CapacityScheduler } from "../scheduling/capacity-scheduler.ts";
 import { CancelListener } from "./cancel-listener.ts";
 import { DebugSsh } from "./debug-ssh.ts";
 import { httpCancel } from "./http-cancel.ts";
+import { imageTemplates } from "./image-templates.ts";
 import { JobIntake } from "./job-intake.ts";
+import { JobRouter } from "./job-router.ts";
 import { JobRunner, type QueuedJob } from "./job-runner.ts";
 import { type ShutdownReport, shutdown } from "./shutdown.ts";
 import { recoverOnStart } from "./startup-recovery.ts";
@@ -140,12 +142,28 @@ export async function startOrchestrator(
             config: config.queue.mq,
             logger: logger.child({ component: "queue" }),
             connectionName: `${SERVICE_NAME}@${hostId}`,
+            labelRouting: imageMap,
           })
-        : new InProcessJobQueue({ config: config.queue.mq, logger: logger.child({ component: "queue" }) }),
+        : new InProcessJobQueue({
+            config: config.queue.mq,
+            logger: logger.child({ component: "queue" }),
+            labelRouting: imageMap,
+          }),
     ));
   cleanup.push({ name: "queue", close: () => queue.close({ timeoutMs: 10_000 }) });
 
   const engine = new VmEngine({
+    // Warm starts: templates under <state>/templates, made and dropped by this process only.
+    ...(config.warmStarts
+      ? {
+          warm: {
+            dir: join(config.stateDir, "templates"),
+            enabledFor: (image) => image.warmStart !== false,
+            settleFor: (image) => image.settle,
+            onEvent: (event) => metrics.observeWarm(event),
+          },
+        }
+      : {}),
     ...deps.engine,
     stateDir: vmRoot,
     host: hostId,
@@ -200,6 +218,25 @@ export async function startOrchestrator(
     "start-up recovery done",
   );
 
+  if (engine.warm !== undefined) {
+    const warm = engine.warm;
+    // What a previous run left is useless (its template keys died with it): removed now.
+    await step("warm templates", () => warm.init());
+    cleanup.push({ name: "warm templates", close: () => warm.close() });
+    for (const label of config.warmPrewarm) {
+      const image = imageMap.images.get(imageMap.aliases.get(label) ?? label);
+      if (image === undefined || !warm.enabled(image)) {
+        logger.warn({ label }, "WARM_PREWARM names no warm-started image of the image map; ignored");
+        continue;
+      }
+      // In the background: jobs are taken meanwhile (they boot cold until it is ready).
+      void warm.warm(image).then(
+        (view) => logger.info({ label, state: view.state, error: view.error }, "warm template pre-built"),
+        (error: unknown) => logger.warn({ label, err: error }, "warm template pre-build failed"),
+      );
+    }
+  }
+
   const cancels = new CancelListener({ queue, store, runner, hostId, logger });
   await step("cancel listener", () => cancels.start());
   cleanup.push({ name: "cancel listener", close: () => cancels.stop() });
@@ -223,6 +260,7 @@ export async function startOrchestrator(
         capacity: () => scheduler.inUse(),
         metrics,
         token: config.http.token,
+        images: imageTemplates(imageMap, engine.warm),
       });
       try {
         return { app: built, ...(await listenHttpApi(built, config.http)) };
@@ -246,8 +284,19 @@ export async function startOrchestrator(
     metrics,
     logger,
     limits: config.intakeLimits,
+    labelCapacity: (label) => scheduler.limitFor(label),
   });
   await step("job intake", () => intake.start());
+  cleanup.push({ name: "job intake", close: () => intake.stop() });
+  const router = new JobRouter({
+    queue,
+    imageMap,
+    hostId,
+    logger,
+    prefetch: config.queue.mq.prefetch,
+    maxMessageBytes: config.intakeLimits.maxRequestBytes,
+  });
+  await step("job router", () => router.start());
 
   logger.info(
     {
@@ -256,6 +305,7 @@ export async function startOrchestrator(
       queue: config.queue.kind,
       database: describeDatabaseTarget(config.database),
       maxConcurrency: config.maxConcurrency,
+      labelQueues: intake.queues,
       http: httpUrl,
       stateDir: config.stateDir,
     },
@@ -281,13 +331,18 @@ export async function startOrchestrator(
     stop: (options = {}) => {
       stopping ??= shutdown(
         {
-          stopIntake: () => intake.stop(),
+          stopIntake: async () => {
+            await Promise.all([router.stop(), intake.stop()]);
+          },
           whenIdle: (ms) => runner.whenIdle(ms),
           cancelAll: (reason) => runner.cancelAll(reason),
           settled: () => runner.settled(),
           closers: [
             { name: "cancel listener", close: () => cancels.stop() },
             { name: "debug SSH VMs", close: () => debugSsh.releaseAll() },
+            ...(engine.warm === undefined
+              ? []
+              : [{ name: "warm templates", close: () => engine.warm?.close() ?? Promise.resolve() }]),
             ...(app === undefined ? [] : [{ name: "HTTP API", close: () => app.close() }]),
             { name: "queue", close: () => queue.close({ timeoutMs: 10_000 }) },
             { name: "database", close: () => db.destroy() },

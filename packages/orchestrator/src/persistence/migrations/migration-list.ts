@@ -4,6 +4,7 @@ import { createVms } from "./0002-vms.ts";
 import { createJobLogs } from "./0003-job-logs.ts";
 import { addJobEventSeq } from "./0004-job-event-seq.ts";
 import { splitJobLogLines } from "./0005-job-log-lines.ts";
+import { createFleetHosts } from "./0006-fleet-hosts.ts";
 
 /**
  * Every migration, by name. Names sort in the order they must run (kysely's Migrator orders by
@@ -15,4 +16,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0003-job-logs": createJobLogs,
   "0004-job-event-seq": addJobEventSeq,
   "0005-job-log-lines": splitJobLogLines,
+  "0006-fleet-hosts": createFleetHosts,
 };

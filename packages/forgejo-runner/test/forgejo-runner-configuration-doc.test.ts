@@ -1,0 +1,22 @@
+import { Writable } from "node:stream";
+import { configurationDocGaps, programFlags } from "@solstice/test-support";
+import { describe, expect, test } from "vitest";
+import { buildProgram } from "../src/cli/program.ts";
+
+// docs/configuration.md lists exactly solstice-forgejo-runner's flags and their environment variables.
+
+const sink = new Writable({ write: (_c, _e, done) => done() });
+const program = buildProgram({
+  stdout: sink,
+  stderr: sink,
+  env: {},
+  cwd: process.cwd(),
+  action: () => async () => undefined,
+});
+
+describe("docs/configuration.md: solstice-forgejo-runner", () => {
+  test("every flag of every command, with its environment variable, and no other", () => {
+    expect(programFlags(program).length).toBeGreaterThan(3);
+    expect(configurationDocGaps(program)).toEqual({ missing: [], unknown: [] });
+  });
+});
