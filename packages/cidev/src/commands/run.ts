@@ -30,7 +30,7 @@ import { formatWarnings } from "../output/job-text.ts";
 import { imageMapPath } from "../run/image-map-location.ts";
 import { EXIT_INTERRUPTED, Interrupts, unlessInterrupted } from "../run/interrupts.ts";
 import { orderJobs } from "../run/job-order.ts";
-import { needFromRuns, type RunResult, renderJobOutputs } from "../run/job-results.ts";
+import { combinedResult, needFromRuns, type RunResult, renderJobOutputs } from "../run/job-results.ts";
 import { cidevOwner, LocalSession } from "../run/local-session.ts";
 import { selectMatrixRows } from "../run/matrix-rows.ts";
 import { openRepositorySource, type RepositorySource } from "../run/repository-source.ts";
@@ -366,16 +366,9 @@ async function runCommand(
     }
 
     const interrupted = ctrlC;
-    const results = summaries.map((s) => s.result);
     const overall: RunResult | "interrupted" = interrupted
       ? "interrupted"
-      : results.includes("failure")
-        ? "failure"
-        : results.includes("cancelled")
-          ? "cancelled"
-          : results.includes("success")
-            ? "success"
-            : "skipped";
+      : combinedResult(summaries.map((s) => s.result));
     reporter.summary(summaries, overall);
     if (interrupted) return EXIT_INTERRUPTED;
     return overall === "success" || overall === "skipped" ? EXIT_OK : EXIT_FAILED;

@@ -43,6 +43,14 @@ export function renderJobOutputs(
   return out;
 }
 
+/** Several results as one: `failure` if any failed, else `cancelled` if any was, else `success` if any ran, else `skipped` (jobs not started count as nothing). */
+export function combinedResult(results: readonly string[]): RunResult {
+  if (results.includes("failure")) return "failure";
+  if (results.includes("cancelled")) return "cancelled";
+  if (results.includes("success")) return "success";
+  return "skipped";
+}
+
 /**
  * A job's `needs` entry from its runs: `failure` if any row failed, else `cancelled` if any was,
  * else `success` if any ran, else `skipped`; outputs merged (a later row wins, as on a forge).
@@ -50,14 +58,7 @@ export function renderJobOutputs(
 export function needFromRuns(
   runs: readonly { readonly result: RunResult; readonly outputs: Readonly<Record<string, string>> }[],
 ): Need & { result: RunResult } {
-  const results = runs.map((r) => r.result);
-  const result: RunResult = results.includes("failure")
-    ? "failure"
-    : results.includes("cancelled")
-      ? "cancelled"
-      : results.includes("success")
-        ? "success"
-        : "skipped";
+  const result = combinedResult(runs.map((r) => r.result));
   const outputs: Record<string, string> = {};
   for (const run of runs) Object.assign(outputs, run.outputs);
   return { result, outputs };

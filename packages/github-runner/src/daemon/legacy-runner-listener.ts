@@ -1,9 +1,6 @@
 import { hostname, release as osRelease, type as osType } from "node:os";
-import { setTimeout as sleepTimer } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { AccessTokenProvider } from "../auth/access-token.ts";
-import { pollRetryDelay, type SessionFailure, sessionRetryDelay } from "../broker/broker-backoff.ts";
-import { sessionFailureKind } from "../broker/broker-client.ts";
 import { decideMessage } from "../broker/message-decision.ts";
 import { ActionsServiceError, RunnerRemovedError } from "../errors.ts";
 import { parseJobMessage } from "../job/job-message.ts";
@@ -13,6 +10,13 @@ import { decryptMessageBody, sessionKey } from "../legacy/message-decryption.ts"
 import { archLabel, osLabel } from "../registration/runner-labels.ts";
 import type { RunnerConfiguration } from "../settings/runner-files.ts";
 import { RUNNER_PROTOCOL_VERSION } from "../version.ts";
+import {
+  createSessionWithRetry,
+  type ListenerSleep,
+  PollFailures,
+  RunnerGoneNotice,
+  realSleep,
+} from "./listener-retry.ts";
 import type { ListenerEnd } from "./runner-listener.ts";
 import type { JobRunner, RunningJobs } from "./running-jobs.ts";
 import type { SessionMarker } from "./session-marker.ts";
@@ -36,16 +40,12 @@ export interface LegacyRunnerListenerOptions {
   readonly removedRetryMs?: number;
   readonly sessionMarker?: SessionMarker;
   /** For tests: resolves after `ms` or when `signal` aborts. */
-  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  readonly sleep?: ListenerSleep;
 }
 
 interface OpenSession {
   readonly sessionId: string;
   readonly key: Buffer | undefined;
-}
-
-async function realSleep(ms: number, signal: AbortSignal): Promise<void> {
-  await sleepTimer(ms, undefined, { signal }).catch(() => undefined);
 }
 
 /** The legacy listener of one runner. */
@@ -58,7 +58,7 @@ export class LegacyRunnerListener {
   /** Jobs handed to RunningJobs and not yet complete there. */
   #starting = 0;
   #wake = new AbortController();
-  #removedSaid = "";
+  readonly #gone: RunnerGoneNotice;
   #lastMessageId: number | undefined;
 
   constructor(options: LegacyRunnerListenerOptions) {
@@ -71,6 +71,12 @@ export class LegacyRunnerListener {
       agentId: settings.agentId,
       flow: "legacy",
     });
+    this.#gone = new RunnerGoneNotice(
+      this.#log,
+      options.tokens,
+      options.removedRetryMs ?? 5 * 60_000,
+      (ms, signal) => this.#sleep(ms, signal),
+    );
   }
 
   get runner(): JobRunner {
@@ -107,24 +113,10 @@ export class LegacyRunnerListener {
     }
   }
 
-  async #removed(error: Error, signal: AbortSignal): Promise<void> {
-    this.#options.tokens.invalidate();
-    const retryMs = this.#options.removedRetryMs ?? 5 * 60_000;
-    if (this.#removedSaid !== error.message) {
-      this.#log.error(
-        { retryInMs: retryMs },
-        `${error.message}; register it again (solstice-github-runner register), retrying every ${Math.round(retryMs / 1000)} s`,
-      );
-      this.#removedSaid = error.message;
-    }
-    await this.#sleep(retryMs, signal);
-  }
-
-  async #createSession(signal: AbortSignal): Promise<OpenSession | undefined> {
-    const attempts: Record<SessionFailure, number> = { conflict: 0, "clock-skew": 0, fatal: 0, transient: 0 };
+  #createSession(signal: AbortSignal): Promise<OpenSession | undefined> {
     const { settings, key } = this.#options.configuration;
-    while (!signal.aborted) {
-      try {
+    return createSessionWithRetry(
+      async () => {
         const session = await this.#options.server.createSession(
           {
             ownerName: `${hostname()} (PID: ${process.pid})`,
@@ -137,37 +129,25 @@ export class LegacyRunnerListener {
           },
           signal,
         );
-        this.#removedSaid = "";
         // A new session starts the message ids over: undeleted messages come again.
         this.#lastMessageId = undefined;
         return {
           sessionId: session.sessionId,
           key: sessionKey(session.encryptionKey, key, session.useFipsEncryption ?? false),
         };
-      } catch (error) {
-        if (signal.aborted) return undefined;
-        if (error instanceof RunnerRemovedError) {
-          await this.#removed(error, signal);
-          continue;
-        }
-        const kind = sessionFailureKind(error);
-        attempts[kind] += 1;
-        const delay = sessionRetryDelay(kind, attempts[kind]);
-        if (delay === undefined) {
-          await this.#removed(error instanceof Error ? error : new Error(String(error)), signal);
-          attempts[kind] = 0;
-          continue;
-        }
-        this.#log.warn({ err: error, failure: kind, retryInMs: delay }, "cannot create the session");
-        await this.#sleep(delay, signal);
-      }
-    }
-    return undefined;
+      },
+      {
+        signal,
+        gone: this.#gone,
+        sleep: (ms, s) => this.#sleep(ms, s),
+        log: this.#log,
+        failureMessage: "cannot create the session",
+      },
+    );
   }
 
   async #poll(session: OpenSession, signal: AbortSignal): Promise<ListenerEnd | "recreate"> {
-    let errors = 0;
-    let lastError = "";
+    const failures = new PollFailures();
     const { settings } = this.#options.configuration;
     while (!signal.aborted) {
       if (this.#ephemeral && this.#tookJob && !this.#busy()) return "job-done";
@@ -185,8 +165,7 @@ export class LegacyRunnerListener {
           },
           AbortSignal.any([signal, this.#wake.signal]),
         );
-        errors = 0;
-        lastError = "";
+        failures.reset();
       } catch (error) {
         if (signal.aborted) return "stopped";
         if (this.#wake.signal.aborted) {
@@ -198,23 +177,20 @@ export class LegacyRunnerListener {
             await this.#options.jobs.whenIdle(this.#runner.agentId);
             return "job-done";
           }
-          await this.#removed(error, signal);
+          await this.#gone.wait(error, signal);
           return "recreate";
         }
         if (error instanceof ActionsServiceError && error.status === 404) {
           this.#log.info("the session expired; creating a new one");
           return "recreate";
         }
-        errors += 1;
-        const delay = pollRetryDelay(errors);
-        if (delay === undefined) {
-          this.#log.warn({ err: error, errors }, "polling keeps failing; creating a new session");
-          return "recreate";
-        }
-        const text = error instanceof Error ? error.message : String(error);
-        if (text !== lastError) this.#log.warn({ err: error, retryInMs: delay }, "cannot get a message");
-        lastError = text;
-        await this.#sleep(delay, signal);
+        const next = await failures.next(error, {
+          signal,
+          sleep: (ms, s) => this.#sleep(ms, s),
+          log: this.#log,
+          failureMessage: "cannot get a message",
+        });
+        if (next === "recreate") return "recreate";
         continue;
       }
       if (message === undefined) continue;

@@ -1,14 +1,11 @@
 import { release as osRelease, type as osType } from "node:os";
-import { setTimeout as sleepTimer } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { AccessTokenProvider } from "../auth/access-token.ts";
-import { pollRetryDelay, type SessionFailure, sessionRetryDelay } from "../broker/broker-backoff.ts";
 import {
   BrokerClient,
   BrokerErrorKinds,
   type BrokerSession,
   type PollIdentity,
-  sessionFailureKind,
 } from "../broker/broker-client.ts";
 import type { BrokerMessage } from "../broker/broker-messages.ts";
 import { decideMessage } from "../broker/message-decision.ts";
@@ -19,6 +16,13 @@ import { acquireFailure } from "../run-service/run-service-api.ts";
 import { acquireJob } from "../run-service/run-service-client.ts";
 import type { RunnerConfiguration } from "../settings/runner-files.ts";
 import { RUNNER_PROTOCOL_VERSION } from "../version.ts";
+import {
+  createSessionWithRetry,
+  type ListenerSleep,
+  PollFailures,
+  RunnerGoneNotice,
+  realSleep,
+} from "./listener-retry.ts";
 import type { JobRunner, RunningJobs } from "./running-jobs.ts";
 import type { SessionMarker } from "./session-marker.ts";
 
@@ -47,11 +51,7 @@ export interface RunnerListenerOptions {
   readonly sessionMarker?: SessionMarker;
   readonly fetch?: FetchFunction;
   /** For tests: resolves after `ms` or when `signal` aborts. */
-  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
-}
-
-async function realSleep(ms: number, signal: AbortSignal): Promise<void> {
-  await sleepTimer(ms, undefined, { signal }).catch(() => undefined);
+  readonly sleep?: ListenerSleep;
 }
 
 /** The listener of one runner. */
@@ -67,7 +67,7 @@ export class RunnerListener {
   #starting = 0;
   /** Aborted to end a long poll early (the ephemeral runner's job was completed). */
   #wake = new AbortController();
-  #removedSaid = "";
+  readonly #gone: RunnerGoneNotice;
 
   constructor(options: RunnerListenerOptions) {
     this.#options = options;
@@ -75,6 +75,12 @@ export class RunnerListener {
     this.#runner = { agentId: settings.agentId, name: settings.agentName, instance: options.instance };
     this.#ephemeral = settings.ephemeral;
     this.#log = options.logger.child({ runner: settings.agentName, agentId: settings.agentId });
+    this.#gone = new RunnerGoneNotice(
+      this.#log,
+      options.tokens,
+      options.removedRetryMs ?? 5 * 60_000,
+      (ms, signal) => this.#sleep(ms, signal),
+    );
     if (settings.serverUrlV2 === undefined || settings.serverUrlV2 === "") {
       // A legacy-flow runner (useV2Flow false) listens with LegacyRunnerListener instead.
       throw new RunnerSettingsError(".runner", "the runner has no broker URL", {
@@ -125,25 +131,11 @@ export class RunnerListener {
     }
   }
 
-  async #removed(error: RunnerRemovedError | Error, signal: AbortSignal): Promise<void> {
-    this.#options.tokens.invalidate();
-    const retryMs = this.#options.removedRetryMs ?? 5 * 60_000;
-    if (this.#removedSaid !== error.message) {
-      this.#log.error(
-        { retryInMs: retryMs },
-        `${error.message}; register it again (solstice-github-runner register), retrying every ${Math.round(retryMs / 1000)} s`,
-      );
-      this.#removedSaid = error.message;
-    }
-    await this.#sleep(retryMs, signal);
-  }
-
-  async #createSession(signal: AbortSignal): Promise<BrokerSession | undefined> {
-    const attempts: Record<SessionFailure, number> = { conflict: 0, "clock-skew": 0, fatal: 0, transient: 0 };
+  #createSession(signal: AbortSignal): Promise<BrokerSession | undefined> {
     const { settings } = this.#options.configuration;
-    while (!signal.aborted) {
-      try {
-        const session = await this.#broker.createSession(
+    return createSessionWithRetry(
+      () =>
+        this.#broker.createSession(
           {
             agentId: settings.agentId,
             agentName: settings.agentName,
@@ -152,34 +144,19 @@ export class RunnerListener {
             ephemeral: settings.ephemeral,
           },
           signal,
-        );
-        this.#removedSaid = "";
-        return session;
-      } catch (error) {
-        if (signal.aborted) return undefined;
-        if (error instanceof RunnerRemovedError) {
-          await this.#removed(error, signal);
-          continue;
-        }
-        const kind = sessionFailureKind(error);
-        attempts[kind] += 1;
-        const delay = sessionRetryDelay(kind, attempts[kind]);
-        if (delay === undefined) {
-          // Given up by the reference runner's rules: say it once, then try again slowly.
-          await this.#removed(error instanceof Error ? error : new Error(String(error)), signal);
-          attempts[kind] = 0;
-          continue;
-        }
-        this.#log.warn({ err: error, failure: kind, retryInMs: delay }, "cannot create the broker session");
-        await this.#sleep(delay, signal);
-      }
-    }
-    return undefined;
+        ),
+      {
+        signal,
+        gone: this.#gone,
+        sleep: (ms, s) => this.#sleep(ms, s),
+        log: this.#log,
+        failureMessage: "cannot create the broker session",
+      },
+    );
   }
 
   async #poll(session: BrokerSession, signal: AbortSignal): Promise<ListenerEnd | "recreate"> {
-    let errors = 0;
-    let lastError = "";
+    const failures = new PollFailures();
     while (!signal.aborted) {
       if (this.#ephemeral && this.#tookJob && !this.#busy()) return "job-done";
       const identity: PollIdentity = {
@@ -192,8 +169,7 @@ export class RunnerListener {
       let message: BrokerMessage | undefined;
       try {
         message = await this.#broker.getMessage(identity, true, AbortSignal.any([signal, this.#wake.signal]));
-        errors = 0;
-        lastError = "";
+        failures.reset();
       } catch (error) {
         if (signal.aborted) return "stopped";
         if (this.#wake.signal.aborted) {
@@ -209,7 +185,7 @@ export class RunnerListener {
             await this.#options.jobs.whenIdle(this.#runner.agentId);
             return "job-done";
           }
-          await this.#removed(error, signal);
+          await this.#gone.wait(error, signal);
           return "recreate";
         }
         if (
@@ -219,17 +195,13 @@ export class RunnerListener {
           this.#log.info("the broker session expired; creating a new one");
           return "recreate";
         }
-        errors += 1;
-        const delay = pollRetryDelay(errors);
-        if (delay === undefined) {
-          this.#log.warn({ err: error, errors }, "polling keeps failing; creating a new session");
-          return "recreate";
-        }
-        const text = error instanceof Error ? error.message : String(error);
-        if (text !== lastError)
-          this.#log.warn({ err: error, retryInMs: delay }, "cannot get a message from the broker");
-        lastError = text;
-        await this.#sleep(delay, signal);
+        const next = await failures.next(error, {
+          signal,
+          sleep: (ms, s) => this.#sleep(ms, s),
+          log: this.#log,
+          failureMessage: "cannot get a message from the broker",
+        });
+        if (next === "recreate") return "recreate";
         continue;
       }
       if (message === undefined) continue;

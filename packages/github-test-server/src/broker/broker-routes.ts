@@ -5,6 +5,7 @@ import type { Route, RouteContext } from "../http/router.ts";
 import { assignNextJob } from "../jobs/job-dispatch.ts";
 import type { RunnerEntry } from "../runners/runner-registry.ts";
 import type { ServerContext } from "../server-context.ts";
+import { holdPoll } from "./long-poll.ts";
 import type { SessionRecord } from "./session-registry.ts";
 
 // The broker (the v2 message flow) at the runner's `server_url`: sessions, the long-poll for
@@ -126,31 +127,24 @@ export function brokerRoutes(context: ServerContext): Route[] {
         runner.lastStatus = query.get("status") ?? undefined;
         runner.lastOs = query.get("os") ?? runner.lastOs;
         runner.lastPollAt = new Date();
-        const gone = new AbortController();
-        ctx.res.once("close", () => gone.abort());
-        const signal = AbortSignal.any([gone.signal, context.closing]);
-        const deadline = Date.now() + context.settings.messageHoldMs;
-        for (;;) {
+        const message = await holdPoll(ctx, context, runner.id, () => {
           // The runner (or its session) may have been deleted while the poll waited.
           if (context.runners.get(runner.id) === undefined) {
             throw brokerError(404, "RunnerNotFound", `runner ${runner.id} was not found`);
           }
           sessionOf(ctx, runner);
           if (runner.lastStatus !== "Busy") assignNextJob(context, runner);
-          const message = context.messages.nextFor(runner.id);
-          if (message !== undefined) {
-            context.messages.markDelivered(message.messageId);
-            sendJson(ctx.res, 200, {
-              messageId: message.messageId,
-              messageType: message.messageType,
-              body: message.body,
-            });
-            return;
-          }
-          const left = deadline - Date.now();
-          if (left <= 0 || signal.aborted) break;
-          await context.messages.wait(runner.id, left, signal);
-          if (gone.signal.aborted) return;
+          return context.messages.nextFor(runner.id);
+        });
+        if (message === "gone") return;
+        if (message !== undefined) {
+          context.messages.markDelivered(message.messageId);
+          sendJson(ctx.res, 200, {
+            messageId: message.messageId,
+            messageType: message.messageType,
+            body: message.body,
+          });
+          return;
         }
         // No message: a 2xx without a body (the runner reads any such answer as "nothing").
         sendEmpty(ctx.res, context.settings.idleMessageStatus);

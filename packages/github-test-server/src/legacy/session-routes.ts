@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { requireRunnerBearer } from "../auth/bearer-auth.ts";
+import { holdPoll } from "../broker/long-poll.ts";
 import type { SessionRecord } from "../broker/session-registry.ts";
 import { parseJsonBody, readBody, sendEmpty, sendJson } from "../http/http-io.ts";
 import type { Route, RouteContext } from "../http/router.ts";
@@ -133,31 +134,28 @@ export function legacySessionRoutes(context: ServerContext): Route[] {
         runner.lastStatus = query.get("status") ?? undefined;
         runner.lastOs = query.get("os") ?? runner.lastOs;
         runner.lastPollAt = new Date();
-        const gone = new AbortController();
-        ctx.res.once("close", () => gone.abort());
-        const signal = AbortSignal.any([gone.signal, context.closing]);
-        const deadline = Date.now() + context.settings.messageHoldMs;
-        for (;;) {
+        const taken = await holdPoll(ctx, context, runner.id, () => {
           if (context.runners.get(runner.id) === undefined)
             throw vssError(404, "TaskAgentNotFoundException", `agent ${runner.id} not found`);
           const session = sessionOf(runner, sessionId);
           if (runner.lastStatus !== "Busy") assignNextLegacyJob(context, runner);
           const message = context.messages.nextUndeletedFor(runner.id, lastMessageId);
-          if (message !== undefined && session.encryptionKey !== undefined) {
-            context.messages.markDelivered(message.messageId);
-            const encrypted = encryptMessageBody(message.body, session.encryptionKey);
-            sendJson(ctx.res, 200, {
-              messageId: message.messageId,
-              messageType: message.messageType,
-              iv: encrypted.iv,
-              body: encrypted.body,
-            });
-            return;
-          }
-          const left = deadline - Date.now();
-          if (left <= 0 || signal.aborted) break;
-          await context.messages.wait(runner.id, left, signal);
-          if (gone.signal.aborted) return;
+          return message !== undefined && session.encryptionKey !== undefined
+            ? { message, key: session.encryptionKey }
+            : undefined;
+        });
+        if (taken === "gone") return;
+        if (taken !== undefined) {
+          const { message, key } = taken;
+          context.messages.markDelivered(message.messageId);
+          const encrypted = encryptMessageBody(message.body, key);
+          sendJson(ctx.res, 200, {
+            messageId: message.messageId,
+            messageType: message.messageType,
+            iv: encrypted.iv,
+            body: encrypted.body,
+          });
+          return;
         }
         sendEmpty(ctx.res, context.settings.idleMessageStatus);
       },

@@ -23,20 +23,8 @@ export function vmSpecFor(
   options: { name?: string; resources?: VmResources } = {},
 ): VmSpec {
   return {
+    ...imageSpecFor(image, options.resources),
     name: options.name ?? vmNameFor(request.request_id),
-    image: {
-      label: image.label,
-      diskPath: image.localPath,
-      format: image.format,
-      kernel: image.kernel,
-      initrd: image.initrd,
-      append: image.append,
-    },
-    cpu: options.resources?.cpu ?? image.defaults.cpu,
-    ramMb: options.resources?.ramMb ?? image.defaults.ramMb,
-    diskGb: options.resources?.diskGb ?? image.defaults.diskGb,
-    accel: image.accel,
-    sshUser: image.sshUser,
     job: {
       repo_url: request.repo_url,
       commit_sha: request.commit_sha,
@@ -45,5 +33,27 @@ export function vmSpecFor(
       workflow_path: request.workflow_path,
       runs_on: request.runs_on,
     },
+  };
+}
+
+/** What a VM spec takes from its image and resources (the image's defaults where none is asked). */
+export function imageSpecFor(
+  image: ImageEntry,
+  resources: VmResources = {},
+): Pick<VmSpec, "image" | "cpu" | "ramMb" | "diskGb" | "accel" | "sshUser"> {
+  return {
+    image: {
+      label: image.label,
+      diskPath: image.localPath,
+      format: image.format,
+      kernel: image.kernel,
+      initrd: image.initrd,
+      append: image.append,
+    },
+    cpu: resources.cpu ?? image.defaults.cpu,
+    ramMb: resources.ramMb ?? image.defaults.ramMb,
+    diskGb: resources.diskGb ?? image.defaults.diskGb,
+    accel: image.accel,
+    sshUser: image.sshUser,
   };
 }

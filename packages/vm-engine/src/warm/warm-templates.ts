@@ -5,7 +5,7 @@ import type { ImageEntry, ServiceLogger } from "@solstice/common";
 import { silentLogger } from "@solstice/common";
 import { findQemuProcesses, killAndWait } from "../vm/qemu-processes.ts";
 import type { QemuHypervisor } from "../vm/qemu-vm.ts";
-import type { VmResources } from "../vm/vm-spec.ts";
+import { imageSpecFor, type VmResources } from "../vm/vm-spec.ts";
 import type { VmHandle, VmSpec } from "../vm/vm-types.ts";
 import { type BuiltTemplate, buildTemplate } from "./template-build.ts";
 import { gatherTemplateFacts, templateId } from "./template-identity.ts";
@@ -412,20 +412,8 @@ function view(entry: Entry): TemplateView {
 /** The VM spec of `image` with `resources`, as a job's would be (`vmSpecFor`) but with no job. */
 function templateSpecFor(image: ImageEntry, resources: VmResources): VmSpec {
   return {
+    ...imageSpecFor(image, resources),
     name: "template",
-    image: {
-      label: image.label,
-      diskPath: image.localPath,
-      format: image.format,
-      kernel: image.kernel,
-      initrd: image.initrd,
-      append: image.append,
-    },
-    cpu: resources.cpu ?? image.defaults.cpu,
-    ramMb: resources.ramMb ?? image.defaults.ramMb,
-    diskGb: resources.diskGb ?? image.defaults.diskGb,
-    accel: image.accel,
-    sshUser: image.sshUser,
     job: { repo_url: "", commit_sha: "", request_id: "template" },
   };
 }
