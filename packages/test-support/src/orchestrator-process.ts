@@ -65,13 +65,16 @@ export class OrchestratorProcess {
     });
   }
 
-  /** Starts `solstice-orchestrator run` with exactly `env` (plus PATH and HOME). */
+  /** Starts `solstice-orchestrator run` with `env` (plus PATH, HOME, LOG_LEVEL=info and WARM_STARTS=false unless `env` sets them). */
   static start(env: Record<string, string>): OrchestratorProcess {
     const child = spawn(process.execPath, ["--conditions=@solstice/source", ORCHESTRATOR_MAIN_TS, "run"], {
       env: {
         PATH: process.env["PATH"] ?? "",
         HOME: process.env["HOME"] ?? tmpdir(),
         LOG_LEVEL: "info",
+        // A template boot beside each test's first job would double its VMs and its CPU; the
+        // warm-start tests turn this on themselves.
+        WARM_STARTS: "false",
         ...env,
       },
       stdio: ["ignore", "pipe", "pipe"],
@@ -136,8 +139,6 @@ export async function startFastGuestOrchestrator(input: {
     HTTP_ADDR: `127.0.0.1:${httpPort}`,
     HOST_ID: input.hostId,
     STATE_DIR: join(input.dir, "orchestrator"),
-    // The rigs test the forge protocols: no template build beside their jobs.
-    WARM_STARTS: "false",
   });
   await service.waitReady(`http://127.0.0.1:${httpPort}`);
   return { stop: () => service.stop("SIGTERM") };
