@@ -137,6 +137,17 @@ describe("warm starts in the orchestrator", () => {
     expect(warmed.code, warmed.stderr).toBe(0);
     expect(warmed.stdout).toMatch(/^solstice-fast-guest template [0-9a-f]{16}: ready, built in/);
     expect((await images(orch))[0]?.templates[0]?.state).toBe("ready");
+    // `ciadm images list` joins the local map with the orchestrator's template states.
+    const listed = await runCli("ciadm", CIADM_MAIN, [
+      "images",
+      "list",
+      "--config",
+      imageMapPath,
+      "--orch-url",
+      orch.httpUrl!,
+    ]);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/^solstice-fast-guest.*ready \(0 restores\)/m);
     expect((await fetch(`${orch.httpUrl}/v1/images/nope/warm`, { method: "POST" })).status).toBe(404);
     await expectNoKeyBlocks();
     await orch.stop({ drainTimeoutMs: 0 });

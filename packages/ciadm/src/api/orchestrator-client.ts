@@ -1,6 +1,8 @@
 import {
   ApiErrorBodySchema,
   CancelAnswerSchema,
+  ImageListSchema,
+  type ImageView,
   type JobDetail,
   JobDetailSchema,
   JobListSchema,
@@ -12,6 +14,7 @@ import {
   type LogPage,
   LogPageSchema,
   ReadinessAnswerSchema,
+  WarmAnswerSchema,
 } from "@solstice/common";
 import type { z } from "zod";
 import type { ApiTarget } from "../cli/connection-options.ts";
@@ -204,6 +207,16 @@ export class OrchestratorClient {
       headers: { "content-type": "application/json" },
       body: JSON.stringify(reason === undefined ? {} : { reason }),
     });
+  }
+
+  /** `GET /v1/images`: the images this orchestrator serves, with their warm templates. */
+  async listImages(): Promise<ImageView[]> {
+    return (await this.#json("/v1/images", ImageListSchema)).images;
+  }
+
+  /** `POST /v1/images/:label/warm`: (re)builds the label's template and answers once it is built. */
+  async warmImage(label: string): Promise<ImageView> {
+    return this.#json(`/v1/images/${encodeURIComponent(label)}/warm`, WarmAnswerSchema, { method: "POST" });
   }
 
   /** `GET /readyz`: ready or not, with each check's answer. */

@@ -1,4 +1,4 @@
-import type { ImageMap } from "@solstice/common";
+import type { ImageMap, ImageView } from "@solstice/common";
 import { formatBytes } from "@solstice/vm-engine";
 import { textTable } from "./text-table.ts";
 
@@ -12,13 +12,23 @@ export interface ImageRow {
   readonly size: number | null;
   readonly localPath: string;
   readonly source: string;
+  /**
+   * What the orchestrator says of the image: whether it is warm-started and its templates
+   * (`null` when the orchestrator could not be asked; `served: false` when it does not serve it).
+   */
+  readonly orchestrator: { served: boolean; warm_start: boolean; templates: ImageView["templates"] } | null;
 }
 
 /** The rows for a map, given which files exist and their sizes. */
-export function imageRows(map: ImageMap, sizes: ReadonlyMap<string, number>): ImageRow[] {
+export function imageRows(
+  map: ImageMap,
+  sizes: ReadonlyMap<string, number>,
+  served?: readonly ImageView[],
+): ImageRow[] {
   const defaultLabel = map.aliases.get(map.defaultLabel) ?? map.defaultLabel;
   return [...map.images.values()].map((image) => {
     const size = sizes.get(image.localPath);
+    const view = served?.find((v) => v.label === image.label);
     return {
       label: image.label,
       aliases: [...map.aliases].filter(([, target]) => target === image.label).map(([alias]) => alias),
@@ -27,6 +37,14 @@ export function imageRows(map: ImageMap, sizes: ReadonlyMap<string, number>): Im
       size: size ?? null,
       localPath: image.localPath,
       source: image.source,
+      orchestrator:
+        served === undefined
+          ? null
+          : {
+              served: view !== undefined,
+              warm_start: view?.warm_start ?? false,
+              templates: view?.templates ?? [],
+            },
     };
   });
 }
@@ -34,13 +52,30 @@ export function imageRows(map: ImageMap, sizes: ReadonlyMap<string, number>): Im
 /** `ciadm images list`: a table of labels, aliases, presence and size. */
 export function formatImageTable(rows: readonly ImageRow[]): string {
   return textTable(
-    ["LABEL", "ALIASES", "PRESENT", "SIZE", "LOCAL PATH"],
+    ["LABEL", "ALIASES", "PRESENT", "SIZE", "WARM", "LOCAL PATH"],
     rows.map((r) => [
       `${r.label}${r.default ? " (default)" : ""}`,
       r.aliases.join(", ") || "-",
       r.present ? "yes" : "no",
       r.size === null ? "-" : formatBytes(r.size),
+      warmText(r),
       r.localPath,
     ]),
   );
+}
+
+/** The WARM column: the templates' states as the orchestrator reports them. */
+export function warmText(row: ImageRow): string {
+  const o = row.orchestrator;
+  if (o === null) return "?";
+  if (!o.served) return "not served";
+  if (!o.warm_start) return "off";
+  if (o.templates.length === 0) return "no template yet";
+  return o.templates
+    .map((t) => {
+      if (t.state === "ready") return `ready (${t.restores} ${t.restores === 1 ? "restore" : "restores"})`;
+      if (t.state === "bad" && t.error !== null) return `bad: ${t.error.slice(0, 60)}`;
+      return t.state;
+    })
+    .join("; ");
 }
