@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, stat, truncate } from "node:fs/promises";
+import { copyFile, mkdtemp, readdir, readFile, rm, stat, truncate, utimes } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ImageEntry } from "@solstice/common";
@@ -13,10 +13,12 @@ import type { WarmEvent } from "../src/warm/warm-templates.ts";
 
 // Warm starts end to end with real QEMU (TCG) and the fast guest, one template shared by every
 // scenario: built, two jobs restored from it at once, the template key refused after the swap,
-// no key material on disk, a corrupted state falling back to a cold boot, nothing left after close.
+// no key material on disk, a corrupted state falling back to a cold boot, a changed base image
+// making the template stale, nothing left after close.
 
 let git: GitServer;
 let root: string;
+let imageDir: string | undefined;
 let stateDir: string;
 let templatesDir: string;
 let image: ImageEntry;
@@ -31,7 +33,22 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "solstice-warm-"));
   stateDir = join(root, "vms");
   templatesDir = join(root, "templates");
-  image = await fastGuestImage();
+  // A private copy of the guest's files (outside the scanned root: the guest's initrd holds the
+  // PEM armour as text): the test changes one to make its template stale.
+  const cached = await fastGuestImage();
+  imageDir = await mkdtemp(join(tmpdir(), "solstice-warm-image-"));
+  const files = imageDir;
+  const copy = async (path: string | undefined, name: string): Promise<string> => {
+    if (path === undefined) throw new Error(`the fast guest has no ${name}`);
+    await copyFile(path, join(files, name));
+    return join(files, name);
+  };
+  image = {
+    ...cached,
+    localPath: await copy(cached.localPath, "disk.qcow2"),
+    kernel: await copy(cached.kernel, "vmlinuz"),
+    initrd: await copy(cached.initrd, "initrd"),
+  };
   hypervisor = new QemuHypervisor({ stateDir });
   engine = new VmEngine({
     sshTimeoutMs: 180_000,
@@ -48,6 +65,7 @@ afterAll(async () => {
   const leftovers = root === undefined ? [] : await qemuProcessesUsing(root);
   for (const pid of leftovers) process.kill(pid, "SIGKILL");
   if (root !== undefined) await rm(root, { recursive: true, force: true });
+  if (imageDir !== undefined) await rm(imageDir, { recursive: true, force: true });
   expect(leftovers).toEqual([]);
 });
 
@@ -218,7 +236,22 @@ describe("warm starts with the fast guest", () => {
     expect(warm.list().find((t) => t.id === built.id)?.state).toBe("bad");
     expect(template.credentials.held).toBe(false);
 
-    // 5. Closed: no template file, no VM directory, no QEMU, no key material.
+    // 5. The base image changed (its disk rewritten in place): the template is stale and removed,
+    // the job boots cold, a new template is built beside it.
+    const later = new Date(Date.now() + 60_000);
+    await utimes(image.localPath, later, later);
+    const coldLog = new EventLog();
+    const cold = await engine.runJob(
+      request({ repo_url: repo.guestUrl, commit_sha: repo.sha, steps: [{ name: "Hi", run: "echo hi" }] }),
+      image,
+      { sink: coldLog.sink },
+    );
+    expect(cold.conclusion, coldLog.lines(null).join("\n")).toBe("success");
+    expect(warmEvents.filter((e) => e.type === "start").at(-1)).toMatchObject({ kind: "cold" });
+    expect(warm.list().map((t) => t.id)).not.toContain(built.id);
+    expect((await readdir(templatesDir)).filter((name) => name.startsWith(built.id))).toEqual([]);
+
+    // 6. Closed: no template file, no VM directory, no QEMU, no key material.
     await warm.close();
     expect(await readdir(templatesDir)).toEqual([]);
     expect(await readdir(stateDir)).toEqual([]);
