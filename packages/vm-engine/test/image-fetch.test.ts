@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
@@ -19,6 +19,8 @@ import { ensureImage, ensureImages, isImagePresent } from "../src/images/image-f
 const plain = Buffer.alloc(3 * 1024 * 1024 + 123);
 for (let i = 0; i < plain.length; i++) plain[i] = (i * 2654435761) >>> 24;
 const compressed = zstdCompressSync(plain);
+// FreeBSD ships only .xz: made by the real xz, decoded by the fetcher through it.
+const xzCompressed = execFileSync("xz", ["--compress", "--stdout", "-0", "--threads=1"], { input: plain });
 const sha = (data: Uint8Array): string => createHash("sha256").update(data).digest("hex");
 
 const requests = new Map<string, number>();
@@ -43,6 +45,10 @@ beforeAll(async () => {
         return send(compressed);
       case "/not-zstd.zst":
         return send(plain.subarray(0, 100_000));
+      case "/image.raw.xz":
+        return send(xzCompressed);
+      case "/truncated.raw.xz":
+        return send(xzCompressed.subarray(0, Math.floor(xzCompressed.length / 2)));
       case "/slow.img":
         // Holds the body until the test releases it, so concurrent callers overlap for sure.
         res.writeHead(200, { "content-length": plain.length });
@@ -137,6 +143,26 @@ describe("ensureImage over HTTP", () => {
     expect((await readFile(entry.localPath)).equals(plain)).toBe(true);
     expect(progress.at(-1)).toMatchObject({ bytes: compressed.length, written: plain.length, done: true });
     expect(await leftovers(entry)).toEqual(["base.img"]);
+  });
+
+  it("decompresses xz while streaming (through the host's xz); sha256 is of the compressed artifact", async () => {
+    const entry = image({ source: `${base}/image.raw.xz`, decompress: "xz", sha256: sha(xzCompressed) });
+    const progress: FetchProgress[] = [];
+    const result = await ensureImage(entry, { onProgress: (p) => progress.push(p) });
+    expect(result.bytesFetched).toBe(xzCompressed.length);
+    expect((await readFile(entry.localPath)).equals(plain)).toBe(true);
+    expect(progress.at(-1)).toMatchObject({ bytes: xzCompressed.length, written: plain.length, done: true });
+    expect(await leftovers(entry)).toEqual(["base.img"]);
+  });
+
+  it("a truncated or non-xz source is an error, never a short image, and leaves nothing", async () => {
+    for (const path of ["truncated.raw.xz", "not-zstd.zst"]) {
+      const entry = image({ source: `${base}/${path}`, decompress: "xz" });
+      const error = await ensureImage(entry).catch((e: unknown) => e);
+      expect(error, path).toBeInstanceOf(ImageFetchError);
+      expect((error as Error).message, path).toMatch(/cannot decompress .* as xz: xz failed \(exit 1\): /);
+      expect(await leftovers(entry), path).toEqual([]);
+    }
   });
 
   it("does nothing when the image is already there", async () => {

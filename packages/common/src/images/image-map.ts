@@ -39,7 +39,7 @@ const imageEntrySchema = z.strictObject({
   source: z.string().min(1),
   /** The prepared base image on this host. */
   local_path: z.string().min(1),
-  decompress: z.enum(["zstd", "none"]).nullish(),
+  decompress: z.enum(["zstd", "xz", "none"]).nullish(),
   nocloud: z.boolean().default(false),
   defaults: imageDefaultsSchema.nullish(),
   sha256: sha256Schema.optional(),
@@ -79,7 +79,7 @@ export interface ImageEntry {
   readonly source: string;
   /** Absolute path of the prepared base image. */
   readonly localPath: string;
-  readonly decompress: "zstd" | "none";
+  readonly decompress: "zstd" | "xz" | "none";
   readonly nocloud: boolean;
   readonly defaults: { readonly cpu: number; readonly ramMb: number; readonly diskGb: number };
   /** Lowercase hex SHA-256 of the artifact as downloaded (before decompression), when given. */

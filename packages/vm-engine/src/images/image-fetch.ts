@@ -10,6 +10,7 @@ import type { ImageEntry, ImageMap } from "@solstice/common";
 import { ImageChecksumError, ImageFetchError } from "../errors.ts";
 import { etaSeconds, type FetchProgress, RateMeter } from "./fetch-progress.ts";
 import { acquireFileLock } from "./file-lock.ts";
+import { XZ_FAILED, XzDecompress } from "./xz-decompress.ts";
 
 // Makes sure a label's base image is on disk. A missing image is fetched from its source
 // (http(s):// or file://) as a stream into `<local_path>.part` (decompressed on the way when the
@@ -229,16 +230,11 @@ async function fetchToPath(
       written += n;
     });
     const sink = createWriteStream(partPath, { flags: "w", mode: 0o644, flush: true });
+    const decoder = decoderFor(image.decompress);
     const stages =
-      image.decompress === "zstd"
-        ? [
-            source,
-            counter,
-            tagged(createZstdDecompress(), "decompress"),
-            writtenCounter,
-            tagged(sink, "write"),
-          ]
-        : [source, counter, writtenCounter, tagged(sink, "write")];
+      decoder === undefined
+        ? [source, counter, writtenCounter, tagged(sink, "write")]
+        : [source, counter, tagged(decoder, "decompress"), writtenCounter, tagged(sink, "write")];
     await pipeline(stages as unknown as [Readable, ...Transform[]], { signal });
     clearTimeout(stallTimer);
 
@@ -275,11 +271,11 @@ async function fetchToPath(
         `check free space and permissions under ${dirname(image.localPath)}`,
       );
     }
-    if (failedStage === "decompress" || isZstdError(error)) {
+    if (failedStage === "decompress" || isDecompressError(error)) {
       throw fail(
-        `cannot decompress ${image.source} as zstd: ${messageOf(error)}`,
+        `cannot decompress ${image.source} as ${image.decompress}: ${messageOf(error)}`,
         error,
-        "is the source really zstd-compressed? set `decompress: none` otherwise",
+        `is the source really ${image.decompress}-compressed? set \`decompress\` to what it is (zstd, xz or none)`,
       );
     }
     throw fail(`cannot read ${image.source}: ${messageOf(error)}`, error);
@@ -373,9 +369,21 @@ function isDiskError(error: unknown): boolean {
   return code === "ENOSPC" || code === "EDQUOT" || code === "EROFS" || code === "EACCES" || code === "EIO";
 }
 
-function isZstdError(error: unknown): boolean {
+function isDecompressError(error: unknown): boolean {
   const code = String((error as NodeJS.ErrnoException | undefined)?.code ?? "");
-  return code.startsWith("ZSTD_") || code === "Z_DATA_ERROR" || code === "ERR_ZSTD_INVALID_PARAM";
+  return (
+    code.startsWith("ZSTD_") ||
+    code === "Z_DATA_ERROR" ||
+    code === "ERR_ZSTD_INVALID_PARAM" ||
+    code === XZ_FAILED
+  );
+}
+
+/** The decoder a `decompress` value asks for (undefined: the artifact is used as downloaded). */
+function decoderFor(decompress: ImageEntry["decompress"]): NodeJS.ReadWriteStream | undefined {
+  if (decompress === "zstd") return createZstdDecompress();
+  if (decompress === "xz") return new XzDecompress();
+  return undefined;
 }
 
 async function checkBootFiles(image: ImageEntry): Promise<void> {
