@@ -84,9 +84,8 @@ ok "--help of the orchestrator, forgejo-runner and github-runner"
 # 3. migrate against the test Postgres (host network: the services listen on loopback).
 eval "$(bash "$here/services.sh" env)"
 : "${DATABASE_URL:?}" "${AMQP_URL:?}"
-# HTTP_ALLOW_NO_TOKEN as compose.yml sets it: the image listens on 0.0.0.0, and the service
-# refuses that without a token (or this explicit allowance), even for migrate.
-run_ --network host -e DATABASE_URL="$DATABASE_URL" -e HTTP_ALLOW_NO_TOKEN=true "$image" migrate >"$work/migrate.log" 2>&1 \
+# As compose.yml runs it: the image's HTTP_ADDR is 0.0.0.0, which `migrate` (no API) does not mind.
+run_ --network host -e DATABASE_URL="$DATABASE_URL" "$image" migrate >"$work/migrate.log" 2>&1 \
   || { cat "$work/migrate.log" >&2; fail "migrate"; }
 ok "migrate against the test Postgres ($(tr '\n' ' ' <"$work/migrate.log" | cut -c1-120))"
 
@@ -116,6 +115,8 @@ env_args=()
 for kv in "${mq_env[@]}"; do env_args+=(-e "$kv"); done
 kvm_args=()
 [ -c /dev/kvm ] && kvm_args=(--device /dev/kvm)
+# A token as compose.yml requires one (the VMs reach the container's loopback).
+api_token=$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')
 # The image map of the test guests, its paths pointed at the guests mounted read-only.
 podman_ run -d --name "$ctr" --network host \
   --ulimit nofile=20000:20000 --ulimit nproc=32768:32768 "${kvm_args[@]}" \
@@ -123,10 +124,10 @@ podman_ run -d --name "$ctr" --network host \
   -v "$work/state:/var/lib/solstice-ci" \
   -e SOLSTICE_GUESTS_DIR=/guests -e HOST_ID="$prefix" -e MAX_CONCURRENCY=1 \
   -e CAPACITY_MAP=solstice-fast-guest=1 -e DATABASE_URL="$DATABASE_URL" -e RUN_MIGRATIONS=true \
-  -e HTTP_ADDR="127.0.0.1:$http_port" -e HTTP_ALLOW_NO_TOKEN=true -e DRAIN_TIMEOUT_SECS=120 \
+  -e HTTP_ADDR="127.0.0.1:$http_port" -e HTTP_TOKEN="$api_token" -e DRAIN_TIMEOUT_SECS=120 \
   "${env_args[@]}" "$image" run >/dev/null
-# compose.yml's health check, on this run's port.
-health="fetch('http://127.0.0.1:$http_port/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# compose.yml's health check (with the token from the container's environment), on this run's port.
+health="fetch('http://127.0.0.1:$http_port/readyz',{headers:{authorization:'Bearer '+process.env.HTTP_TOKEN}}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 for _ in $(seq 1 60); do
   podman_ exec "$ctr" node -e "$health" && break
   [ "$(podman_ inspect -f '{{.State.Running}}' "$ctr")" = true ] || { podman_ logs "$ctr" >&2; fail "the orchestrator exited"; }
@@ -147,7 +148,7 @@ daemon_pid=$!
 # The job: the VM clones the repository, prints the marker, then runs long enough to be stopped.
 (
   cd "$root"
-  env "${mq_env[@]}" ORCH_URL="http://127.0.0.1:$http_port" timeout 600 \
+  env "${mq_env[@]}" ORCH_URL="http://127.0.0.1:$http_port" ORCH_TOKEN="$api_token" timeout 600 \
     pnpm --silent ciadm trigger --repo "git://10.0.2.2:$git_port/smoke" --sha "$sha" \
     --runs-on solstice-fast-guest --step 'cat smoke.txt' --step 'sleep 15; echo slept' --wait
 ) >"$work/job.out" 2>"$work/job.err" &

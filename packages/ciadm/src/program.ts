@@ -6,6 +6,7 @@ import { registerCancel } from "./commands/cancel.ts";
 import { registerDlqList } from "./commands/dlq-list.ts";
 import { registerDlqPurge } from "./commands/dlq-purge.ts";
 import { registerDlqReplay } from "./commands/dlq-replay.ts";
+import { registerFleet } from "./commands/fleet.ts";
 import { registerHealth } from "./commands/health.ts";
 import { registerImagesList } from "./commands/images-list.ts";
 import { registerImagesPull } from "./commands/images-pull.ts";
@@ -52,5 +53,6 @@ export function buildProgram(ctx: CliContext): Command {
   registerImagesWarm(images, ctx);
   registerMigrate(program, ctx);
   registerHealth(program, ctx);
+  registerFleet(program, ctx);
   return program;
 }

@@ -22,7 +22,7 @@ import { uniqueMq } from "./mq-support.ts";
 
 // `ciadm trigger --wait` through a real orchestrator (`solstice-orchestrator run`, a child process
 // from source) on real RabbitMQ (names private to this file) and Postgres (a private schema): the
-// job runs in the fast test guest, cloning a repository served by `git daemon`. Then the other
+// job runs in the fast test guest, cloning a repository directory that ciadm serves itself. Then the other
 // HTTP API commands on that job: status, jobs, logs, cancel, health.
 
 const run = promisify(execFile);
@@ -33,11 +33,10 @@ const token = randomBytes(24).toString("hex");
 let dir: string;
 let schema: string;
 let schemaUrl: string;
-let gitDaemon: ChildProcess | undefined;
 let orchestrator: ChildProcess | undefined;
 let orchestratorOutput = "";
 let orchUrl: string;
-let repo: { url: string; sha: string };
+let repo: { dir: string; sha: string };
 let env: Record<string, string>;
 
 async function freePort(): Promise<number> {
@@ -57,7 +56,8 @@ beforeAll(async () => {
   await run("bash", [join(REPO_ROOT, "scripts/build-test-guests.sh"), "fast"], { timeout: 600_000 });
   dir = await mkdtemp(join(tmpdir(), "ciadm-trigger-"));
 
-  // The repository the guest clones: git daemon on loopback, seen from the guest as 10.0.2.2.
+  // The repository the guest clones: ciadm trigger serves it (git daemon on loopback, seen from
+  // the guest as 10.0.2.2).
   const repoDir = join(dir, "git", "repo");
   await mkdir(repoDir, { recursive: true });
   await writeFile(join(repoDir, "hello.txt"), "hello from the repo\n");
@@ -66,13 +66,10 @@ beforeAll(async () => {
   await git("init", "-q");
   await git("add", "-A");
   await git("commit", "-qm", "init");
-  const gitPort = await freePort();
-  gitDaemon = spawn(
-    "git",
-    ["daemon", "--export-all", `--base-path=${join(dir, "git")}`, "--listen=127.0.0.1", `--port=${gitPort}`],
-    { stdio: "ignore" },
-  );
-  repo = { url: `git://10.0.2.2:${gitPort}/repo`, sha: (await git("rev-parse", "HEAD")).stdout.trim() };
+  repo = {
+    dir: repoDir,
+    sha: (await git("rev-parse", "HEAD")).stdout.trim(),
+  };
 
   // A private Postgres schema.
   schema = `ciadm_${process.pid}_${Math.floor(Math.random() * 1e6)}`;
@@ -131,7 +128,6 @@ afterAll(async () => {
     await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 30_000))]);
     if (orchestrator.exitCode === null) orchestrator.kill("SIGKILL");
   }
-  gitDaemon?.kill();
   if (schema !== undefined) {
     const admin = createPostgresDb({ url: DATABASE_URL, applicationName: "ciadm-test" });
     await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(admin);
@@ -156,10 +152,9 @@ describe("ciadm against a running orchestrator", { timeout: 300_000 }, () => {
     const triggered = await runCiadm(
       [
         "trigger",
+        // A repository directory of this host, its HEAD resolved here: ciadm serves it to the guest.
         "--repo",
-        repo.url,
-        "--sha",
-        repo.sha,
+        repo.dir,
         "--runs-on",
         "fast",
         "--step",
@@ -177,7 +172,13 @@ describe("ciadm against a running orchestrator", { timeout: 300_000 }, () => {
     expect(triggered.stderr).toContain("==> Step 2/2: step 2");
     expect(triggered.stderr).toMatch(/^42$/m);
     expect(triggered.stderr).toContain(`job ${id} success`);
+    expect(triggered.stderr).toMatch(/^serving .* to the guest as git:\/\/10\.0\.2\.2:\d+\/repo /m);
+    expect(triggered.stderr).toContain(`HEAD is ${repo.sha} (resolved on this host at ${repo.dir})`);
     expect(triggered.code).toBe(0);
+
+    // A unique prefix names the job, as git takes short ids.
+    const short = await runCiadm(["status", id.slice(0, 8), "--json"], { env });
+    expect(JSON.parse(short.stdout)).toMatchObject({ request_id: id, commit_sha: repo.sha });
 
     const status = await runCiadm(["status", id, "--json"], { env });
     expect(JSON.parse(status.stdout)).toMatchObject({
@@ -203,6 +204,14 @@ describe("ciadm against a running orchestrator", { timeout: 300_000 }, () => {
     const logs = await runCiadm(["logs", id], { env });
     expect(logs.stdout).toContain("hello from the repo");
     expect(logs.stdout).toMatch(/^42$/m);
+    // --json: one whole object per line, as documented.
+    const jsonLines = await runCiadm(["logs", id, "--json"], { env });
+    const objects = jsonLines.stdout
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { seq: number; text: string });
+    expect(objects.map((o) => o.text)).toContain("42");
+    expect(objects.every((o) => typeof o.seq === "number")).toBe(true);
 
     const cancel = await runCiadm(["cancel", id], { env });
     expect(cancel.stderr).toContain("JOB_FINISHED");

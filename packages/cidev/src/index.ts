@@ -18,6 +18,7 @@ export {
   repositoryFacts,
 } from "./git/repository-facts.ts";
 export { isRepositoryUrl } from "./git/repository-url.ts";
+export { jobStepsJson, type ShownJob, type ShownStep } from "./output/job-json.ts";
 export {
   formatJobList,
   formatJobSteps,
@@ -29,7 +30,12 @@ export { buildProgram } from "./program.ts";
 export { DotenvSyntaxError, parseDotenv } from "./run/dotenv.ts";
 export { type EmbeddedOrchestratorOptions, startEmbeddedOrchestrator } from "./run/embedded-orchestrator.ts";
 export { GitDaemon, GUEST_HOST_ADDRESS } from "./run/git-daemon.ts";
-export { CHECKOUT_IMAGE_MAP, imageMapPath } from "./run/image-map-location.ts";
+export {
+  CHECKOUT_IMAGE_MAP,
+  DEFAULT_IMAGE_MAPS,
+  imageMapPath,
+  PACKAGED_IMAGE_MAP,
+} from "./run/image-map-location.ts";
 export { EXIT_INTERRUPTED, Interrupts, unlessInterrupted } from "./run/interrupts.ts";
 export { formatDuration, JobLogPrinter, stepTitle } from "./run/job-log-printer.ts";
 export { type JobNode, JobOrderError, orderJobs } from "./run/job-order.ts";

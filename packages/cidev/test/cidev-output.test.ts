@@ -136,6 +136,80 @@ describe("cidev output formats", { timeout: 60_000 }, () => {
     `);
   });
 
+  test("list --json and show --json: one parseable object each, every field as written", async () => {
+    const list = await cidev("list", ".", "--json");
+    expect(list.code).toBe(0);
+    expect(JSON.parse(list.stdout)).toEqual({
+      file: ".solstice/workflow.kdl",
+      format: "kdl",
+      name: "Demo",
+      jobs: [
+        { id: "build", runs_on: "omnios-bloody", name: null, steps: 3 },
+        { id: "lint", runs_on: "ubuntu-24.04", name: null, steps: 1 },
+      ],
+    });
+    const kdl = await cidev("show", ".", "--job", "build", "--json");
+    expect(kdl.code).toBe(0);
+    const shown = JSON.parse(kdl.stdout);
+    expect({ ...shown, steps: shown.steps.length }).toEqual({
+      file: ".solstice/workflow.kdl",
+      format: "kdl",
+      kdl_version: 2,
+      job: "build",
+      name: null,
+      runs_on: "omnios-bloody",
+      needs: [],
+      if: null,
+      env: { CI: "true" },
+      timeout: "3600s",
+      steps: 3,
+    });
+    expect(shown.steps[0]).toEqual({
+      index: 0,
+      id: null,
+      name: "Build",
+      uses: null,
+      with: null,
+      run: "gmake -j4",
+      if: null,
+      shell: "bash",
+      working_directory: "src",
+      timeout: null,
+      continue_on_error: null,
+      env: { CC: "gcc" },
+    });
+    expect(shown.steps[1]).toMatchObject({ run: "gmake check\n./report.sh", continue_on_error: "true" });
+    expect(shown.steps[2]).toMatchObject({ name: "Logs", if: "failure()" });
+
+    const yaml = await cidev("show", ".github/workflows/ci.yml", "--json");
+    expect(yaml.code).toBe(0);
+    const actions = JSON.parse(yaml.stdout);
+    expect(actions).toMatchObject({
+      format: "actions",
+      kdl_version: null,
+      job: "test",
+      name: `Test on \${{ matrix.os }}`,
+      runs_on: `self-hosted, \${{ matrix.os }}`,
+      needs: [],
+    });
+    expect(actions.steps.map((s: { name: string; uses: string | null; with: string | null }) => s)).toEqual([
+      expect.objectContaining({
+        index: 0,
+        name: "Run actions/checkout@v4",
+        uses: "actions/checkout@v4",
+        with: "fetch-depth=0",
+      }),
+      expect.objectContaining({ index: 1, name: "Cache", uses: "actions/cache@v4", run: null }),
+      expect.objectContaining({
+        index: 2,
+        name: "Test",
+        run: "cargo test",
+        env: "RUST_LOG=debug",
+        if: "success()",
+      }),
+    ]);
+  });
+
   test("translate --json: checkout as a git step, another uses: as a failing step, warnings", async () => {
     const r = await cidev("translate", ".github/workflows/ci.yml", "--json");
     expect(r.code).toBe(0);

@@ -8,8 +8,8 @@ import { CIDEV_MAIN, REPO_ROOT, runCidev } from "./cli-support.ts";
 
 // `cidev run`'s act-like flags for real, on the fast test guest: several jobs in `needs` order
 // with outputs passed along, a chosen matrix row, a masked secret, vars, the event; `--json`;
-// stopping after a failure unless --keep-going; Ctrl-C while the orchestrator starts and while
-// the VM boots. Three VM boots in all.
+// stopping after a failure unless --keep-going; a terminal's Ctrl-C (SIGINT to the process group,
+// through `pnpm cidev`) while the orchestrator starts and while the VM boots. Three VM boots in all.
 
 const run = promisify(execFile);
 const SECRET = "hunter2-very-secret";
@@ -80,11 +80,20 @@ async function qemuWith(text: string): Promise<number[]> {
   return pids;
 }
 
-/** Starts `cidev run args…`; `waitFor(re)` resolves once stderr+stdout match. */
-function startCidev(args: readonly string[]) {
-  const child = spawn(process.execPath, ["--conditions=@solstice/source", CIDEV_MAIN, "run", ...args], {
+/**
+ * Starts `cidev run args…` (`pnpm cidev run args…` with `viaPnpm`) as a terminal would: in a
+ * process group of its own (pnpm, node, and whatever they start), so `interrupt()` is a terminal's
+ * Ctrl-C: SIGINT to the whole group. `waitFor(re)` resolves once stderr+stdout match.
+ */
+function startCidev(args: readonly string[], viaPnpm: boolean) {
+  const [command, commandArgs] = viaPnpm
+    ? ["pnpm", ["--silent", "cidev", "run", ...args]]
+    : [process.execPath, ["--conditions=@solstice/source", CIDEV_MAIN, "run", ...args]];
+  const child = spawn(command, commandArgs, {
+    cwd: REPO_ROOT,
     env: { ...process.env, NO_COLOR: "1" },
     stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
   });
   let output = "";
   child.stdout.on("data", (c: Buffer) => {
@@ -93,16 +102,21 @@ function startCidev(args: readonly string[]) {
   child.stderr.on("data", (c: Buffer) => {
     output += c.toString();
   });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    // pnpm, interrupted too, waits for cidev and then ends by the same signal: a shell shows
+    // 128+2. "close": after cidev (which holds the pipes too) has exited.
+    child.once("close", (code, signal) => resolve(viaPnpm && signal === "SIGINT" ? 130 : code)),
+  );
   return {
     child,
     exited,
     output: () => output,
+    interrupt: () => process.kill(-child.pid!, "SIGINT"),
     async waitFor(pattern: RegExp, timeoutMs: number): Promise<void> {
       const deadline = Date.now() + timeoutMs;
       while (!pattern.test(output)) {
         if (child.exitCode !== null || Date.now() > deadline) {
-          child.kill("SIGKILL");
+          process.kill(-child.pid!, "SIGKILL");
           throw new Error(`never saw ${pattern}:\n${output}`);
         }
         await new Promise((resolve) => setTimeout(resolve, 50));
@@ -197,26 +211,28 @@ describe("cidev run flags", () => {
     }
   });
 
-  test("Ctrl-C while the orchestrator starts: nothing boots, exit 130; while the VM boots: cancelled, exit 130", {
+  test("a terminal's Ctrl-C while the orchestrator starts: nothing boots, exit 130; through pnpm cidev while the VM boots: cancelled, 130", {
     timeout: 480_000,
   }, async () => {
-    const early = startCidev([repo, "--job", "test"]);
+    const early = startCidev([repo, "--job", "test"], false);
     await early.waitFor(/Starting the embedded orchestrator/, 120_000);
-    early.child.kill("SIGINT");
+    early.interrupt();
     expect(await early.exited).toBe(130);
     expect(early.output()).not.toContain("Running job");
 
-    const booting = startCidev([repo, "--job", "test"]);
+    const booting = startCidev([repo, "--job", "test"], true);
     await booting.waitFor(/VM started/, 240_000);
     const vmName = /job-[0-9a-f-]{36}/.exec(booting.output())?.[0];
     expect(vmName).toBeDefined();
     const pressed = Date.now();
-    booting.child.kill("SIGINT");
+    booting.interrupt();
     expect(await booting.exited).toBe(130);
     const tookMs = Date.now() - pressed;
     console.log(`Ctrl-C while the VM boots: cidev exited ${tookMs} ms after it`);
     expect(booting.output()).toMatch(/Job cancelled after/);
     expect(booting.output()).not.toContain("got ");
+    // The group's SIGINT did not reach git daemon (its own group): no failed fetch, no stack trace.
+    expect(booting.output()).not.toMatch(/"stack"|fatal: unable to connect|remote end hung up/);
     expect(await qemuWith(vmName!)).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { runCidev, tempFiles } from "./cli-support.ts";
+import { REPO_ROOT, runCidev, tempFiles } from "./cli-support.ts";
 
 // `cidev validate` on broken files, KDL and Actions YAML: every error, each at its line and
 // column, exit 1. The CLI runs as a child process, as users run it.
@@ -174,5 +174,28 @@ jobs:
     } finally {
       await files.remove();
     }
+  });
+});
+
+describe("the examples", { timeout: 300_000 }, () => {
+  test("every example workflow passes validate --strict from outside the checkout: labels the shipped map serves, nothing unsupported", async () => {
+    const examples = [
+      "examples/workflow.kdl",
+      "examples/hello",
+      "examples/illumos-project/.solstice/workflow.kdl",
+      "examples/illumos-project/.github/workflows/ci.yml",
+      "examples/illumos-project/.forgejo/workflows/ci.yml",
+    ];
+    // From "/" with no ORCH_CONFIG: the map is found as cidev run finds it, not by the directory.
+    const r = await runCidev(["validate", "--strict", ...examples.map((e) => `${REPO_ROOT}/${e}`)], {
+      cwd: "/",
+      env: { ORCH_CONFIG: "" },
+      timeoutMs: 120_000,
+    });
+    expect(r.stderr).toBe("");
+    const lines = r.stdout.trimEnd().split("\n");
+    expect(lines).toHaveLength(examples.length);
+    expect(lines.filter((line) => !line.startsWith("OK: "))).toEqual([]);
+    expect(r.code).toBe(0);
   });
 });

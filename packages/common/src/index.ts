@@ -4,6 +4,7 @@ export * from "./http-api/index.ts";
 export * from "./images/index.ts";
 export * from "./lifecycle/index.ts";
 export * from "./messages/index.ts";
+export * from "./metrics/index.ts";
 export * from "./mq/index.ts";
 export * from "./telemetry/index.ts";
 export * from "./workflow/index.ts";

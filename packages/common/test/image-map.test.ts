@@ -193,7 +193,7 @@ describe("errors name the file, the line and the key path", () => {
       text: minimal("    decompress: gzip\n"),
       keyPath: "images.a.decompress",
       line: 6,
-      reason: /expected one of "zstd"\|"xz"\|"none"/
+      reason: /expected one of "zstd"\|"xz"\|"none"/,
     },
     {
       name: "a missing source",

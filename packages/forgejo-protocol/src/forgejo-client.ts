@@ -42,6 +42,13 @@ export interface ForgejoClientOptions {
   readonly timeoutMs?: number;
   /** Sent as `user-agent`. */
   readonly userAgent?: string;
+  /**
+   * Told of every RPC once it returned or failed (metrics): the method (`FetchTask`), its
+   * seconds, and on failure the RPC code in snake case (`unavailable`, `unauthenticated`).
+   */
+  readonly onCall?:
+    | ((call: { call: string; seconds: number; error?: string | undefined }) => void)
+    | undefined;
 }
 
 /** What Register sends. */
@@ -85,6 +92,20 @@ export class ForgejoClient {
       if (options.userAgent !== undefined) request.header.set("user-agent", options.userAgent);
       return next(request);
     };
+    const observe: Interceptor = (next) => async (request) => {
+      const onCall = options.onCall;
+      if (onCall === undefined) return next(request);
+      const started = performance.now();
+      const seconds = () => (performance.now() - started) / 1000;
+      try {
+        const response = await next(request);
+        onCall({ call: request.method.name, seconds: seconds() });
+        return response;
+      } catch (error) {
+        onCall({ call: request.method.name, seconds: seconds(), error: rpcCodeName(error) });
+        throw error;
+      }
+    };
     this.#agent = baseUrl.startsWith("https:")
       ? new HttpsAgent({ keepAlive: true, maxSockets: 16 })
       : new Agent({ keepAlive: true, maxSockets: 16 });
@@ -92,7 +113,7 @@ export class ForgejoClient {
       baseUrl,
       httpVersion: "1.1",
       useBinaryFormat: true,
-      interceptors: [headers],
+      interceptors: [observe, headers],
       sendCompression: compressionGzip,
       acceptCompression: [compressionGzip],
       compressMinBytes: 1024,
@@ -198,4 +219,10 @@ export class ForgejoClient {
   close(): void {
     this.#agent.destroy();
   }
+}
+
+/** `Code.DeadlineExceeded` → `deadline_exceeded`, as the Connect protocol spells codes. */
+function rpcCodeName(error: unknown): string {
+  const name = Code[ConnectError.from(error).code] ?? "unknown";
+  return name.replace(/[A-Z]/g, (c, i: number) => (i === 0 ? c.toLowerCase() : `_${c.toLowerCase()}`));
 }

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { type MqConfig, mqConfigEnv, mqConfigFromEnv } from "@solstice/common";
 import { ForgejoTestServer } from "@solstice/forgejo-test-server";
-import { parseRunnerLabels } from "@solstice/runner-core";
+import { type HttpAddr, parseRunnerLabels } from "@solstice/runner-core";
 import {
   CapturedLog,
   deleteMqByPrefix,
@@ -105,7 +105,9 @@ export class ForgejoRig {
   }
 
   /** Starts the daemon with short intervals. */
-  async startDaemon(overrides: { authRetryMs?: number; cancelGraceMs?: number } = {}): Promise<RunnerDaemon> {
+  async startDaemon(
+    overrides: { authRetryMs?: number; cancelGraceMs?: number; httpAddr?: HttpAddr } = {},
+  ): Promise<RunnerDaemon> {
     this.daemon = await startRunnerDaemon(
       {
         stateFile: this.stateFile,

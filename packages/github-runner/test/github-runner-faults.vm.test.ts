@@ -1,6 +1,14 @@
 import { eventually } from "@solstice/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GitHubRig, makeRepository, REPO } from "./github-support.ts";
+import {
+  expectRemovedWhileIdle,
+  GitHubRig,
+  makeRepository,
+  REPO,
+  TWELVE_TICKS,
+  ticks,
+  ticksWorkflow,
+} from "./github-support.ts";
 
 // The GitHub runner under faults, end to end with a real orchestrator on the fast guest: its
 // OAuth access token expiring mid-job (and one refused), a kill -9 of the service mid-job, an
@@ -22,23 +30,9 @@ afterAll(async () => {
   await rig?.stop();
 });
 
-const TICKS = `on: push
-jobs:
-  ticks:
-    runs-on: fast
-    steps:
-      - run: i=1; while [ $i -le 12 ]; do echo "tick $i"; i=$((i+1)); sleep 1; done
-      - run: echo second-step
-`;
+const TICKS = ticksWorkflow();
 
-function ticks(log: string): string[] {
-  return log
-    .split("\n")
-    .filter((l) => /\btick \d+$/.test(l))
-    .map((l) => l.replace(/^.*\btick /, "tick "));
-}
-
-const TWELVE = Array.from({ length: 12 }, (_, i) => `tick ${i + 1}`);
+const TWELVE = TWELVE_TICKS;
 
 describe("github-runner under faults", () => {
   it("an access token expiring (and one refused with 401) mid-job: refreshed, the job completes", async () => {
@@ -107,21 +101,7 @@ describe("github-runner under faults", () => {
   });
 
   it("a runner removed on GitHub while idle: one clear error line, then a slow retry, no crash", async () => {
-    const runner = rig.server.runners()[0]!;
-    const oauthBefore = rig.server.calls.filter((c) => c.endpoint === "oauth-token").length;
-    const linesBefore = rig.log.lines.length;
-    rig.server.deleteRunner(runner.id);
-    await eventually(
-      "the error said",
-      () => rig.log.lines.slice(linesBefore).some((l) => /register it again/.test(String(l["msg"]))),
-      60_000,
-    );
-    await new Promise((resolve) => setTimeout(resolve, 4000));
-    const said = rig.log.lines.slice(linesBefore).filter((l) => /register it again/.test(String(l["msg"])));
-    expect(said).toHaveLength(1);
-    // Retrying every 5 min (the default --removed-retry-ms): a handful of calls at most, not a loop.
-    const oauthAfter = rig.server.calls.filter((c) => c.endpoint === "oauth-token").length;
-    expect(oauthAfter - oauthBefore).toBeLessThanOrEqual(3);
+    await expectRemovedWhileIdle(rig);
     expect(rig.daemon).toBeDefined();
   });
 });

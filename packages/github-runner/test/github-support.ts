@@ -4,10 +4,11 @@ import { Writable } from "node:stream";
 import { type CliContext, CliError } from "@solstice/cli-kit";
 import { type MqConfig, mqConfigEnv, mqConfigFromEnv } from "@solstice/common";
 import { GitHubTestServer, type GitHubTestServerOptions, type JobRecord } from "@solstice/github-test-server";
-import { parseRunnerLabels } from "@solstice/runner-core";
+import { type HttpAddr, parseRunnerLabels } from "@solstice/runner-core";
 import {
   CapturedLog,
   deleteMqByPrefix,
+  eventually,
   mqPrefix,
   mqTestEnv,
   qemuProcessesUsing,
@@ -17,6 +18,7 @@ import {
   tempDir,
 } from "@solstice/test-support";
 import { type Logger, pino } from "pino";
+import { expect } from "vitest";
 import { registerCommand } from "../src/cli/register-command.ts";
 import { type DaemonMode, type RunnerDaemon, startRunnerDaemon } from "../src/daemon/runner-daemon.ts";
 
@@ -178,7 +180,12 @@ export class GitHubRig {
 
   /** Starts the daemon with short intervals (default: the registered runner). */
   async startDaemon(
-    overrides: { mode?: DaemonMode; removedRetryMs?: number; cancelGraceMs?: number } = {},
+    overrides: {
+      mode?: DaemonMode;
+      removedRetryMs?: number;
+      cancelGraceMs?: number;
+      httpAddr?: HttpAddr;
+    } = {},
   ): Promise<RunnerDaemon> {
     this.daemon = await startRunnerDaemon(
       {
@@ -189,6 +196,7 @@ export class GitHubRig {
         reportIntervalMs: 300,
         ...(overrides.removedRetryMs === undefined ? {} : { removedRetryMs: overrides.removedRetryMs }),
         ...(overrides.cancelGraceMs === undefined ? {} : { cancelGraceMs: overrides.cancelGraceMs }),
+        ...(overrides.httpAddr === undefined ? {} : { httpAddr: overrides.httpAddr }),
       },
       this.logger,
     );
@@ -222,4 +230,47 @@ export class GitHubRig {
     await deleteMqByPrefix(this.prefix);
     await this.#removeDir();
   }
+}
+
+/** A job of two steps: 12 `tick N` lines a second apart, then `lastStep` (which prints `second-step`). */
+export function ticksWorkflow(lastStep = "echo second-step"): string {
+  return `on: push
+jobs:
+  ticks:
+    runs-on: fast
+    steps:
+      - run: i=1; while [ $i -le 12 ]; do echo "tick $i"; i=$((i+1)); sleep 1; done
+      - run: ${lastStep}
+`;
+}
+
+/** The `tick N` lines of a log, without their prefixes (timestamps, step markers). */
+export function ticks(log: string): string[] {
+  return log
+    .split("\n")
+    .filter((l) => /\btick \d+$/.test(l))
+    .map((l) => l.replace(/^.*\btick /, "tick "));
+}
+
+/** `tick 1` … `tick 12`: what a job's ticking step prints. */
+export const TWELVE_TICKS = Array.from({ length: 12 }, (_, i) => `tick ${i + 1}`);
+
+/**
+ * Removes the rig's runner on the server while it is idle and checks what the issue asks: one
+ * clear error line, then the slow retry (the default 5 min): a handful of calls, not a loop.
+ */
+export async function expectRemovedWhileIdle(rig: GitHubRig): Promise<void> {
+  const runner = rig.server.runners()[0];
+  if (runner === undefined) throw new Error("no runner registered");
+  const said = () =>
+    rig.log.lines.slice(linesBefore).filter((l) => /register it again/.test(String(l["msg"])));
+  const oauthCalls = () => rig.server.calls.filter((c) => c.endpoint === "oauth-token").length;
+  const oauthBefore = oauthCalls();
+  const linesBefore = rig.log.lines.length;
+  rig.server.deleteRunner(runner.id);
+  await eventually("the error said", () => said().length > 0, 60_000);
+  await new Promise((resolve) => setTimeout(resolve, 4000));
+  expect(said()).toHaveLength(1);
+  expect(said()[0]?.["level"]).toBe(50);
+  expect(oauthCalls() - oauthBefore).toBeLessThanOrEqual(3);
 }

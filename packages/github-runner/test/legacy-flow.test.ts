@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runnerTokenProvider } from "../src/auth/runner-token-provider.ts";
 import { ActionsServiceError } from "../src/errors.ts";
 import { jobConnection, parseJobMessage } from "../src/job/job-message.ts";
-import { LegacyJobServer } from "../src/legacy/legacy-job-server.ts";
+import { LegacyJobServer, STEP_SUMMARY_LIMIT_BYTES } from "../src/legacy/legacy-job-server.ts";
 import { LegacyRunnerServer } from "../src/legacy/legacy-runner-server.ts";
 import { decryptMessageBody, sessionKey } from "../src/legacy/message-decryption.ts";
 import { registerRunner } from "../src/registration/register-runner.ts";
@@ -11,7 +11,8 @@ import type { RunnerConfiguration } from "../src/settings/runner-files.ts";
 
 // The runner's legacy clients against the GitHub test server in legacy mode, without a VM: an
 // encrypted session, a message that is not deleted coming back to the next session, a session
-// conflict, renewals, and a plan older than version 8 completed by finishing the job request.
+// conflict, renewals, a step summary attached to its record, and a plan older than version 8
+// completed by finishing the job request.
 
 let server: GitHubTestServer;
 let config: RunnerConfiguration;
@@ -133,6 +134,12 @@ describe("the legacy flow's clients", () => {
     ]);
     expect(await jobServer.send([{ stepExternalId: stepId, startLine: 1, lines: ["hi"] }])).toBe(true);
     await jobServer.uploadStepLog(stepId, "2026-01-01T00:00:00.0000000Z hi\n", 1);
+    // The step summary, attached to the step's record; one over 1 MiB is refused unsent.
+    expect(await jobServer.uploadStepSummary(stepId, "### summary\n")).toBeUndefined();
+    expect(server.legacyStepSummary(added.id, stepId)).toBe("### summary\n");
+    const tooBig = await jobServer.uploadStepSummary(stepId, "x".repeat(STEP_SUMMARY_LIMIT_BYTES + 1));
+    expect(tooBig?.message).toMatch(/over the 1048576-byte limit/);
+    expect(server.calls.filter((c) => c.endpoint === "legacy-create-attachment")).toHaveLength(1);
     await jobServer.completeJob({ planId: job.plan.planId, jobId: job.jobId, conclusion: "succeeded" });
     const done = server.job(added.id);
     expect(done.status).toBe("completed");

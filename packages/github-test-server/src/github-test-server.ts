@@ -458,6 +458,7 @@ export class GitHubTestServer {
       timeline: new Map(),
       timelineUpdates: [],
       logs: new Map(),
+      attachments: new Map(),
       planEvents: [],
       requestFinish: undefined,
       prepared,
@@ -575,6 +576,13 @@ export class GitHubTestServer {
     return this.#context.blobs.text(this.#job(jobId).id, "step-summary", stepId);
   }
 
+  /** Legacy flow: a step's summary, attached to its timeline record; `undefined` when none. */
+  legacyStepSummary(jobId: string, stepId: string): string | undefined {
+    const job = this.#job(jobId);
+    const id = stepId.toLowerCase();
+    return job.attachments.get(`${id}/Checks.Step.Summary/${id}`)?.content;
+  }
+
   /** Legacy flow: a job's timeline records (its own record, then its steps), by `order` within each. */
   timelineRecords(jobId: string): readonly TimelineRecordState[] {
     return [...this.#job(jobId).timeline.values()];
@@ -600,6 +608,14 @@ export class GitHubTestServer {
       { kind: "fail", status: options.status ?? 500, body },
       options.count ?? 1,
     );
+  }
+
+  /**
+   * Calls `observer` with each call the moment it arrives, before any fault or handler (a test
+   * can look at the runner's state, or kill it, exactly then). Returns the function that stops it.
+   */
+  onCall(observer: (call: CallRecord) => void): () => void {
+    return this.#context.calls.observe(observer);
   }
 
   /** Makes the next `count` calls of `endpoint` wait `ms` before being handled. */

@@ -8,7 +8,12 @@
 import { readFileSync } from "node:fs";
 import { initTelemetry, onStopSignals, SolsticeError } from "@solstice/common";
 import { Command } from "commander";
-import { addServiceOptions, type ServiceConfig, serviceConfigFromCommand } from "./config/service-config.ts";
+import {
+  addServiceOptions,
+  type ConfigUse,
+  type ServiceConfig,
+  serviceConfigFromCommand,
+} from "./config/service-config.ts";
 import { describeDatabaseTarget } from "./persistence/open-database.ts";
 import { migrateDatabase, SERVICE_NAME, startOrchestrator } from "./service/orchestrator-service.ts";
 
@@ -34,9 +39,12 @@ program
   .description("run the service (the default command)")
   .action(async () => {
     const config = readConfig();
+    // --otlp reaches the exporter itself (not only the env it would otherwise read).
     const telemetry = initTelemetry({
       serviceName: SERVICE_NAME,
-      env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: config.otlpEndpoint },
+      serviceVersion: version,
+      hostId: config.hostId,
+      otlpEndpoint: config.otlpEndpoint,
     });
     const { logger } = telemetry;
     const started = startOrchestrator(config, { logger });
@@ -79,7 +87,7 @@ program
     "apply the database migrations (Postgres at DATABASE_URL, else PGlite under STATE_DIR) and exit",
   )
   .action(async () => {
-    const config = readConfig();
+    const config = readConfig({ servesApi: false });
     try {
       const applied = await migrateDatabase(config);
       const target = describeDatabaseTarget(config.database);
@@ -93,9 +101,9 @@ program
     }
   });
 
-function readConfig(): ServiceConfig {
+function readConfig(use: ConfigUse = { servesApi: true }): ServiceConfig {
   try {
-    return serviceConfigFromCommand(program);
+    return serviceConfigFromCommand(program, undefined, use);
   } catch (error) {
     return fail(error, EXIT_USAGE);
   }

@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { afterEach, describe, expect, test } from "vitest";
 import {
   addServiceOptions,
+  type ConfigUse,
   defaultStateDir,
   type HostFacts,
   parseHttpAddr,
@@ -35,6 +36,7 @@ function configFrom(
   args: string[],
   env: Record<string, string> = {},
   hostFacts: HostFacts = facts,
+  use: ConfigUse = { servesApi: true },
 ): ServiceConfig {
   // Start from a clean environment for every setting the service reads.
   setEnv(Object.fromEntries(ENV_NAMES.map((n) => [n, ""])));
@@ -42,7 +44,7 @@ function configFrom(
   setEnv(env);
   const command = addServiceOptions(new Command("solstice-orchestrator").exitOverride());
   command.parse(args, { from: "user" });
-  return serviceConfigFromCommand(command, hostFacts);
+  return serviceConfigFromCommand(command, hostFacts, use);
 }
 
 describe("service config", () => {
@@ -55,6 +57,12 @@ describe("service config", () => {
     ).toBeUndefined();
     for (const addr of ["127.0.0.1:8081", "127.3.0.1:1", "[::1]:8081", "localhost:8081"])
       expect(configFrom([], { HTTP_ADDR: addr }).http.token).toBeUndefined();
+  });
+
+  test("`migrate` serves no API: the image's 0.0.0.0 address needs no token (or allowance) for it", () => {
+    const env = { HTTP_ADDR: "0.0.0.0:8081", DATABASE_URL: "postgres://u:p@db/solstice" };
+    expect(() => configFrom([], env)).toThrow(/beyond loopback needs/);
+    expect(configFrom([], env, facts, { servesApi: false }).database).toMatchObject({ kind: "postgres" });
   });
 
   test("nothing given: embedded mode with the documented defaults", () => {

@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { renderPrometheus } from "@solstice/common";
 import { describe, expect, test } from "vitest";
 import { parse } from "yaml";
 import { z } from "zod";
 import { OrchestratorMetrics } from "../src/http/orchestrator-metrics.ts";
-import { renderPrometheus } from "../src/http/prometheus-text.ts";
 
 // The deployment around the services in compose.yml, checked without a container engine: no
 // service gets the host's network or extra privileges, every dependency waits for a health check,
@@ -39,8 +39,9 @@ const services = Object.entries(compose.services);
 /** `${NAME:-default}` (or `${NAME}`) references of a compose file; `$${…}` is an escaped literal. */
 function composeVariables(text: string): Map<string, string> {
   const vars = new Map<string, string>();
-  for (const m of text.matchAll(/(?<!\$)\$\{([A-Z][A-Z0-9_]*)(?::-([^}]*))?\}/g)) {
-    vars.set(m[1] ?? "", m[2] ?? "");
+  // `${NAME:-default}`, and `${NAME:?why}` for the secrets that have no default (empty in the example).
+  for (const m of text.matchAll(/(?<!\$)\$\{([A-Z][A-Z0-9_]*)(?::([-?])([^}]*))?\}/g)) {
+    vars.set(m[1] ?? "", m[2] === "-" ? (m[3] ?? "") : "");
   }
   return vars;
 }

@@ -57,5 +57,34 @@ for (const backend of BACKENDS) {
       const revived = await store.list(at(6 * HEARTBEAT_MS), HEARTBEAT_MS);
       expect(revived[0]).toMatchObject({ hostId: "host-a", state: "up", startedAt: at(6 * HEARTBEAT_MS) });
     });
+
+    test("a host's version, its own interval (stale after 3 of them) and its drain are kept", async () => {
+      const store = new FleetHostStore(t.db);
+      const c = {
+        hostId: "host-c",
+        labels: { bsd: 1 },
+        capacity: 1,
+        runningJobs: 1,
+        startedAt: at(0),
+        version: "1.2.3",
+        heartbeatSecs: 60,
+      };
+      await store.heartbeat(c, at(0));
+      // 4 of the reader's 15 s intervals, but not 3 of the host's own 60 s ones.
+      expect(await store.list(at(4 * HEARTBEAT_MS), HEARTBEAT_MS)).toContainEqual(
+        expect.objectContaining({ hostId: "host-c", state: "up", version: "1.2.3", heartbeatSecs: 60 }),
+      );
+      await store.heartbeat({ ...c, drainingSince: at(1_000) }, at(1_000));
+      const draining = (await store.list(at(2_000), HEARTBEAT_MS)).find((h) => h.hostId === "host-c");
+      expect(draining).toMatchObject({ state: "draining", drainingSince: at(1_000) });
+      expect(
+        (await store.list(at(1_000 + 180_001), HEARTBEAT_MS)).find((h) => h.hostId === "host-c")?.state,
+      ).toBe("stale");
+      // A restart clears the drain.
+      await store.heartbeat({ ...c, startedAt: at(5_000) }, at(5_000));
+      expect((await store.list(at(5_000), HEARTBEAT_MS)).find((h) => h.hostId === "host-c")?.state).toBe(
+        "up",
+      );
+    });
   });
 }

@@ -130,5 +130,16 @@ describe("capacity", () => {
       });
     }
     expect(await leftovers(stateDir)).toEqual({ qemu: [], workDirs: [] });
+
+    // The metrics saw the same: six successes, six queue waits, of which four waited for a slot.
+    const text = (await (await fetch(`${orch.httpUrl}/metrics`)).text()).split("\n");
+    const value = (series: string) => Number(text.find((l) => l.startsWith(`${series} `))?.split(" ")[1]);
+    const label = 'label="solstice-fast-guest"';
+    expect(value(`solstice_jobs_finished_total{${label},conclusion="success"}`)).toBe(6);
+    expect(value(`solstice_jobs_finished_total{${label},conclusion="failure"}`)).toBe(0);
+    expect(value(`solstice_job_queue_wait_seconds_count{${label}}`)).toBe(6);
+    // Capacity 2, each job several seconds: the last ones waited at least one job's run.
+    expect(value(`solstice_job_queue_wait_seconds_sum{${label}}`)).toBeGreaterThan(1);
+    expect(value(`solstice_job_queue_wait_seconds_bucket{${label},le="0.1"}`)).toBeLessThan(6);
   });
 });

@@ -80,7 +80,7 @@ describe("solstice-orchestrator", { timeout: 60_000 }, () => {
     expect(first.stderr).toBe("");
     expect(first).toMatchObject({ code: 0 });
     expect(first.stdout).toBe(
-      `pglite:${stateDir}/db: applied 6 migration(s): 0001-jobs, 0002-vms, 0003-job-logs, 0004-job-event-seq, 0005-job-log-lines, 0006-fleet-hosts\n`,
+      `pglite:${stateDir}/db: applied 7 migration(s): 0001-jobs, 0002-vms, 0003-job-logs, 0004-job-event-seq, 0005-job-log-lines, 0006-fleet-hosts, 0007-fleet-host-drain\n`,
     );
     const second = await cli(["migrate", "--state-dir", stateDir]);
     expect(second.stdout).toBe(`pglite:${stateDir}/db: up to date\n`);

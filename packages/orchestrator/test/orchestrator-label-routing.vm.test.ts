@@ -1,6 +1,13 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { AmqpJobQueue, type JobRequest, jsonMessage, newJobRequest } from "@solstice/common";
+import {
+  AmqpJobQueue,
+  type FleetView,
+  FleetViewSchema,
+  type JobRequest,
+  jsonMessage,
+  newJobRequest,
+} from "@solstice/common";
 import {
   deleteMqByPrefix,
   eventually,
@@ -121,6 +128,14 @@ async function ranOn(request: JobRequest): Promise<string> {
   return row?.hostId ?? "(not recorded)";
 }
 
+/** `GET /v1/fleet` as one host answers it: host id → [state, labels]. */
+async function fleetFrom(
+  hostId: string,
+): Promise<Record<string, [string, FleetView["hosts"][number]["labels"]]>> {
+  const view = FleetViewSchema.parse(await (await fetch(`${hosts.get(hostId)?.httpUrl}/v1/fleet`)).json());
+  return Object.fromEntries(view.hosts.map((h) => [h.host_id, [h.state, h.labels]]));
+}
+
 describe("jobs routed by label across two orchestrators", () => {
   test("B runs only where B is served, A on both; a request published the original's way runs", async () => {
     const a1 = job("lab-a", "sleep 2; cat hello.txt");
@@ -140,6 +155,11 @@ describe("jobs routed by label across two orchestrators", () => {
     expect(await ranOn(legacyB)).toBe("a-and-b");
     // Two idle consumers with prefetch 1 on lab-a: RabbitMQ gives one request to each.
     expect([await ranOn(a1), await ranOn(a2)].sort()).toEqual(["a-and-b", "a-only"]);
+    // The fleet view (issue 18) lists both hosts with their labels and per-label capacity.
+    expect(await fleetFrom("a-only")).toEqual({
+      "a-and-b": ["up", { "lab-a": 1, "lab-b": 1 }],
+      "a-only": ["up", { "lab-a": 1 }],
+    });
   });
 
   test("a label no host serves is dead-lettered with the reason within seconds, its owner told", async () => {
@@ -173,8 +193,15 @@ describe("jobs routed by label across two orchestrators", () => {
     const waiting = [job("lab-b"), job("lab-b"), job("lab-b")];
     for (const request of waiting) await client.publishJob(request);
     // Drains: the running job (and the one the intake had accepted) finish; the rest stay queued.
-    const report = await hosts.get("a-and-b")!.stop();
+    const stopping = hosts.get("a-and-b")!.stop();
+    await eventually(
+      "a-and-b draining in the fleet view",
+      async () => (await fleetFrom("a-only"))["a-and-b"]?.[0] === "draining",
+      30_000,
+    );
+    const report = await stopping;
     expect(report.drained).toBe(true);
+    expect((await fleetFrom("a-only"))["a-and-b"]?.[0]).toBe("stopped");
     hosts.delete("a-and-b");
     const depths = await client.inspectJobQueues(["lab-b"]);
     expect(depths.labels[0]).toMatchObject({ label: "lab-b", consumers: 0 });

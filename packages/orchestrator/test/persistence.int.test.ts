@@ -84,6 +84,7 @@ describe.each(BACKENDS)("persistence on %s", (backend) => {
         "0004-job-event-seq",
         "0005-job-log-lines",
         "0006-fleet-hosts",
+        "0007-fleet-host-drain",
       ]);
       expect(await migrateToLatest(t.db)).toEqual([]);
       expect(await appliedMigrations(t.db)).toEqual(knownMigrations());
@@ -113,7 +114,11 @@ describe.each(BACKENDS)("persistence on %s", (backend) => {
         await sql`insert into job_logs (request_id, seq, step, stream, text, ts) values
           (${id}, 3, 0, 'stdout', ${"a\nb\n\nd"}, now()),
           (${id}, 5, null, 'system', 'alone', now())`.execute(d.db);
-        expect(await migrateToLatest(d.db)).toEqual(["0005-job-log-lines", "0006-fleet-hosts"]);
+        expect(await migrateToLatest(d.db)).toEqual([
+          "0005-job-log-lines",
+          "0006-fleet-hosts",
+          "0007-fleet-host-drain",
+        ]);
         const rows = await new JobStore(d.db).getLogs(id);
         expect(rows.map((l) => [l.seq, l.line, l.step, l.text])).toEqual([
           [3, 0, 0, "a"],

@@ -22,3 +22,26 @@ export class NoRunnerLabelsError extends SolsticeError {
     });
   }
 }
+
+/** `--http-addr` is not `host:port`. */
+export class RunnerHttpAddrError extends SolsticeError {
+  readonly value: string;
+
+  constructor(value: string) {
+    super("RUNNER_HTTP_ADDR_INVALID", `HTTP address ${JSON.stringify(value)}: expected host:port`, {
+      hint: "e.g. 127.0.0.1:9465, [::1]:9465, or 0.0.0.0:9465 to listen on every interface",
+    });
+    this.value = value;
+  }
+}
+
+/** The health and metrics port could not be opened (in use, no permission). */
+export class RunnerHttpListenError extends SolsticeError {
+  constructor(addr: string, cause: unknown) {
+    super(
+      "RUNNER_HTTP_LISTEN_FAILED",
+      `cannot listen on ${addr}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause, hint: "choose another --http-addr, or leave it unset to run without the HTTP port" },
+    );
+  }
+}

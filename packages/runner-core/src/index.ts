@@ -5,8 +5,26 @@ export {
   DEFAULT_CANCEL_GRACE_MS,
   type PendingCancel,
 } from "./cancel/cancel-job.ts";
-export { NoRunnerLabelsError, RunnerLabelError } from "./errors.ts";
+export {
+  NoRunnerLabelsError,
+  RunnerHttpAddrError,
+  RunnerHttpListenError,
+  RunnerLabelError,
+} from "./errors.ts";
 export { JobEventRouter, type RoutedJob, type RouteOutcome } from "./events/job-event-router.ts";
+export {
+  type HealthServer,
+  type HealthServerOptions,
+  type ReadinessProbe,
+  startHealthServer,
+} from "./health/health-server.ts";
+export { type HttpAddr, parseHttpAddr } from "./health/http-addr.ts";
+export {
+  FORGE_CALL_BUCKETS,
+  type ForgeCall,
+  RunnerMetrics,
+  type RunnerSnapshot,
+} from "./health/runner-metrics.ts";
 export { type JournalEntry, TaskJournal } from "./journal/task-journal.ts";
 export { type LabelSources, resolveRunnerLabels } from "./labels/labels-source.ts";
 export {

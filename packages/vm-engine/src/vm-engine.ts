@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { ImageEntry, JobConclusion, JobRequest, ServiceLogger } from "@solstice/common";
-import { SolsticeError, silentLogger } from "@solstice/common";
+import { SPAN_ATTRIBUTES as ATTR, inSpan, SolsticeError, silentLogger, startSpan } from "@solstice/common";
 import { isJobTimeout } from "./errors.ts";
 import type { GuestShell } from "./exec/guest-shell.ts";
 import { armJobTimeout, jobDeadline } from "./exec/job-deadline.ts";
@@ -9,6 +9,7 @@ import { JobEventEmitter, type JobEventSink } from "./exec/job-events.ts";
 import { abortReason, executeJob, type StepResult } from "./exec/job-executor.ts";
 import { maskError } from "./exec/masked-error.ts";
 import { ReconnectingGuestShell } from "./exec/reconnecting-guest-shell.ts";
+import { consoleMilestone } from "./vm/console-milestones.ts";
 import { QemuHypervisor, type QemuHypervisorOptions } from "./vm/qemu-vm.ts";
 import { type VmResources, vmSpecFor } from "./vm/vm-spec.ts";
 import type { GuestConsole, Hypervisor, VmHandle } from "./vm/vm-types.ts";
@@ -194,24 +195,44 @@ export class VmEngine {
       events.system(
         `Preparing VM ${spec.name} (${image.label}: ${spec.cpu} vCPU, ${spec.ramMb} MB RAM, ${spec.diskGb} GB disk)`,
       );
-      vm = (
-        await this.warm?.startVm(image, spec, { signal, onVm: notify, log: (line) => events.system(line) })
-      )?.vm;
+      const warm = this.warm;
+      const vmFields = { [ATTR.vmName]: spec.name, [ATTR.label]: image.label };
+      if (warm !== undefined) {
+        vm = await inSpan("warm restore", vmFields, async (span) => {
+          const restored = await warm.startVm(image, spec, {
+            signal,
+            onVm: notify,
+            log: (line) => events.system(line),
+          });
+          span.setAttributes({ [ATTR.warm]: restored !== undefined });
+          return restored?.vm;
+        });
+      }
       if (vm === undefined) {
-        vm = await hv.prepare(spec);
-        await notify(vm);
+        const prepared = await inSpan("vm prepare", vmFields, () => hv.prepare(spec));
+        vm = prepared;
+        await notify(prepared);
         signal.throwIfAborted();
-        vm = await hv.start(vm);
+        vm = await inSpan("qemu start", vmFields, async (span) => {
+          const running = await hv.start(prepared);
+          span.setAttributes({ [ATTR.accel]: running.accel });
+          return running;
+        });
         await notify(vm);
       }
       events.system(
         `VM started (${vm.accel === "kvm" ? "KVM" : "TCG, no hardware acceleration"}); waiting for SSH`,
       );
       guestConsole = hv.console(vm);
-      guestConsole?.forwardTo((line) => events.system(line));
-      shell = await hv.connectGuest(vm, {
-        timeoutMs: this.#options.sshTimeoutMs ?? 300_000,
-        signal,
+      const booting = vm;
+      shell = await inSpan("boot to ssh", { [ATTR.accel]: vm.accel }, (span) => {
+        guestConsole?.forwardTo((line) => {
+          events.system(line);
+          const milestone = consoleMilestone(line);
+          if (milestone !== undefined)
+            span.addEvent("console", { "solstice.console.milestone": mask(milestone) });
+        });
+        return hv.connectGuest(booting, { timeoutMs: this.#options.sshTimeoutMs ?? 300_000, signal });
       });
       // A dropped connection is made anew; steps run detached from it (docs/vm-engine.md).
       const connected = vm;
@@ -255,20 +276,29 @@ export class VmEngine {
       if (jobTimer !== undefined) clearTimeout(jobTimer);
       options.signal?.removeEventListener("abort", onAbort);
       await shell?.close().catch(() => undefined);
+      const teardown = vm === undefined ? undefined : startSpan("teardown", { [ATTR.vmName]: vm.name });
       if (vm !== undefined) {
         // A job that ran out of time gives its VM back: never kept for debug SSH.
         kept = !timedOut && (await this.#decideKeep(request, vm, conclusion, reason, events, options));
         if (!kept) {
           try {
-            vm = await hv.stop(vm, { gracefulTimeoutMs: this.#options.stopGraceMs ?? 10_000 });
+            // A cancelled or timed-out job's VM is destroyed next: waiting for its guest to shut
+            // down (10 s while it still boots and ignores ACPI) would only delay the cancel.
+            const grace = signal.aborted ? 0 : (this.#options.stopGraceMs ?? 10_000);
+            vm = await hv.stop(vm, { gracefulTimeoutMs: grace });
             await notify(vm);
           } catch (error) {
             logger.warn({ vm: vm.name, err: error }, "stopping the VM failed; destroying it anyway");
           }
-          vm = await hv.destroy(vm);
+          vm = await hv.destroy(vm).catch((error: unknown) => {
+            teardown?.end(error);
+            throw error;
+          });
           await notify(vm);
         }
       }
+      teardown?.setAttributes({ "solstice.vm.kept": kept });
+      teardown?.end();
     }
     if (conclusion === "cancelled") events.system(`Job cancelled: ${reason ?? "cancelled"}`);
     if (timedOut) events.system(`Job failed: ${reason ?? "it ran out of time"}; its VM was destroyed`);

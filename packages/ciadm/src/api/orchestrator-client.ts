@@ -1,6 +1,8 @@
 import {
   ApiErrorBodySchema,
   CancelAnswerSchema,
+  type FleetView,
+  FleetViewSchema,
   ImageListSchema,
   type ImageView,
   type JobDetail,
@@ -217,6 +219,11 @@ export class OrchestratorClient {
   /** `POST /v1/images/:label/warm`: (re)builds the label's template and answers once it is built. */
   async warmImage(label: string): Promise<ImageView> {
     return this.#json(`/v1/images/${encodeURIComponent(label)}/warm`, WarmAnswerSchema, { method: "POST" });
+  }
+
+  /** `GET /v1/fleet`: every orchestrator host (labels, capacity, running jobs, last seen) and the label queues. */
+  async fleet(): Promise<FleetView> {
+    return this.#json("/v1/fleet", FleetViewSchema);
   }
 
   /** `GET /readyz`: ready or not, with each check's answer. */

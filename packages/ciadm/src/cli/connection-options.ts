@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { addMqOptions, type MqConfig, mqConfigFromOptions } from "@solstice/common";
 import { type Command, Option } from "commander";
@@ -67,10 +68,12 @@ export function addDatabaseOption(command: Command, description: string): Comman
 /**
  * The example image map of the Solstice CI checkout this ciadm comes from: the default wherever
  * ciadm is started (a path relative to the current directory would name another file, or none).
+ * An installed ciadm (scripts/pack-cli.mjs) has no checkout: it uses the copy in its package.
  */
-export const CHECKOUT_IMAGE_MAP = fileURLToPath(
-  new URL("../../../../examples/orchestrator-image-map.yaml", import.meta.url),
-);
+export const CHECKOUT_IMAGE_MAP = [
+  fileURLToPath(new URL("../../../../examples/orchestrator-image-map.yaml", import.meta.url)),
+  fileURLToPath(new URL("../../examples/orchestrator-image-map.yaml", import.meta.url)),
+].find((path, i, all) => existsSync(path) || i === all.length - 1)!;
 
 /** Adds `--config` (ORCH_CONFIG, else the checkout's example map): the image map. */
 export function addImageMapOption(command: Command): Command {

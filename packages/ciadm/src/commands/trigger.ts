@@ -1,7 +1,15 @@
 import { hostname } from "node:os";
 import type { CliContext } from "@solstice/cli-kit";
 import { EXIT_FAILED, EXIT_OK } from "@solstice/cli-kit";
-import { AmqpJobQueue, type JobStep, newJobRequest } from "@solstice/common";
+import {
+  AmqpJobQueue,
+  inSpan,
+  type JobStep,
+  newJobRequest,
+  otlpSettings,
+  SPAN_ATTRIBUTES,
+  startTracing,
+} from "@solstice/common";
 import type { Command } from "commander";
 import { OrchestratorClient } from "../api/orchestrator-client.ts";
 import { addApiOptions, addQueueOptions, apiTarget, queueConfig } from "../cli/connection-options.ts";
@@ -127,15 +135,34 @@ async function publishAndFollow(
     ...(steps.length === 0 ? {} : { steps }),
     ...(Object.keys(env).length === 0 ? {} : { env }),
   });
-  const queue = await AmqpJobQueue.connect({
-    config: queueConfig(opts),
-    connectionName: `ciadm@${hostname()}`,
-    connectTimeoutMs: 10_000,
-  });
+  // With an OTLP endpoint in the environment, the job's trace starts here: `ciadm trigger` is its
+  // root span, the publish its child (docs/telemetry.md).
+  const tracing =
+    otlpSettings(ctx.env) === undefined ? undefined : startTracing({ serviceName: "ciadm", env: ctx.env });
+  let queue: AmqpJobQueue;
   try {
-    await queue.publishJob(request);
+    queue = await AmqpJobQueue.connect({
+      config: queueConfig(opts),
+      connectionName: `ciadm@${hostname()}`,
+      connectTimeoutMs: 10_000,
+    });
+  } catch (error) {
+    await tracing?.shutdown();
+    throw error;
+  }
+  try {
+    await inSpan(
+      "ciadm trigger",
+      {
+        [SPAN_ATTRIBUTES.requestId]: request.request_id,
+        [SPAN_ATTRIBUTES.label]: request.runs_on ?? undefined,
+      },
+      () => queue.publishJob(request),
+      { requestId: request.request_id },
+    );
   } finally {
     await queue.close({ timeoutMs: 5_000 });
+    await tracing?.shutdown();
   }
   if (opts.json === true) {
     ctx.stdout.write(

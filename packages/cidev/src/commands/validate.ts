@@ -11,7 +11,7 @@ import {
   WorkflowError,
 } from "@solstice/common";
 import { type Command, Option } from "commander";
-import { CHECKOUT_IMAGE_MAP, imageMapPath } from "../run/image-map-location.ts";
+import { DEFAULT_IMAGE_MAPS, imageMapPath } from "../run/image-map-location.ts";
 import { jobMatrixRows, translateWorkflowJob } from "../workflow/job-translation.ts";
 import { checkWorkflowFile, jobSummaries, type LoadedWorkflow } from "../workflow/load-workflow.ts";
 import { translationContextFor } from "../workflow/translation-context.ts";
@@ -129,8 +129,8 @@ function noteOf(error: WorkflowError): ErrorNote | undefined {
 }
 
 /**
- * The image map to check labels against: `--image-map`, ORCH_CONFIG, else the checkout's map
- * (skipped when that one is absent, as in an installed cidev: then no label is checked).
+ * The image map to check labels against: `--image-map`, ORCH_CONFIG, else the checkout's or the
+ * installed package's map (skipped when neither exists: then no label is checked).
  * @throws ImageMapError for a map named but unreadable or invalid
  */
 async function labelCheck(
@@ -139,7 +139,7 @@ async function labelCheck(
 ): Promise<LabelCheck | undefined> {
   const path = imageMapPath(flag, env);
   if (
-    path === CHECKOUT_IMAGE_MAP &&
+    DEFAULT_IMAGE_MAPS.includes(path) &&
     !(await access(path).then(
       () => true,
       () => false,

@@ -1,4 +1,15 @@
 export {
+  FLEET_HOST_STATES,
+  type FleetHostView,
+  FleetHostViewSchema,
+  type FleetLabelQueue,
+  FleetLabelQueueSchema,
+  type FleetQueueDepth,
+  FleetQueueDepthSchema,
+  type FleetView,
+  FleetViewSchema,
+} from "./fleet-api.ts";
+export {
   ApiErrorBodySchema,
   CancelAnswerSchema,
   ImageListSchema,

@@ -25,6 +25,7 @@ import {
   resolveRouteLabel,
 } from "./job-routes.ts";
 import { jsonHandler, jsonMessage, type MessageHandler } from "./json-codec.ts";
+import { eventHasSpans, spanHeaders } from "./message-span-policy.ts";
 import type { MqConfig } from "./mq-config.ts";
 import { baseTopology, cancelTopology, eventRoutingKey, ownerEventsTopology } from "./topology.ts";
 
@@ -172,6 +173,7 @@ export class BrokerJobQueue<B extends MessageBroker = MessageBroker> implements 
         routingKey: eventRoutingKey(owner),
         messageId: `${event.request_id}:${event.seq}`,
         schema: event.schema_version,
+        headers: spanHeaders(eventHasSpans(event)),
       }),
     );
   }

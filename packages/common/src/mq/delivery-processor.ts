@@ -5,6 +5,7 @@ import type { Delivery, DeliveryHandler, OutgoingMessage } from "./broker.ts";
 import { deadLetterMessage } from "./dead-letter-headers.ts";
 import { errorFields } from "./error-fields.ts";
 import { decideFailure, type RetryPolicy } from "./failure-policy.ts";
+import { notifyDeadLettering } from "./mq-diagnostics.ts";
 import { endSpanWithError, startProcessSpan } from "./trace-context.ts";
 
 /** How the transport settles one delivery. Each is called at most once per delivery. */
@@ -137,6 +138,7 @@ export class DeliveryProcessor {
     }
     this.#attempts.delete(key);
     logger.error({ ...fields, reason: decision.reason, code: decision.code }, "message dead-lettered");
+    notifyDeadLettering({ queue, code: decision.code });
     await this.#deadLetter(
       delivery,
       { reason: decision.reason, code: decision.code, attempts: delivery.attempt },

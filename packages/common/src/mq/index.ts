@@ -35,6 +35,7 @@ export {
   SCHEMA_HEADER,
 } from "./json-codec.ts";
 export { MemoryBroker, type MemoryBrokerOptions } from "./memory/memory-broker.ts";
+export { eventHasSpans, isSpanless, SPANLESS_HEADER, spanHeaders } from "./message-span-policy.ts";
 export { addMqOptions, mqConfigFromOptions } from "./mq-cli-options.ts";
 export {
   MQ_DEFAULTS,
@@ -48,6 +49,11 @@ export {
   parseMqConfig,
   redactAmqpUrl,
 } from "./mq-config.ts";
+export {
+  type DeadLettering,
+  type PublishFailure,
+  watchQueueDiagnostics,
+} from "./mq-diagnostics.ts";
 export {
   type BindingSpec,
   baseTopology,

@@ -1,6 +1,7 @@
 import {
   type Context,
   context,
+  INVALID_SPAN_CONTEXT,
   propagation,
   ROOT_CONTEXT,
   type Span,
@@ -12,6 +13,7 @@ import {
 } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import type { Delivery, MessageHeaders, OutgoingMessage } from "./broker.ts";
+import { isSpanless } from "./message-span-policy.ts";
 
 // W3C trace context (traceparent, tracestate) in AMQP headers, whatever propagator the process
 // registered (none when telemetry is not initialised): the wire format stays the same everywhere.
@@ -48,12 +50,22 @@ export function extractTraceContext(headers: MessageHeaders): Context {
   return propagation.extract(w3c.extract(ROOT_CONTEXT, headers, headerGetter), headers, headerGetter);
 }
 
+/** Stands in for a span where a spanless message has none: ends as a no-op. */
+const NO_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
 /**
  * Starts the producer span of a publish (child of the active span) and returns it with the
- * headers to send, which carry it as `traceparent`.
+ * headers to send, which carry it as `traceparent`. The span is named `publish <exchange>` (a
+ * bounded name, per the messaging conventions). A spanless message (message-span-policy.ts) gets
+ * no span: its headers carry the active span's context instead.
  */
 export function startPublishSpan(message: OutgoingMessage): { span: Span; headers: MessageHeaders } {
   const parent = context.active();
+  if (isSpanless(message.headers)) {
+    const headers: MessageHeaders = { ...message.headers };
+    injectTraceHeaders(parent, headers);
+    return { span: NO_SPAN, headers };
+  }
   const span = tracer.startSpan(`publish ${message.exchange}`, { kind: SpanKind.PRODUCER }, parent);
   // Attributes cost allocations on every message: only for spans that are recorded.
   if (span.isRecording()) {
@@ -71,10 +83,15 @@ export function startPublishSpan(message: OutgoingMessage): { span: Span; header
   return { span, headers };
 }
 
-/** Starts the consumer span of a delivery, child of the publisher's span, and its context. */
+/**
+ * Starts the consumer span of a delivery, child of the publisher's span, and its context. Named
+ * `process <exchange>`: the queue (one per runner) is an attribute, not part of the name. A
+ * spanless delivery gets no span; its handler runs in the publisher's context.
+ */
 export function startProcessSpan(delivery: Delivery): { span: Span; context: Context } {
   const parent = extractTraceContext(delivery.headers);
-  const span = tracer.startSpan(`process ${delivery.queue}`, { kind: SpanKind.CONSUMER }, parent);
+  if (isSpanless(delivery.headers)) return { span: NO_SPAN, context: parent };
+  const span = tracer.startSpan(`process ${delivery.exchange}`, { kind: SpanKind.CONSUMER }, parent);
   if (span.isRecording()) {
     span.setAttributes({
       "messaging.system": "rabbitmq",

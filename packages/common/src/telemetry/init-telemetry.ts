@@ -9,6 +9,12 @@ import { startTracing } from "./tracing.ts";
 export interface TelemetryOptions {
   /** `service.name` of spans and `service` of log lines, e.g. `solstice-orchestrator`. */
   readonly serviceName: string;
+  /** `service.version` of spans (the package's version). */
+  readonly serviceVersion?: string | undefined;
+  /** `host.id` of spans; default the machine id. */
+  readonly hostId?: string | undefined;
+  /** The service's `--otlp` flag: wins over `OTEL_EXPORTER_OTLP_ENDPOINT`. */
+  readonly otlpEndpoint?: string | undefined;
   /** Extra span processors, e.g. `new SimpleSpanProcessor(new InMemorySpanExporter())` in tests. */
   readonly spanProcessors?: readonly SpanProcessor[];
   /** Default `LOG_LEVEL`, else info. */
@@ -27,14 +33,20 @@ export interface Telemetry {
   readonly masker: SecretMasker;
   /** Whether spans go to an OTLP endpoint. */
   readonly exporting: boolean;
-  /** Flushes spans (and logs) and stops the SDK; call once, at exit. */
+  /** Sends the finished spans now, without stopping; never rejects. */
+  flush(): Promise<void>;
+  /**
+   * Flushes spans (and logs) and stops the SDK; call once, at exit. Never rejects and never waits
+   * more than a few seconds on an OTLP endpoint (see `startTracing`).
+   */
   shutdown(): Promise<void>;
 }
 
 /**
- * Sets up logging and tracing for a service, once, first thing in `main`. The queue's publish
- * and consume spans (and any span of `tracer`) are exported when `OTEL_EXPORTER_OTLP_ENDPOINT`
- * is set; trace context crosses RabbitMQ in message headers, so one job is one trace.
+ * Sets up logging and tracing for a service, once, first thing in `main`: the same setup for
+ * every service. Spans (the queue's and any of `tracer`) are exported over OTLP/HTTP when
+ * `otlpEndpoint` or `OTEL_EXPORTER_OTLP_ENDPOINT` is set; trace context crosses RabbitMQ in
+ * message headers, so one job is one trace; log lines written in a span carry its ids.
  *
  * @example
  *   const { logger, shutdown } = initTelemetry({ serviceName: "solstice-orchestrator" });
@@ -52,6 +64,10 @@ export function initTelemetry(options: TelemetryOptions): Telemetry {
   });
   const tracing = startTracing({
     serviceName: options.serviceName,
+    serviceVersion: options.serviceVersion,
+    hostId: options.hostId,
+    otlpEndpoint: options.otlpEndpoint,
+    logger,
     env,
     ...(options.spanProcessors === undefined ? {} : { spanProcessors: options.spanProcessors }),
   });
@@ -61,6 +77,7 @@ export function initTelemetry(options: TelemetryOptions): Telemetry {
     tracer: trace.getTracer(options.serviceName),
     masker,
     exporting: tracing.exporting,
+    flush: () => tracing.flush(),
     shutdown: () => {
       shutdown ??= tracing.shutdown().finally(() => logger.flush());
       return shutdown;

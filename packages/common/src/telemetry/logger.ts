@@ -3,6 +3,7 @@ import pretty from "pino-pretty";
 import { SolsticeError } from "../errors.ts";
 import { serializeError } from "./error-serializer.ts";
 import { MASK, SecretMasker } from "./secret-masker.ts";
+import { traceLogFields } from "./trace-log-fields.ts";
 
 /** Log levels, most severe first; `silent` logs nothing. */
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -82,7 +83,8 @@ function defaultDestination(): DestinationStream {
 /**
  * A pino logger: JSON lines on stderr (pretty on a TTY), ISO timestamps, `service` on every
  * line, known secret fields redacted and registered secret values masked everywhere; an `err`
- * says its causes' messages once.
+ * says its causes' messages once. A line written inside a span carries `trace_id` and `span_id`,
+ * one written inside a job's context its `request_id` (see trace-log-fields.ts).
  *
  * @example
  *   const log = createLogger({ service: "solstice-orchestrator" });
@@ -101,6 +103,8 @@ export function createLogger(options: LoggerOptions): Logger {
       redact: { paths: [...REDACTED_PATHS], censor: MASK },
       // An error and its causes say why once (see error-serializer.ts).
       serializers: { err: serializeError },
+      // trace_id/span_id of the active span and the job's request_id: lines join their trace.
+      mixin: () => traceLogFields(),
     },
     maskingStream(masker, options.destination ?? defaultDestination()),
   );

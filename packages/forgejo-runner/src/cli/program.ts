@@ -1,7 +1,13 @@
 import { hostname } from "node:os";
 import { type CliContext, prepareProgram } from "@solstice/cli-kit";
-import { addMqOptions, initTelemetry, mqConfigFromOptions, onStopSignals } from "@solstice/common";
-import { resolveRunnerLabels } from "@solstice/runner-core";
+import {
+  addMqOptions,
+  initTelemetry,
+  mqConfigFromOptions,
+  onStopSignals,
+  otlpOption,
+} from "@solstice/common";
+import { type HttpAddr, parseHttpAddr, resolveRunnerLabels } from "@solstice/runner-core";
 import { Command, Option } from "commander";
 import { startRunnerDaemon } from "../daemon/runner-daemon.ts";
 import { DEFAULT_STATE_FILE, readRunnerState } from "../state/runner-state.ts";
@@ -123,6 +129,15 @@ export function buildProgram(ctx: CliContext): Command {
         "--checkout-url <url>",
         "fetch checkouts from here instead of <server_url>/<repository> (a mirror)",
       ).env("FORGEJO_CHECKOUT_URL"),
+    )
+    .addOption(otlpOption())
+    .addOption(
+      new Option(
+        "--http-addr <host:port>",
+        "serve /healthz, /readyz and /metrics here, e.g. 127.0.0.1:9465 (default: no HTTP port)",
+      )
+        .env("FORGEJO_RUNNER_HTTP_ADDR")
+        .argParser(parseHttpAddr),
     );
   addMqOptions(daemon);
   daemon.action(
@@ -136,7 +151,11 @@ export function buildProgram(ctx: CliContext): Command {
         flagHint: LABELS_FLAG_HINT,
       });
       const mq = mqConfigFromOptions(opts);
-      const telemetry = initTelemetry({ serviceName: SERVICE_NAME });
+      const telemetry = initTelemetry({
+        serviceName: SERVICE_NAME,
+        serviceVersion: RUNNER_VERSION,
+        otlpEndpoint: typeof opts["otlp"] === "string" ? opts["otlp"] : undefined,
+      });
       const { logger } = telemetry;
       logger.info({ from }, "labels chosen");
       const runner = await startRunnerDaemon(
@@ -149,6 +168,7 @@ export function buildProgram(ctx: CliContext): Command {
           reportIntervalMs: opts["reportIntervalMs"] as number,
           ...(typeof opts["journalDir"] === "string" ? { journalDir: opts["journalDir"] } : {}),
           ...(typeof opts["checkoutUrl"] === "string" ? { checkoutUrl: opts["checkoutUrl"] } : {}),
+          httpAddr: opts["httpAddr"] as HttpAddr | undefined,
         },
         logger,
       );

@@ -1,7 +1,15 @@
 import { hostname } from "node:os";
 import { AmqpJobQueue, type JobOwner, type MqConfig } from "@solstice/common";
 import { ForgejoClient } from "@solstice/forgejo-protocol";
-import { labelNames, type RunnerLabel, TaskJournal } from "@solstice/runner-core";
+import {
+  type HealthServer,
+  type HttpAddr,
+  labelNames,
+  type RunnerLabel,
+  RunnerMetrics,
+  startHealthServer,
+  TaskJournal,
+} from "@solstice/runner-core";
 import type { Logger } from "pino";
 import { TaskPoller } from "../poller/task-poller.ts";
 import { taskJournalSchema } from "../report/task-journal-entry.ts";
@@ -29,6 +37,8 @@ export interface RunnerDaemonConfig {
   readonly cancelGraceMs?: number;
   /** Where checkouts fetch from instead of `<server_url>/<repository>`. */
   readonly checkoutUrl?: string;
+  /** Where `/healthz`, `/readyz` and `/metrics` answer; undefined: no HTTP port. */
+  readonly httpAddr?: HttpAddr | undefined;
 }
 
 /** A running daemon. */
@@ -37,6 +47,9 @@ export interface RunnerDaemon {
   readonly owner: Pick<JobOwner, "kind" | "instance">;
   readonly poller: TaskPoller;
   readonly tasks: RunningTasks;
+  readonly metrics: RunnerMetrics;
+  /** Where the health and metrics port answers (`http://127.0.0.1:9465`), undefined without it. */
+  readonly httpUrl: string | undefined;
   /** Stops polling and reporting; running tasks resume from the journal on the next start. */
   stop(): Promise<void>;
 }
@@ -49,10 +62,12 @@ export function runnerOwner(address: string, uuid: string): Pick<JobOwner, "kind
 /** Starts the daemon. Throws when the state file is missing or the queue is unreachable. */
 export async function startRunnerDaemon(config: RunnerDaemonConfig, logger: Logger): Promise<RunnerDaemon> {
   const state = await readRunnerState(config.stateFile);
+  const metrics = new RunnerMetrics();
   const client = new ForgejoClient({
     instance: state.address,
     credentials: { uuid: state.uuid, token: state.token },
     userAgent: userAgent(),
+    onCall: (call) => metrics.observeForgeCall(call),
   });
   const names = labelNames(config.labels);
   logger.info(
@@ -92,14 +107,22 @@ export async function startRunnerDaemon(config: RunnerDaemonConfig, logger: Logg
     ),
   );
   // Events are acknowledged once Forgejo holds their rows: room for a few report intervals' worth.
-  const subscription = await queue.consumeEvents(owner, (event) => tasks.onEvent(event), { prefetch: 4000 });
+  const subscription = await queue.consumeEvents(
+    owner,
+    async (event) => {
+      await tasks.onEvent(event);
+      if (event.type === "job_finished") metrics.taskFinished(event.conclusion);
+    },
+    { prefetch: 4000 },
+  );
 
   const poller = new TaskPoller({
     client,
     logger,
     whenFree: (signal) => tasks.whenBelow(config.capacity, signal),
-    onTask: (task) => {
-      tasks.start(task).catch((error: unknown) => {
+    onTask: (task, fetch) => {
+      metrics.taskStarted();
+      tasks.start(task, fetch).catch((error: unknown) => {
         logger.error({ taskId: task.id.toString(), err: error }, "cannot start the task");
       });
     },
@@ -107,6 +130,29 @@ export async function startRunnerDaemon(config: RunnerDaemonConfig, logger: Logg
     ...(config.fetchTimeoutMs === undefined ? {} : { fetchTimeoutMs: config.fetchTimeoutMs }),
     ...(config.authRetryMs === undefined ? {} : { authRetryMs: config.authRetryMs }),
   });
+  let health: HealthServer | undefined;
+  if (config.httpAddr !== undefined) {
+    try {
+      health = await startHealthServer({
+        addr: config.httpAddr,
+        metrics: () => metrics.collect({ running: tasks.size }),
+        probes: {
+          forge: () => metrics.forgeReady(),
+          broker: async () => {
+            if (!queue.broker.connected)
+              throw new Error(`not connected to RabbitMQ at ${queue.broker.displayUrl}`);
+          },
+        },
+      });
+    } catch (error) {
+      await subscription.cancel({ timeoutMs: 500 }).catch(() => undefined);
+      await queue.close({ timeoutMs: 500 });
+      client.close();
+      throw error;
+    }
+    logger.info({ url: health.url }, "health and metrics port open");
+  }
+
   const stopPolling = new AbortController();
   const polling = poller.run(stopPolling.signal);
 
@@ -115,6 +161,8 @@ export async function startRunnerDaemon(config: RunnerDaemonConfig, logger: Logg
     owner,
     poller,
     tasks,
+    metrics,
+    httpUrl: health?.url,
     stop() {
       stopping ??= (async () => {
         stopPolling.abort();
@@ -124,6 +172,7 @@ export async function startRunnerDaemon(config: RunnerDaemonConfig, logger: Logg
         // Unacknowledged events go back to the queue with the connection.
         await queue.close({ timeoutMs: 500 });
         client.close();
+        await health?.close();
         logger.info({ running: tasks.size }, "Forgejo runner stopped");
       })();
       return stopping;

@@ -1,4 +1,14 @@
-import type { JobEvent, JobOwner, JobQueue } from "@solstice/common";
+import {
+  SPAN_ATTRIBUTES as ATTR,
+  currentTraceParent,
+  inSpan,
+  type JobEvent,
+  type JobOwner,
+  type JobQueue,
+  type OpenSpan,
+  runWithRequestId,
+  startSpan,
+} from "@solstice/common";
 import { type ForgejoClient, Result, type Task } from "@solstice/forgejo-protocol";
 import {
   CapacitySlots,
@@ -9,6 +19,7 @@ import {
 } from "@solstice/runner-core";
 import type { Logger } from "pino";
 import { TaskTranslationError } from "../errors.ts";
+import type { FetchTiming } from "../poller/task-poller.ts";
 import type { ForgejoTaskJournal } from "../report/task-journal-entry.ts";
 import { resultName, TaskReport, type TaskReportSnapshot } from "../report/task-report.ts";
 import { TaskReporter } from "../report/task-reporter.ts";
@@ -103,38 +114,62 @@ export class RunningTasks {
     }
   }
 
-  /** Takes a task from Forgejo: translate it, journal it, publish its job. */
-  async start(task: Task): Promise<void> {
+  /**
+   * Takes a task from Forgejo: translate it, journal it, publish its job. The task is the root
+   * span of the job's trace (from the FetchTask call that brought it to its last report);
+   * `fetch` times that call.
+   */
+  async start(task: Task, fetch?: FetchTiming): Promise<void> {
     // Taken synchronously, before the first await: the poller asks whether there is room at once.
     // The slot passes to the task's run, which gives it back once the task is reported.
     const release = this.#slots.take();
+    const taskId = task.id.toString();
+    const root = startSpan(
+      "forgejo task",
+      { [ATTR.taskId]: taskId },
+      fetch === undefined ? {} : { startTime: fetch.startedAt },
+    );
+    if (fetch !== undefined) {
+      root.run(() =>
+        startSpan(
+          "forgejo FetchTask",
+          { [ATTR.taskId]: taskId, [ATTR.forgeCall]: "FetchTask" },
+          { startTime: fetch.startedAt, kind: "client" },
+        ).end(undefined, fetch.endedAt),
+      );
+    }
     try {
-      await this.#start(task, release);
+      await root.run(() => this.#start(task, release, root));
     } catch (error) {
+      root.end(error);
       release();
       throw error;
     }
   }
 
-  async #start(task: Task, release: () => void): Promise<void> {
+  async #start(task: Task, release: () => void, root: OpenSpan): Promise<void> {
     const { logger } = this.#options;
     const taskId = task.id.toString();
     const owner: JobOwner = { ...this.#options.owner, task_id: taskId };
     let translated: Awaited<ReturnType<typeof taskToJobRequest>> | undefined;
     let failure: Error | undefined;
     try {
-      translated = await taskToJobRequest({
-        task,
-        owner,
-        runner: this.#options.runner,
-        ...(this.#options.checkoutUrl === undefined ? {} : { checkoutUrl: this.#options.checkoutUrl }),
-      });
+      translated = await inSpan("translate task", { [ATTR.taskId]: taskId }, () =>
+        taskToJobRequest({
+          task,
+          owner,
+          runner: this.#options.runner,
+          ...(this.#options.checkoutUrl === undefined ? {} : { checkoutUrl: this.#options.checkoutUrl }),
+        }),
+      );
     } catch (error) {
       failure = error instanceof Error ? error : new Error(String(error));
     }
     const requestId = translated?.request.request_id ?? crypto.randomUUID();
     const report = new TaskReport({ taskId: task.id, requestId, mask: translated?.mask ?? [] });
-    const run = this.#track(report, release);
+    root.setRequestId(requestId);
+    root.setAttributes({ [ATTR.label]: translated?.request.runs_on ?? undefined });
+    const run = root.run(() => this.#track(report, release, 0, root));
     if (translated === undefined) {
       const message =
         failure instanceof TaskTranslationError ? failure.message : `task ${taskId}: ${failure?.message}`;
@@ -157,20 +192,25 @@ export class RunningTasks {
       return;
     }
     await this.#options.journal.save(report.snapshot());
-    try {
-      await this.#options.queue.publishJob(request);
-      logger.info({ taskId, requestId, runsOn: request.runs_on, job: job.name }, "task published as a job");
-    } catch (error) {
-      logger.error({ taskId, requestId, err: error }, "cannot publish the job; reporting the task failed");
-      report.addRunnerRow(`Solstice CI: cannot hand the job to an orchestrator: ${(error as Error).message}`);
-      report.finish(Result.FAILURE);
-      run.reporter.nudge();
-    }
+    // In the task's span, now with the request id: the publish is its child, the lines join it.
+    await root.run(async () => {
+      try {
+        await this.#options.queue.publishJob(request);
+        logger.info({ taskId, requestId, runsOn: request.runs_on, job: job.name }, "task published as a job");
+      } catch (error) {
+        logger.error({ taskId, requestId, err: error }, "cannot publish the job; reporting the task failed");
+        report.addRunnerRow(
+          `Solstice CI: cannot hand the job to an orchestrator: ${(error as Error).message}`,
+        );
+        report.finish(Result.FAILURE);
+        run.reporter.nudge();
+      }
+    });
   }
 
   /** The job-event handler: applies the event, and resolves once it may be acknowledged. */
   async onEvent(event: JobEvent): Promise<void> {
-    const outcome = await this.#router.deliver(event);
+    const outcome = await runWithRequestId(event.request_id, () => this.#router.deliver(event));
     if (outcome === "unknown-job") {
       this.#options.logger.debug(
         { requestId: event.request_id, seq: event.seq },
@@ -186,7 +226,8 @@ export class RunningTasks {
     for (const run of runs) run.pendingCancel?.confirmed();
   }
 
-  #track(report: TaskReport, release: () => void, firstSeq = 0): TaskRun {
+  /** `root`: the task's span, ended once the task is reported (none for a resumed task). */
+  #track(report: TaskReport, release: () => void, firstSeq = 0, root?: OpenSpan): TaskRun {
     const { logger } = this.#options;
     const key = report.requestId;
     let lastError = "";
@@ -197,6 +238,7 @@ export class RunningTasks {
       ...(this.#options.reportIntervalMs === undefined ? {} : { intervalMs: this.#options.reportIntervalMs }),
       ...(this.#options.flushRows === undefined ? {} : { flushRows: this.#options.flushRows }),
       onCancelled: () => this.#cancel(run),
+      traceParent: root === undefined ? undefined : root.run(currentTraceParent),
       onError: (error) => {
         const message = error instanceof Error ? error.message : String(error);
         // One line per distinct problem, not one per second.
@@ -212,6 +254,8 @@ export class RunningTasks {
       run.pendingCancel?.confirmed();
       this.#router.untrack(key);
       logger.info({ taskId: report.taskId.toString(), result: resultName(report.result) }, "task reported");
+      root?.setAttributes({ [ATTR.conclusion]: resultName(report.result) });
+      root?.end();
       release();
     });
     return run;

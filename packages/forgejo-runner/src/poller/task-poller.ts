@@ -10,13 +10,20 @@ import { nextPollDelay, type PollOutcome } from "./poll-delay.ts";
 // message and slow retries instead of a crash loop (an operator may re-enable the runner).
 
 /** Options of {@link TaskPoller}. */
+/** When a FetchTask call began and ended, in ms since the epoch. */
+export interface FetchTiming {
+  readonly startedAt: number;
+  readonly endedAt: number;
+}
+
 export interface TaskPollerOptions {
   readonly client: ForgejoClient;
   readonly logger: Logger;
   /** Resolves when another task may start. */
   readonly whenFree: (signal: AbortSignal) => Promise<void>;
   /** Takes a fetched task (must not throw). */
-  readonly onTask: (task: Task) => void;
+  /** `fetch`: when the FetchTask call that brought it began and ended (ms since the epoch), for its span. */
+  readonly onTask: (task: Task, fetch: FetchTiming) => void;
   /** Between empty answers. Default 2000 ms. */
   readonly fetchIntervalMs?: number;
   /** Per FetchTask call. Default 5000 ms. */
@@ -54,6 +61,7 @@ export class TaskPoller {
       if (signal.aborted) break;
       let outcome: PollOutcome;
       try {
+        const fetchStarted = Date.now();
         const answer = await client.fetchTask(this.#tasksVersion, {
           signal,
           timeoutMs: this.#options.fetchTimeoutMs ?? 5000,
@@ -62,7 +70,7 @@ export class TaskPoller {
           // After a task, ask with 0 so that the server really looks again.
           this.#tasksVersion = 0n;
           logger.info({ taskId: answer.task.id.toString() }, "task received");
-          this.#options.onTask(answer.task);
+          this.#options.onTask(answer.task, { startedAt: fetchStarted, endedAt: Date.now() });
           outcome = "task";
         } else {
           if (answer.tasksVersion > this.#tasksVersion) this.#tasksVersion = answer.tasksVersion;

@@ -1,3 +1,4 @@
+import { SPAN_ATTRIBUTES as ATTR, inSpan, type TraceParent } from "@solstice/common";
 import { Code, type ForgejoClient, ForgejoRpcError, Result } from "@solstice/forgejo-protocol";
 import type { ForgejoTaskJournal } from "./task-journal-entry.ts";
 import type { TaskReport } from "./task-report.ts";
@@ -30,6 +31,11 @@ export interface TaskReporterOptions {
   readonly onCancelled?: () => void;
   /** Problems worth an operator's attention (retried anyway). */
   readonly onError?: (error: unknown) => void;
+  /**
+   * The task's span: each UpdateLog call and the final UpdateTask is a child span of it (not the
+   * heartbeats, which would grow the trace with the job's length). Default: the active context.
+   */
+  readonly traceParent?: TraceParent | undefined;
 }
 
 interface Waiter {
@@ -170,7 +176,12 @@ export class TaskReporter {
       for (const outcome of settled) if (outcome.status === "rejected") throw outcome.reason;
       if (report.done) {
         // The final state: after the rows, so that Forgejo has the whole log when it sees the end.
-        const response = await client.updateTask(report.taskState(), report.unsentOutputs());
+        const response = await inSpan(
+          "forgejo UpdateTask",
+          { [ATTR.taskId]: report.taskId.toString(), [ATTR.forgeCall]: "UpdateTask" },
+          () => client.updateTask(report.taskState(), report.unsentOutputs()),
+          { parent: this.#options.traceParent, kind: "client" },
+        );
         this.#lastTaskUpdate = Date.now();
         report.outputsSent(response.sentOutputs);
         if (report.logClosed && !report.outputsPending) this.#finalStateSent = true;
@@ -199,12 +210,12 @@ export class TaskReporter {
     const { index, rows, last } = report.pendingRows(this.#options.maxRowsPerCall ?? 5000);
     const noMore = report.done && last;
     try {
-      const ack = await this.#options.client.updateLog({
-        taskId: report.taskId,
-        index: BigInt(index),
-        rows,
-        noMore,
-      });
+      const ack = await inSpan(
+        "forgejo UpdateLog",
+        { [ATTR.taskId]: report.taskId.toString(), [ATTR.forgeCall]: "UpdateLog", [ATTR.rows]: rows.length },
+        () => this.#options.client.updateLog({ taskId: report.taskId, index: BigInt(index), rows, noMore }),
+        { parent: this.#options.traceParent, kind: "client" },
+      );
       report.acknowledge(Number(ack), noMore);
     } catch (error) {
       // The log was archived (a previous no_more got through before a restart): it is complete.

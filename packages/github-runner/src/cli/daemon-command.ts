@@ -1,9 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { CliError, EXIT_USAGE, type ExitCode } from "@solstice/cli-kit";
 import { initTelemetry, loadImageMap, type MqConfig, onStopSignals } from "@solstice/common";
-import { labelNames, resolveRunnerLabels } from "@solstice/runner-core";
+import { type HttpAddr, labelNames, resolveRunnerLabels } from "@solstice/runner-core";
 import { type DaemonMode, startRunnerDaemon } from "../daemon/runner-daemon.ts";
 import { runnerImageLabel } from "../job/image-label.ts";
+import { PACKAGE_VERSION } from "../version.ts";
 import type { DaemonModeChoice } from "./daemon-mode.ts";
 import { readLabelsFile } from "./runner-labels-file.ts";
 
@@ -25,6 +26,10 @@ export interface DaemonCommandOptions {
   readonly eventPrefetch: number;
   readonly removedRetryMs: number;
   readonly checkoutUrl: string | undefined;
+  /** `--otlp`: where spans go (else OTEL_EXPORTER_OTLP_ENDPOINT). */
+  readonly otlpEndpoint?: string | undefined;
+  /** `--http-addr`: where /healthz, /readyz and /metrics answer; undefined: no HTTP port. */
+  readonly httpAddr?: HttpAddr | undefined;
 }
 
 async function daemonMode(choice: DaemonModeChoice, options: DaemonCommandOptions): Promise<DaemonMode> {
@@ -66,7 +71,11 @@ export async function daemonCommand(options: DaemonCommandOptions): Promise<Exit
     names,
     options.imageMap === undefined ? undefined : await loadImageMap(options.imageMap),
   );
-  const telemetry = initTelemetry({ serviceName: options.serviceName });
+  const telemetry = initTelemetry({
+    serviceName: options.serviceName,
+    serviceVersion: PACKAGE_VERSION,
+    otlpEndpoint: options.otlpEndpoint,
+  });
   const { logger } = telemetry;
   logger.info({ from, labels: names, image: imageLabel }, "labels chosen");
   if (options.imageMap === undefined && names.length > 1) {
@@ -89,6 +98,7 @@ export async function daemonCommand(options: DaemonCommandOptions): Promise<Exit
       eventPrefetch: options.eventPrefetch,
       removedRetryMs: options.removedRetryMs,
       ...(options.checkoutUrl === undefined ? {} : { checkoutUrl: options.checkoutUrl }),
+      httpAddr: options.httpAddr,
     },
     logger,
   );

@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import { type CliContext, prepareProgram } from "@solstice/cli-kit";
-import { addMqOptions, mqConfigFromOptions } from "@solstice/common";
-import { resolveRunnerLabels } from "@solstice/runner-core";
+import { addMqOptions, mqConfigFromOptions, otlpOption } from "@solstice/common";
+import { type HttpAddr, parseHttpAddr, resolveRunnerLabels } from "@solstice/runner-core";
 import { Command, Option } from "commander";
 import { DEFAULT_REPORT_INTERVAL_MS } from "../report/job-reporter.ts";
 import { PACKAGE_VERSION } from "../version.ts";
@@ -213,6 +213,15 @@ export function buildProgram(ctx: CliContext): Command {
         "--checkout-url <url>",
         "fetch checkouts from here instead of <server_url>/<repository> (a mirror)",
       ).env("GITHUB_RUNNER_CHECKOUT_URL"),
+    )
+    .addOption(otlpOption())
+    .addOption(
+      new Option(
+        "--http-addr <host:port>",
+        "serve /healthz, /readyz and /metrics here, e.g. 127.0.0.1:9466 (default: no HTTP port)",
+      )
+        .env("GITHUB_RUNNER_HTTP_ADDR")
+        .argParser(parseHttpAddr),
     );
   addMqOptions(daemon);
   daemon.action(
@@ -238,6 +247,8 @@ export function buildProgram(ctx: CliContext): Command {
         eventPrefetch: opts["eventPrefetch"] as number,
         removedRetryMs: opts["removedRetryMs"] as number,
         checkoutUrl: str(opts["checkoutUrl"]),
+        otlpEndpoint: str(opts["otlp"]),
+        httpAddr: opts["httpAddr"] as HttpAddr | undefined,
       });
     }),
   );

@@ -2,7 +2,7 @@ import { hostname, release as osRelease, type as osType } from "node:os";
 import type { Logger } from "pino";
 import type { AccessTokenProvider } from "../auth/access-token.ts";
 import { decideMessage } from "../broker/message-decision.ts";
-import { ActionsServiceError, RunnerRemovedError } from "../errors.ts";
+import { ActionsServiceError } from "../errors.ts";
 import { parseJobMessage } from "../job/job-message.ts";
 import { type LegacyMessage, PIPELINE_AGENT_JOB_REQUEST } from "../legacy/legacy-api.ts";
 import type { LegacyRunnerServer } from "../legacy/legacy-runner-server.ts";
@@ -14,6 +14,7 @@ import {
   createSessionWithRetry,
   type ListenerSleep,
   PollFailures,
+  pollFailureOutcome,
   RunnerGoneNotice,
   realSleep,
 } from "./listener-retry.ts";
@@ -26,8 +27,10 @@ import type { SessionMarker } from "./session-marker.ts";
 // conflict retried every 30 s for up to 4 min), long polls naming the last message id, each
 // message decrypted with the session key, handled, then DELETEd (an undeleted message comes back
 // to the next session). A `PipelineAgentJobRequest` carries the job message itself: it is handed
-// to RunningJobs (first renewal, journal, orchestrators) and its message deleted, as the
-// reference runner does. The session is deleted when the listener ends.
+// to RunningJobs (first renewal, journal, orchestrators) and its message deleted only once the
+// job is journaled, so a crash in between loses nothing: the restarted daemon resumes the job
+// from the journal, and the message, delivered again, is recognised and only deleted. The
+// session is deleted when the listener ends.
 
 /** Options of {@link LegacyRunnerListener}. */
 export interface LegacyRunnerListenerOptions {
@@ -167,31 +170,22 @@ export class LegacyRunnerListener {
         );
         failures.reset();
       } catch (error) {
-        if (signal.aborted) return "stopped";
-        if (this.#wake.signal.aborted) {
-          this.#wake = new AbortController();
-          continue;
-        }
-        if (error instanceof RunnerRemovedError) {
-          if (this.#ephemeral && this.#tookJob) {
-            await this.#options.jobs.whenIdle(this.#runner.agentId);
-            return "job-done";
-          }
-          await this.#gone.wait(error, signal);
-          return "recreate";
-        }
-        if (error instanceof ActionsServiceError && error.status === 404) {
-          this.#log.info("the session expired; creating a new one");
-          return "recreate";
-        }
-        const next = await failures.next(error, {
+        const next = await pollFailureOutcome(error, {
           signal,
+          wake: this.#wake.signal,
+          ephemeralTookJob: this.#ephemeral && this.#tookJob,
+          whenIdle: () => this.#options.jobs.whenIdle(this.#runner.agentId),
+          // A 404 that is not the agent's (that one is RunnerRemovedError): the session's.
+          sessionExpired: (e) => e instanceof ActionsServiceError && e.status === 404,
+          gone: this.#gone,
+          failures,
           sleep: (ms, s) => this.#sleep(ms, s),
           log: this.#log,
           failureMessage: "cannot get a message",
         });
-        if (next === "recreate") return "recreate";
-        continue;
+        if (next === "woken") this.#wake = new AbortController();
+        if (next === "woken" || next === "retry") continue;
+        return next;
       }
       if (message === undefined) continue;
       this.#lastMessageId = message.messageId;
@@ -228,7 +222,7 @@ export class LegacyRunnerListener {
         log.info("a job request after this ephemeral runner's job: left for another runner");
         return { keep: true };
       }
-      return { keep: false, ...(await this.#startJob(body, log, signal)) };
+      return this.#startJob(body, log, signal);
     }
     const decision = decideMessage(
       { messageId: message.messageId, messageType: message.messageType, body },
@@ -256,29 +250,43 @@ export class LegacyRunnerListener {
     }
   }
 
-  async #startJob(body: string, log: Logger, signal: AbortSignal): Promise<{ end?: ListenerEnd }> {
+  /**
+   * Hands a job request to RunningJobs and waits until it is journaled (not until it is
+   * complete: polls go on while it runs, so that a cancellation gets through, saying Busy).
+   * `keep` when it could not be journaled: the message comes again to the next session.
+   */
+  async #startJob(body: string, log: Logger, signal: AbortSignal): Promise<{ keep: boolean }> {
     let job: ReturnType<typeof parseJobMessage>;
     try {
       job = parseJobMessage(JSON.parse(body) as unknown);
     } catch (error) {
       log.error({ err: error }, "unreadable job message (dropped)");
-      return {};
+      return { keep: false };
     }
-    if (signal.aborted) return {};
+    if (signal.aborted) return { keep: true };
+    const jobs = this.#options.jobs;
+    if (jobs.knows(job.jobId)) {
+      // Journaled by the last process, which died before deleting the message.
+      log.info({ jobId: job.jobId }, "a job request delivered again for a job already journaled (deleted)");
+      return { keep: false };
+    }
     const { settings } = this.#options.configuration;
     if (this.#ephemeral) this.#tookJob = true;
     log.info({ jobId: job.jobId, requestId: job.requestId, job: job.jobDisplayName }, "job received");
-    // Not awaited (it resolves once the job is complete): polls go on while it runs, so that a
-    // cancellation gets through. The runner reports Busy meanwhile.
     this.#starting += 1;
-    void this.#options.jobs
-      .start(job, this.#runner, { serverUrl: settings.serverUrl, poolId: settings.poolId })
-      .catch((error: unknown) => log.error({ err: error, jobId: job.jobId }, "cannot run the job"))
-      .finally(() => {
-        this.#starting -= 1;
-        this.#wake.abort();
+    try {
+      const started = await jobs.start(job, this.#runner, {
+        serverUrl: settings.serverUrl,
+        poolId: settings.poolId,
       });
-    return {};
+      void started?.finished.then(() => this.#wake.abort());
+      return { keep: false };
+    } catch (error) {
+      log.error({ err: error, jobId: job.jobId }, "cannot start the job (its message is kept)");
+      return { keep: true };
+    } finally {
+      this.#starting -= 1;
+    }
   }
 
   async #deleteSession(sessionId: string): Promise<void> {

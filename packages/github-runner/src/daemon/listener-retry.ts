@@ -128,3 +128,53 @@ export class PollFailures {
     return "retry";
   }
 }
+
+/** What a listener does after a failed poll. */
+export type PollFailureOutcome = "stopped" | "woken" | "job-done" | "recreate" | "retry";
+
+/** What {@link pollFailureOutcome} needs of the listener. */
+export interface PollFailureContext {
+  readonly signal: AbortSignal;
+  /** Aborted to end a long poll early (not a failure). */
+  readonly wake: AbortSignal;
+  /** An ephemeral runner whose one job was taken: the server removing it is its end. */
+  readonly ephemeralTookJob: boolean;
+  readonly whenIdle: () => Promise<void>;
+  /** Whether `error` says the session is gone (the flows answer it differently). */
+  readonly sessionExpired: (error: unknown) => boolean;
+  readonly gone: RunnerGoneNotice;
+  readonly failures: PollFailures;
+  readonly sleep: ListenerSleep;
+  readonly log: Logger;
+  readonly failureMessage: string;
+}
+
+/**
+ * The rules both listeners follow when a poll throws: stopped, or woken on purpose; a runner
+ * removed (the end of an ephemeral runner's run, else the slow retry); an expired session made
+ * again; anything else retried by {@link PollFailures}. `woken`: make a new wake signal and poll.
+ */
+export async function pollFailureOutcome(error: unknown, c: PollFailureContext): Promise<PollFailureOutcome> {
+  if (c.signal.aborted) return "stopped";
+  if (c.wake.aborted) return "woken";
+  if (error instanceof RunnerRemovedError) {
+    if (c.ephemeralTookJob) {
+      // The server removes an ephemeral runner once its job is complete: that is the end.
+      c.log.info("the service removed this ephemeral runner after its job; ending once the job is reported");
+      await c.whenIdle();
+      return "job-done";
+    }
+    await c.gone.wait(error, c.signal);
+    return "recreate";
+  }
+  if (c.sessionExpired(error)) {
+    c.log.info("the session expired; creating a new one");
+    return "recreate";
+  }
+  return c.failures.next(error, {
+    signal: c.signal,
+    sleep: c.sleep,
+    log: c.log,
+    failureMessage: c.failureMessage,
+  });
+}

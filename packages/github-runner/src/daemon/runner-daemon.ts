@@ -1,10 +1,17 @@
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { AmqpJobQueue, type JobOwner, type MqConfig, type Subscription } from "@solstice/common";
-import { TaskJournal } from "@solstice/runner-core";
+import {
+  type HealthServer,
+  type HttpAddr,
+  RunnerMetrics,
+  startHealthServer,
+  TaskJournal,
+} from "@solstice/runner-core";
 import type { Logger } from "pino";
 import { runnerTokenProvider } from "../auth/runner-token-provider.ts";
 import type { FetchFunction } from "../http/http-call.ts";
+import { measuredFetch } from "../http/measured-fetch.ts";
 import { LegacyRunnerServer } from "../legacy/legacy-runner-server.ts";
 import { appJitConfig, type GitHubAppCredentials } from "../registration/github-app.ts";
 import { parseGitHubUrl } from "../registration/github-urls.ts";
@@ -57,6 +64,8 @@ export interface RunnerDaemonConfig {
   /** Unacknowledged events held at once: a running step's events wait until its log is uploaded. */
   readonly eventPrefetch?: number;
   readonly fetch?: FetchFunction;
+  /** Where `/healthz`, `/readyz` and `/metrics` answer; undefined: no HTTP port. */
+  readonly httpAddr?: HttpAddr | undefined;
 }
 
 /** A running daemon. */
@@ -64,6 +73,9 @@ export interface RunnerDaemon {
   readonly jobs: RunningJobs;
   /** Resolves when the listeners ended by themselves (a JIT runner's job is complete, or GitHub said shut down). */
   readonly done: Promise<ListenerEnd | "stopped">;
+  readonly metrics: RunnerMetrics;
+  /** Where the health and metrics port answers (`http://127.0.0.1:9466`), undefined without it. */
+  readonly httpUrl: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -79,7 +91,16 @@ export function appInstance(target: string, appId: number | string): string {
 }
 
 /** Starts the daemon. Throws when the configuration is missing or the queue is unreachable. */
-export async function startRunnerDaemon(config: RunnerDaemonConfig, logger: Logger): Promise<RunnerDaemon> {
+export async function startRunnerDaemon(
+  daemonConfig: RunnerDaemonConfig,
+  logger: Logger,
+): Promise<RunnerDaemon> {
+  const metrics = new RunnerMetrics();
+  // Every GitHub call, timed and its errors counted (the listeners, the reporters, the tokens).
+  const config: RunnerDaemonConfig = {
+    ...daemonConfig,
+    fetch: measuredFetch(daemonConfig.fetch ?? fetch, (call) => metrics.observeForgeCall(call)),
+  };
   const { mode } = config;
   // Read before connecting: a missing registration is a usage error, not a queue problem.
   const single =
@@ -113,6 +134,7 @@ export async function startRunnerDaemon(config: RunnerDaemonConfig, logger: Logg
             ...(config.fetch === undefined ? {} : { fetch: config.fetch }),
           });
   const jobs = new RunningJobs({
+    onStarted: () => metrics.taskStarted(),
     queue,
     journal,
     tokens: new JobTokenStore(join(config.stateDir, ".job-tokens")),
@@ -135,9 +157,14 @@ export async function startRunnerDaemon(config: RunnerDaemonConfig, logger: Logg
   for (const owner of new Set([instance, ...jobs.instances()])) {
     const eventOwner: Pick<JobOwner, "kind" | "instance"> = { kind: "github", instance: owner };
     subscriptions.push(
-      await queue.consumeEvents(eventOwner, (event) => jobs.onEvent(event), {
-        prefetch: config.eventPrefetch ?? 20_000,
-      }),
+      await queue.consumeEvents(
+        eventOwner,
+        async (event) => {
+          await jobs.onEvent(event);
+          if (event.type === "job_finished") metrics.taskFinished(event.conclusion);
+        },
+        { prefetch: config.eventPrefetch ?? 20_000 },
+      ),
     );
   }
 
@@ -172,6 +199,29 @@ export async function startRunnerDaemon(config: RunnerDaemonConfig, logger: Logg
       ...(config.fetch === undefined ? {} : { fetch: config.fetch }),
     }).run(signal);
   };
+
+  let health: HealthServer | undefined;
+  if (config.httpAddr !== undefined) {
+    try {
+      health = await startHealthServer({
+        addr: config.httpAddr,
+        metrics: () => metrics.collect({ running: jobs.size }),
+        probes: {
+          forge: () => metrics.forgeReady(),
+          broker: async () => {
+            if (!queue.broker.connected)
+              throw new Error(`not connected to RabbitMQ at ${queue.broker.displayUrl}`);
+          },
+        },
+      });
+    } catch (error) {
+      for (const subscription of subscriptions)
+        await subscription.cancel({ timeoutMs: 500 }).catch(() => undefined);
+      await queue.close({ timeoutMs: 500 });
+      throw error;
+    }
+    logger.info({ url: health.url }, "health and metrics port open");
+  }
 
   const stopListening = new AbortController();
   let listening: Promise<ListenerEnd | "stopped">;
@@ -226,6 +276,8 @@ export async function startRunnerDaemon(config: RunnerDaemonConfig, logger: Logg
   return {
     jobs,
     done,
+    metrics,
+    httpUrl: health?.url,
     stop() {
       stopping ??= (async () => {
         stopListening.abort();
@@ -245,6 +297,7 @@ export async function startRunnerDaemon(config: RunnerDaemonConfig, logger: Logg
         }
         // Unacknowledged events go back to the queue with the connection.
         await queue.close({ timeoutMs: 500 });
+        await health?.close();
         logger.info({ running: jobs.size }, "GitHub runner stopped");
       })();
       return stopping;

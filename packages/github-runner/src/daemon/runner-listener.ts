@@ -9,7 +9,7 @@ import {
 } from "../broker/broker-client.ts";
 import type { BrokerMessage } from "../broker/broker-messages.ts";
 import { decideMessage } from "../broker/message-decision.ts";
-import { ActionsServiceError, RunnerRemovedError, RunnerSettingsError } from "../errors.ts";
+import { ActionsServiceError, RunnerSettingsError } from "../errors.ts";
 import type { FetchFunction } from "../http/http-call.ts";
 import { archLabel, osLabel } from "../registration/runner-labels.ts";
 import { acquireFailure } from "../run-service/run-service-api.ts";
@@ -20,6 +20,7 @@ import {
   createSessionWithRetry,
   type ListenerSleep,
   PollFailures,
+  pollFailureOutcome,
   RunnerGoneNotice,
   realSleep,
 } from "./listener-retry.ts";
@@ -171,38 +172,22 @@ export class RunnerListener {
         message = await this.#broker.getMessage(identity, true, AbortSignal.any([signal, this.#wake.signal]));
         failures.reset();
       } catch (error) {
-        if (signal.aborted) return "stopped";
-        if (this.#wake.signal.aborted) {
-          this.#wake = new AbortController();
-          continue;
-        }
-        if (error instanceof RunnerRemovedError) {
-          if (this.#ephemeral && this.#tookJob) {
-            // GitHub removes an ephemeral runner once its job is complete: that is the end.
-            this.#log.info(
-              "GitHub removed this ephemeral runner after its job; ending once the job is reported",
-            );
-            await this.#options.jobs.whenIdle(this.#runner.agentId);
-            return "job-done";
-          }
-          await this.#gone.wait(error, signal);
-          return "recreate";
-        }
-        if (
-          error instanceof ActionsServiceError &&
-          error.errorKind === BrokerErrorKinds.RunnerSessionInvalid
-        ) {
-          this.#log.info("the broker session expired; creating a new one");
-          return "recreate";
-        }
-        const next = await failures.next(error, {
+        const next = await pollFailureOutcome(error, {
           signal,
+          wake: this.#wake.signal,
+          ephemeralTookJob: this.#ephemeral && this.#tookJob,
+          whenIdle: () => this.#options.jobs.whenIdle(this.#runner.agentId),
+          sessionExpired: (e) =>
+            e instanceof ActionsServiceError && e.errorKind === BrokerErrorKinds.RunnerSessionInvalid,
+          gone: this.#gone,
+          failures,
           sleep: (ms, s) => this.#sleep(ms, s),
           log: this.#log,
           failureMessage: "cannot get a message from the broker",
         });
-        if (next === "recreate") return "recreate";
-        continue;
+        if (next === "woken") this.#wake = new AbortController();
+        if (next === "woken" || next === "retry") continue;
+        return next;
       }
       if (message === undefined) continue;
       const end = await this.#handle(message, identity, signal);
@@ -248,9 +233,9 @@ export class RunnerListener {
           log.info({ jobId: job.jobId, job: job.jobDisplayName }, "job acquired");
           void this.#options.jobs
             .start(job, this.#runner)
-            .then(async (finished) => {
+            .then(async (started) => {
               this.#starting -= 1;
-              await finished;
+              await started?.finished;
               this.#wake.abort();
             })
             .catch((error: unknown) => {

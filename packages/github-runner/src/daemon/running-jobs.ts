@@ -1,4 +1,13 @@
-import type { JobEvent, JobOwner, JobQueue } from "@solstice/common";
+import {
+  SPAN_ATTRIBUTES as ATTR,
+  currentTraceParent,
+  type JobEvent,
+  type JobOwner,
+  type JobQueue,
+  type OpenSpan,
+  runWithRequestId,
+  startSpan,
+} from "@solstice/common";
 import {
   CapacitySlots,
   cancelJob,
@@ -41,6 +50,8 @@ export interface JobRunner {
 
 /** Options of {@link RunningJobs}. */
 export interface RunningJobsOptions {
+  /** Told of each job started (metrics). */
+  readonly onStarted?: (() => void) | undefined;
   readonly queue: Pick<JobQueue, "publishJob" | "publishCancel">;
   readonly journal: GitHubJobJournal;
   readonly tokens: JobTokenStore;
@@ -58,6 +69,18 @@ export interface RunningJobsOptions {
   /** The legacy (GHES) server of the runner at `serverUrl`/`poolId`: legacy jobs renew and finish there. */
   readonly legacyServer?: (serverUrl: string, poolId: number) => LegacyRunnerServer;
 }
+
+/**
+ * A job handed over: journaled (a restart resumes it) and published or already reported failed.
+ * `finished` resolves once completejob was accepted. (An object, not a bare promise: an async
+ * function would wait for a returned promise itself.)
+ */
+export interface StartedJob {
+  readonly finished: Promise<void>;
+}
+
+/** How many completed job ids are remembered (a redelivered job message names one of them). */
+const REMEMBERED_JOBS = 1000;
 
 /** Where a legacy job came from: its runner's tenant and pool. */
 export interface LegacyJobOrigin {
@@ -117,6 +140,8 @@ interface TrackInput {
   readonly renewer: JobLockRenewer;
   readonly release: () => void;
   readonly firstSeq: number;
+  /** The job's root span: its report calls are its children (none for a resumed job). */
+  readonly root?: OpenSpan | undefined;
 }
 
 /** The running jobs. */
@@ -126,6 +151,8 @@ export class RunningJobs {
   readonly #slots = new CapacitySlots();
   /** By job id (lower case: cancellations name it so). */
   readonly #byJobId = new Map<string, JobRun>();
+  /** Job ids this process ran or resumed, oldest first (bounded by REMEMBERED_JOBS). */
+  readonly #known = new Set<string>();
 
   constructor(options: RunningJobsOptions) {
     this.#options = options;
@@ -139,6 +166,14 @@ export class RunningJobs {
   /** Resolves when fewer than `capacity` jobs run. */
   whenBelow(capacity: number, signal: AbortSignal): Promise<void> {
     return this.#slots.whenBelow(capacity, signal);
+  }
+
+  /**
+   * Whether this process already runs, resumed or completed the job: a legacy job message left
+   * undeleted by a crash comes again after the restart that resumed its job from the journal.
+   */
+  knows(jobId: string): boolean {
+    return this.#known.has(jobId.toLowerCase());
   }
 
   /** Whether a job of this runner runs (its polls say Busy). */
@@ -158,20 +193,39 @@ export class RunningJobs {
   }
 
   /**
-   * Starts an acquired job. Resolves once the job is handed over (or reported failed); the
-   * returned promise resolves when completejob was accepted. Undefined when the first lock
-   * renewal failed (GitHub gives the job to another runner). `legacy`: a job of the legacy flow
-   * (GHES), reported through the plan's timeline instead of the results service.
+   * Starts an acquired job. Resolves once the job is journaled and handed over (or reported
+   * failed). Undefined when the first lock renewal failed (GitHub gives the job to another
+   * runner) or when this process already knows the job ({@link knows}). `legacy`: a job of the
+   * legacy flow (GHES), reported through the plan's timeline instead of the results service.
    */
   async start(
     message: AgentJobRequestMessage,
     runner: JobRunner,
     legacy?: LegacyJobOrigin,
-  ): Promise<Promise<void> | undefined> {
+  ): Promise<StartedJob | undefined> {
+    if (this.knows(message.jobId)) {
+      this.#options.logger.info(
+        { jobId: message.jobId.toLowerCase() },
+        "a job this runner already has (a message delivered again): not started twice",
+      );
+      return undefined;
+    }
     const release = this.#slots.take();
+    // The job's root span: its publish (and so the orchestrator's spans) is a child; it ends once
+    // completejob was accepted.
+    const root = startSpan("github job", { [ATTR.taskId]: message.jobId.toLowerCase() });
     try {
-      return await this.#start(message, runner, release, legacy);
+      const started = await root.run(() => this.#start(message, runner, release, legacy, root));
+      if (started !== undefined) this.#options.onStarted?.();
+      if (started === undefined) root.end();
+      else
+        void started.finished.then(
+          () => root.end(),
+          (error: unknown) => root.end(error),
+        );
+      return started;
     } catch (error) {
+      root.end(error);
       release();
       throw error;
     }
@@ -182,7 +236,8 @@ export class RunningJobs {
     runner: JobRunner,
     release: () => void,
     legacy: LegacyJobOrigin | undefined,
-  ): Promise<Promise<void> | undefined> {
+    root?: OpenSpan,
+  ): Promise<StartedJob | undefined> {
     const { logger } = this.#options;
     const jobId = message.jobId.toLowerCase();
     const log = logger.child({ jobId, planId: message.plan.planId, runner: runner.name });
@@ -248,6 +303,8 @@ export class RunningJobs {
       outputTemplates: job?.translated.outputs ?? {},
     });
     const requestId = job?.request.request_id ?? crypto.randomUUID();
+    root?.setRequestId(requestId);
+    root?.setAttributes({ [ATTR.label]: job?.request.runs_on ?? undefined });
     const entry: Omit<GitHubJobJournalEntry, "report"> = {
       taskId: jobId,
       requestId,
@@ -266,6 +323,7 @@ export class RunningJobs {
       renewer,
       release,
       firstSeq: 0,
+      root,
     });
     if (job === undefined) {
       log.warn({ err: failure }, "cannot translate the job; completing it as failed");
@@ -273,7 +331,7 @@ export class RunningJobs {
         report.addRunnerLine(`##[error]${line}`);
       report.finish("failed");
       run.reporter.nudge();
-      return run.reporter.finished;
+      return { finished: run.reporter.finished };
     }
     for (const warning of job.translated.warnings) report.addRunnerLine(`##[warning]${warning.message}`);
     try {
@@ -292,7 +350,7 @@ export class RunningJobs {
       report.finish("failed");
       run.reporter.nudge();
     }
-    return run.reporter.finished;
+    return { finished: run.reporter.finished };
   }
 
   /** The last journal fields of each job (the reporter saves snapshots with them). */
@@ -358,7 +416,8 @@ export class RunningJobs {
 
   /** The job-event handler: resolves once the event may be acknowledged. */
   async onEvent(event: JobEvent): Promise<void> {
-    const outcome = await this.#router.deliver(event);
+    // In the job's context: whatever is logged while handling it carries its request_id.
+    const outcome = await runWithRequestId(event.request_id, () => this.#router.deliver(event));
     if (outcome === "unknown-job") {
       this.#options.logger.debug(
         { requestId: event.request_id, seq: event.seq },
@@ -400,6 +459,7 @@ export class RunningJobs {
     const log = logger.child({ jobId: entry.jobId, requestId: entry.requestId });
     const jobId = entry.taskId;
     this.#entries.set(jobId, entry);
+    this.#remember(jobId);
     const ids = {
       planId: entry.planId,
       jobId: entry.jobId,
@@ -426,6 +486,7 @@ export class RunningJobs {
       },
       onGiveUp: (error) =>
         log.error({ err: error }, "completejob refused for good: GitHub no longer has this job"),
+      traceParent: input.root?.run(currentTraceParent),
     });
     const run = new JobRun(jobId, entry.runner, report, reporter, input.renewer);
     this.#byJobId.set(jobId, run);
@@ -448,6 +509,15 @@ export class RunningJobs {
       input.release();
     });
     return run;
+  }
+
+  #remember(jobId: string): void {
+    this.#known.delete(jobId);
+    this.#known.add(jobId);
+    for (const old of this.#known) {
+      if (this.#known.size <= REMEMBERED_JOBS) break;
+      this.#known.delete(old);
+    }
   }
 
   #cancel(run: JobRun, reason: string): void {

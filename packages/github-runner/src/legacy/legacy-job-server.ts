@@ -14,10 +14,12 @@ import {
   timelineRecordsBody,
 } from "./legacy-api.ts";
 import {
+  attachmentUrl,
   LegacyApiVersions,
   logsUrl,
   type PlanLocation,
   planEventsUrl,
+  STEP_SUMMARY_ATTACHMENT_TYPE,
   timelineFeedUrl,
   timelineRecordsUrl,
 } from "./legacy-urls.ts";
@@ -26,10 +28,14 @@ import { vssCall } from "./vss-call.ts";
 // A legacy job's reporting, with the JOB's access token at its SystemVssConnection (the
 // reference worker's JobServer and JobServerQueue): step states as timeline records (children
 // of the job's own record), live lines on the job record's feed, each finished step's log (and
-// the job's) created, filled and linked from its record, and the end: the job record completed,
+// the job's) created, filled and linked from its record, a step's summary attached to its
+// record (the reference's QueueAttachFile), and the end: the job record completed,
 // then the JobCompleted plan event (plan version 8 and later) or, for older plans, the job
 // request finished by the runner. It offers the calls the JobReporter makes of the results
 // service, the live feed and completejob, so the report logic is the broker flow's.
+
+/** The reference runner's AttachmentSizeLimit: a larger step summary is refused, not sent. */
+export const STEP_SUMMARY_LIMIT_BYTES = 1024 * 1024;
 
 /** Where and what the job is. */
 export interface LegacyJobServerOptions {
@@ -59,7 +65,7 @@ export class LegacyJobServer {
 
   async #call(
     what: string,
-    method: "POST" | "PATCH",
+    method: "POST" | "PATCH" | "PUT",
     url: string,
     apiVersion: string,
     body: object | string,
@@ -118,12 +124,34 @@ export class LegacyJobServer {
     await this.#updateRecords([{ id: stepId, log: { id: logId } }], signal);
   }
 
-  /** Step summaries are attachments in the legacy flow, which this runner does not send. */
-  async uploadStepSummary(_stepId: string, _markdown: string): Promise<ResultsServiceError | undefined> {
-    return new ResultsServiceError(
-      "step summary",
-      "the legacy (GHES) flow takes step summaries as attachments, which Solstice CI does not upload; the summary is left out",
+  /**
+   * A step's summary, attached to its record as the reference worker does (type
+   * `Checks.Step.Summary`, named after the step's record id). Over 1 MiB it is refused (the
+   * answer says why) and not sent.
+   */
+  async uploadStepSummary(
+    stepId: string,
+    markdown: string,
+    signal?: AbortSignal,
+  ): Promise<ResultsServiceError | undefined> {
+    const size = Buffer.byteLength(markdown, "utf8");
+    if (size > STEP_SUMMARY_LIMIT_BYTES) {
+      return new ResultsServiceError(
+        "step summary",
+        `the step summary (${size} bytes) is over the ${STEP_SUMMARY_LIMIT_BYTES}-byte limit; it was not uploaded`,
+      );
+    }
+    if (size === 0) return undefined;
+    await this.#call(
+      "attach step summary",
+      "PUT",
+      attachmentUrl(this.#o.plan, this.#o.timelineId, stepId, STEP_SUMMARY_ATTACHMENT_TYPE, stepId),
+      LegacyApiVersions.plan,
+      markdown,
+      signal,
+      "application/octet-stream",
     );
+    return undefined;
   }
 
   /** The job's log, linked from the job's record. */

@@ -8,8 +8,9 @@
 //   distributedtask/pools/{poolId}/messages                 GetMessage               6.0-preview.1
 //   distributedtask/pools/{poolId}/messages/{messageId}     DeleteMessage            5.1-preview.1
 //   distributedtask/pools/{poolId}/jobrequests/{requestId}  Renew/FinishAgentRequest 5.1-preview.1
-//   {scope}/_apis/distributedtask/hubs/{hub}/plans/{planId}/…  timelines, feed, logs 5.1-preview.1,
-//                                                           events (TaskHttpClient)  2.0-preview.1
+//   {scope}/_apis/distributedtask/hubs/{hub}/plans/{planId}/…  timelines, feed, logs,
+//                                                attachments 5.1-preview.1, events 2.0-preview.1
+//                                                (TaskHttpClient)
 
 /** The api-versions of the legacy calls. */
 export const LegacyApiVersions = {
@@ -126,6 +127,20 @@ export function timelineFeedUrl(plan: PlanLocation, timelineId: string, recordId
 /** POST `…/logs` (create) or `…/logs/{logId}` (append). */
 export function logsUrl(plan: PlanLocation, logId?: number): string {
   return logId === undefined ? `${planUrl(plan)}/logs` : `${planUrl(plan)}/logs/${logId}`;
+}
+
+/** The attachment type of a step summary (ChecksAttachmentType.StepSummary). */
+export const STEP_SUMMARY_ATTACHMENT_TYPE = "Checks.Step.Summary";
+
+/** PUT `…/timelines/{timelineId}/records/{recordId}/attachments/{type}/{name}`. */
+export function attachmentUrl(
+  plan: PlanLocation,
+  timelineId: string,
+  recordId: string,
+  type: string,
+  name: string,
+): string {
+  return `${planUrl(plan)}/timelines/${timelineId}/records/${recordId}/attachments/${encodeURIComponent(type)}/${encodeURIComponent(name)}`;
 }
 
 /** POST `…/events`. */

@@ -1,3 +1,4 @@
+import { inSpan, SPAN_ATTRIBUTES, type TraceParent } from "@solstice/common";
 import type { CompleteJobInput } from "../run-service/run-service-api.ts";
 import { isFinalCompleteError } from "../run-service/run-service-api.ts";
 import type { JobReport, JobReportSnapshot, PendingLog } from "./job-report.ts";
@@ -37,6 +38,11 @@ export interface JobReporterOptions {
   readonly onError?: (error: unknown) => void;
   /** completejob was refused for good (401/404): the job is gone on GitHub. */
   readonly onGiveUp?: (error: unknown) => void;
+  /**
+   * The job's span: each report call (steps update, live lines, log upload, completejob) is a
+   * child span of it. Undefined: report calls are not traced (a job resumed after a restart).
+   */
+  readonly traceParent?: TraceParent | undefined;
 }
 
 interface Waiter {
@@ -138,7 +144,7 @@ export class JobReporter {
         // step's unfed lines are dropped from the feed once its log is uploaded.
         feeding: this.#options.feed !== undefined && report.hasUnfedLines,
       });
-      for (const action of actions) await this.#perform(action);
+      for (const action of actions) await this.#traced(action);
       if (this.#completed) {
         await this.#options.remove();
         this.#options.feed?.close();
@@ -156,6 +162,21 @@ export class JobReporter {
     } catch (error) {
       this.#options.onError?.(error);
     }
+  }
+
+  /** One span per report call, when the job has a span (docs/telemetry.md). */
+  #traced(action: ReportAction): Promise<void> {
+    const parent = this.#options.traceParent;
+    if (parent === undefined) return this.#perform(action);
+    return inSpan(
+      `github ${action.kind}`,
+      { [SPAN_ATTRIBUTES.forgeCall]: action.kind },
+      () => this.#perform(action),
+      {
+        parent,
+        kind: "client",
+      },
+    );
   }
 
   async #perform(action: ReportAction): Promise<void> {

@@ -40,6 +40,8 @@ interface MutableCall {
 export class CallLog {
   readonly calls: MutableCall[] = [];
   readonly #faults = new Map<Endpoint, Fault[]>();
+  /** Told of each call as it arrives, before it is handled (tests act at that exact moment). */
+  readonly #observers = new Set<(call: CallRecord) => void>();
   /** Endpoints down until a time (epoch ms), each with the fault every call meets meanwhile. */
   readonly #outages = new Map<Endpoint, { readonly until: number; readonly fault: Fault }>();
 
@@ -65,6 +67,12 @@ export class CallLog {
     return this.#faults.get(endpoint)?.shift();
   }
 
+  /** Calls `observer` with each call as it arrives; returns the function that stops it. */
+  observe(observer: (call: CallRecord) => void): () => void {
+    this.#observers.add(observer);
+    return () => this.#observers.delete(observer);
+  }
+
   /** Starts recording a call; the returned function records how it ended. */
   start(
     endpoint: Endpoint | "unknown",
@@ -81,6 +89,7 @@ export class CallLog {
       injected: false,
     };
     this.calls.push(call);
+    for (const observer of this.#observers) observer(call);
     return (status, injected) => {
       call.status = status;
       call.durationMs = Date.now() - call.at.getTime();

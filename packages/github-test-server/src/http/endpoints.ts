@@ -52,6 +52,7 @@ export const ENDPOINTS = [
   "legacy-append-timeline-feed",
   "legacy-create-log",
   "legacy-append-log",
+  "legacy-create-attachment",
   "legacy-plan-event",
   // Live console feed (the WebSocket handshake) and git
   "feed-connect",

@@ -159,10 +159,22 @@ export interface JobRecord {
   readonly timelineUpdates: readonly TimelineUpdateRecord[];
   /** Legacy flow: logs by id. */
   readonly logs: ReadonlyMap<number, LegacyLogRecord>;
+  /** Legacy flow: timeline record attachments (step summaries) by `recordId/type/name`. */
+  readonly attachments: ReadonlyMap<string, LegacyAttachmentRecord>;
   /** Legacy flow: plan events raised, in order. */
   readonly planEvents: readonly PlanEventRecord[];
   /** Legacy flow: the job request's finish (PATCH with `finishTime` and `result`), when sent. */
   readonly requestFinish: { readonly result: string; readonly finishTime: string } | undefined;
+}
+
+/** Legacy flow: a file attached to a timeline record (a step summary: type `Checks.Step.Summary`). */
+export interface LegacyAttachmentRecord {
+  readonly recordId: string;
+  readonly type: string;
+  readonly name: string;
+  readonly content: string;
+  /** PUTs of it (a second one replaces the first). */
+  readonly puts: number;
 }
 
 /** The mutable job the server updates. */
@@ -191,6 +203,7 @@ export interface JobEntry extends JobRecord {
   timeline: Map<string, TimelineRecordState>;
   timelineUpdates: TimelineUpdateRecord[];
   logs: Map<number, LegacyLogRecord>;
+  attachments: Map<string, LegacyAttachmentRecord>;
   planEvents: PlanEventRecord[];
   requestFinish: { readonly result: string; readonly finishTime: string } | undefined;
   /** What the message is built from. */

@@ -13,6 +13,8 @@ import { invalidVssBody, vssError } from "./vss-error.ts";
 //   POST  …/plans/{planId}/timelines/{timelineId}/records/{recordId}/feed   live lines
 //   POST  …/plans/{planId}/logs             create a log       POST …/logs/{logId}  append to it
 //   POST  …/plans/{planId}/events           JobCompleted
+//   PUT   …/plans/{planId}/timelines/{timelineId}/records/{recordId}/attachments/{type}/{name}
+//         a file on a record (a step summary), octet-stream (TaskHttpClient.CreateAttachmentAsync)
 
 const GUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
 
@@ -46,6 +48,9 @@ const FeedBody = z.looseObject({
   count: z.number().int().optional(),
   startLine: z.number().int().nullish(),
 });
+
+/** The reference runner refuses step summaries over 1 MiB before sending; this bounds the body. */
+const MAX_ATTACHMENT_BYTES = 4 * 1024 * 1024;
 
 const LogBody = z.looseObject({ path: z.string().min(1).max(1000) });
 
@@ -191,6 +196,40 @@ export function legacyPlanRoutes(context: ServerContext): Route[] {
         context.jobs.changed();
         const lineCount = content === "" ? 0 : content.replace(/\n$/, "").split("\n").length;
         sendJson(ctx.res, 200, { id, path: log.path, lineCount, lastChangedOn: new Date().toISOString() });
+      },
+    },
+    {
+      method: "PUT",
+      pattern: new RegExp(
+        `${plan}/timelines/(?<timelineId>${GUID})/records/(?<recordId>${GUID})/attachments/(?<type>[^/]+)/(?<name>[^/]+)$`,
+      ),
+      endpoint: "legacy-create-attachment",
+      handler: async (ctx) => {
+        const job = jobOf(ctx);
+        const recordId = (ctx.params.recordId ?? "").toLowerCase();
+        const type = decodeURIComponent(ctx.params.type ?? "");
+        const name = decodeURIComponent(ctx.params.name ?? "");
+        const body = await readBody(ctx.req);
+        if (body.length > MAX_ATTACHMENT_BYTES)
+          throw invalidVssBody(`the attachment is over ${MAX_ATTACHMENT_BYTES} bytes`);
+        const key = `${recordId}/${type}/${name}`;
+        const old = job.attachments.get(key);
+        job.attachments.set(key, {
+          recordId,
+          type,
+          name,
+          content: body.toString("utf8"),
+          puts: (old?.puts ?? 0) + 1,
+        });
+        context.jobs.changed();
+        sendJson(ctx.res, 200, {
+          recordId,
+          timelineId: ctx.params.timelineId,
+          type,
+          name,
+          _links: {},
+          createdOn: new Date().toISOString(),
+        });
       },
     },
     {

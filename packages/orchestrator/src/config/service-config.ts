@@ -10,6 +10,7 @@ import { parseCapacityMap } from "../scheduling/capacity-map.ts";
 import { DEFAULT_INTAKE_LIMITS, type IntakeLimits } from "../service/intake-limits.ts";
 import {
   DEFAULT_DRAIN_TIMEOUT_SECS,
+  DEFAULT_FLEET_HEARTBEAT_SECS,
   DEFAULT_HTTP_ADDR,
   DEFAULT_JOB_TIMEOUT_SECS,
   DEFAULT_MAX_CONCURRENCY,
@@ -66,6 +67,8 @@ export interface ServiceConfig {
   readonly warmStarts: boolean;
   /** WARM_PREWARM: labels whose templates are built at start. */
   readonly warmPrewarm: readonly string[];
+  /** FLEET_HEARTBEAT_SECS: how often this host refreshes its row in the fleet table. */
+  readonly fleetHeartbeatSecs: number;
 }
 
 /** The raw settings: strings as given by flags or the environment; undefined when not given. */
@@ -201,6 +204,7 @@ const SETTING_SCHEMAS = {
         .map((label) => label.trim())
         .filter((label) => label !== ""),
     ),
+  fleetHeartbeatSecs: integer(1, 3_600),
 } satisfies Record<ServiceSettingKey, z.ZodType<unknown, string>>;
 
 /**
@@ -210,7 +214,11 @@ const SETTING_SCHEMAS = {
  * @throws ServiceConfigError naming the flag and the variable, e.g.
  *   `--max-concurrency / MAX_CONCURRENCY: expected a whole number (got "two")`
  */
-export function parseServiceConfig(raw: RawServiceSettings, facts: HostFacts): ServiceConfig {
+export function parseServiceConfig(
+  raw: RawServiceSettings,
+  facts: HostFacts,
+  use: ConfigUse = { servesApi: true },
+): ServiceConfig {
   const get = <K extends ServiceSettingKey>(key: K) => readSetting(key, raw[key]);
   // Throws CapacityMapError naming the bad entry.
   const capacityMap = parseCapacityMap(get("capacityMap"));
@@ -226,7 +234,12 @@ export function parseServiceConfig(raw: RawServiceSettings, facts: HostFacts): S
   // The API can cancel jobs: beyond loopback it needs a token, unless the operator says the
   // address is private anyway (a container port published on the host's loopback only).
   const httpToken = get("httpToken");
-  if (httpToken === undefined && !isLoopbackHost(http.host) && get("httpAllowNoToken") !== true) {
+  if (
+    use.servesApi &&
+    httpToken === undefined &&
+    !isLoopbackHost(http.host) &&
+    get("httpAllowNoToken") !== true
+  ) {
     throw settingError(
       "httpAddr",
       httpAddr,
@@ -272,6 +285,7 @@ export function parseServiceConfig(raw: RawServiceSettings, facts: HostFacts): S
     },
     warmStarts: get("warmStarts") ?? true,
     warmPrewarm: get("warmPrewarm") ?? [],
+    fleetHeartbeatSecs: get("fleetHeartbeatSecs") ?? DEFAULT_FLEET_HEARTBEAT_SECS,
   };
 }
 
@@ -292,6 +306,11 @@ export function addServiceOptions(command: Command): Command {
   return command;
 }
 
+/** What the settings are read for: `migrate` serves no API, so it needs no token for one. */
+export interface ConfigUse {
+  readonly servesApi: boolean;
+}
+
 /**
  * Reads the settings of a command that `addServiceOptions` prepared and has parsed.
  * AMQP_PREFETCH defaults to MAX_CONCURRENCY (prefetch equals capacity), as in the original.
@@ -301,6 +320,7 @@ export function addServiceOptions(command: Command): Command {
 export function serviceConfigFromCommand(
   command: Command,
   facts: HostFacts = currentHostFacts(),
+  use: ConfigUse = { servesApi: true },
 ): ServiceConfig {
   const opts: Record<string, unknown> = command.opts();
   const raw: Partial<Record<ServiceSettingKey, string>> = {};
@@ -330,7 +350,7 @@ export function serviceConfigFromCommand(
     }
     throw err;
   }
-  return parseServiceConfig({ ...raw, mq, amqpUrlGiven: given("amqpUrl") }, facts);
+  return parseServiceConfig({ ...raw, mq, amqpUrlGiven: given("amqpUrl") }, facts, use);
 }
 
 /** One setting's value, validated; undefined when not given (or empty). */

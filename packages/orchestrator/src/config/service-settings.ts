@@ -43,7 +43,8 @@ export type ServiceSettingKey =
   | "logRetentionLines"
   | "logRetentionBytes"
   | "warmStarts"
-  | "warmPrewarm";
+  | "warmPrewarm"
+  | "fleetHeartbeatSecs";
 
 /** The default HTTP address: loopback only (the API can cancel jobs); put a proxy in front to expose it. */
 export const DEFAULT_HTTP_ADDR = "127.0.0.1:8081";
@@ -53,6 +54,8 @@ export const DEFAULT_MAX_CONCURRENCY = 2;
 export const DEFAULT_DRAIN_TIMEOUT_SECS = 300;
 /** JOB_TIMEOUT_SECS when not given: 6 hours, GitHub's default `timeout-minutes`. */
 export const DEFAULT_JOB_TIMEOUT_SECS = 21_600;
+/** FLEET_HEARTBEAT_SECS when not given. */
+export const DEFAULT_FLEET_HEARTBEAT_SECS = 15;
 /** Debug SSH keeps a failed job's VM at most this long (ADR-003: 30 minutes, non-renewable). */
 export const MAX_DEBUG_SSH_TTL_SECS = 1800;
 
@@ -253,5 +256,14 @@ export const SERVICE_SETTINGS: readonly ServiceSetting[] = [
     env: "WARM_PREWARM",
     defaultText: "none: templates are built on the first job of an image",
     description: "comma-separated image labels whose warm templates are built at start",
+  },
+  {
+    key: "fleetHeartbeatSecs",
+    flag: "--fleet-heartbeat-secs",
+    arg: "<s>",
+    env: "FLEET_HEARTBEAT_SECS",
+    defaultText: String(DEFAULT_FLEET_HEARTBEAT_SECS),
+    description:
+      "how often this host records itself in the fleet table (labels, capacity, running jobs); stale after 3 missed",
   },
 ];

@@ -1,4 +1,5 @@
 import { Readable } from "node:stream";
+import { type FleetView, PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "@solstice/common";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
 import { HttpApiError } from "../errors.ts";
 import { ALL_LINES, DEFAULT_LOG_PAGE, type JobStore } from "../persistence/job-store.ts";
@@ -16,7 +17,6 @@ import { jobView, vmView } from "./job-views.ts";
 import { followLogs, parseLastEventId } from "./log-follow.ts";
 import { openLogPage } from "./log-page.ts";
 import type { OrchestratorMetrics } from "./orchestrator-metrics.ts";
-import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "./prometheus-text.ts";
 import { type ZodTypeProvider, zodValidatorCompiler } from "./zod-type-provider.ts";
 
 /** A readiness probe: resolves when the dependency answers, rejects (with the reason) when not. */
@@ -49,6 +49,8 @@ export interface HttpApiDeps {
   readonly probeTimeoutMs?: number | undefined;
   /** `GET /v1/images` and `POST /v1/images/:label/warm`; undefined: those routes answer 404. */
   readonly images?: ImageTemplatesApi | undefined;
+  /** `GET /v1/fleet`: every host and the label queues' depth; undefined: that route answers 404. */
+  readonly fleet?: (() => Promise<FleetView>) | undefined;
 }
 
 /** The JSON body of every error: `{ "error": { "code": "NOT_FOUND", "message": "..." } }`. */
@@ -62,7 +64,8 @@ const OPEN_ROUTES = new Set(["/healthz"]);
  * Builds the orchestrator's HTTP API (not listening: see `listenHttpApi`, or use `app.inject()`).
  *
  * Routes: `GET /healthz`, `GET /readyz`, `GET /metrics`, `GET /v1/jobs`, `GET /v1/jobs/:id`,
- * `GET /v1/jobs/:id/logs` (`?follow=1`: server-sent events), `POST /v1/jobs/:id/cancel`.
+ * `GET /v1/jobs/:id/logs` (`?follow=1`: server-sent events), `POST /v1/jobs/:id/cancel`,
+ * `GET /v1/images`, `POST /v1/images/:label/warm`, `GET /v1/fleet`.
  * See docs/orchestrator.md for each.
  *
  * @example
@@ -160,6 +163,9 @@ export async function buildApp(deps: HttpApiDeps): Promise<FastifyInstance> {
       return answer;
     });
   }
+
+  const fleet = deps.fleet;
+  if (fleet !== undefined) app.get("/v1/fleet", async () => fleet());
 
   app.get("/v1/jobs", { schema: { querystring: ListJobsQuerySchema } }, async (request) => {
     const q = request.query;

@@ -1,7 +1,13 @@
+import {
+  Counter,
+  type DeadLettering,
+  Histogram,
+  JobConclusionSchema,
+  type MetricFamily,
+  type PublishFailure,
+} from "@solstice/common";
 import type { JobState, VmState } from "../persistence/job-records.ts";
 import type { CapacitySnapshot } from "../scheduling/capacity-scheduler.ts";
-import { Histogram } from "./histogram.ts";
-import type { MetricFamily } from "./prometheus-text.ts";
 
 /** Job duration buckets, seconds: CI jobs last from seconds to hours. */
 export const JOB_DURATION_BUCKETS = [5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400];
@@ -10,6 +16,24 @@ export const BOOT_DURATION_BUCKETS = [1, 2, 5, 10, 20, 30, 45, 60, 120, 300, 600
 
 /** Warm restore (QEMU start to the job's key installed) buckets, seconds. */
 export const RESTORE_DURATION_BUCKETS = [0.5, 1, 2, 3, 5, 10, 20, 30, 60];
+
+/**
+ * Queue wait (accepted to started: capacity granted) buckets, seconds: none on an idle host, up to
+ * hours behind a long queue.
+ */
+export const QUEUE_WAIT_BUCKETS = [0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600];
+
+/**
+ * The `label` value of jobs whose label is not one of the image map's (what they asked is user
+ * input: as a label value it would make series without bound).
+ */
+export const UNKNOWN_LABEL = "(unknown)";
+
+/** Settings of {@link OrchestratorMetrics}. */
+export interface OrchestratorMetricsOptions {
+  /** The image map's labels: their series exist, at zero, from the start. */
+  readonly labels?: Iterable<string> | undefined;
+}
 
 /** What a scrape reads at that moment (from the store and the scheduler). */
 export interface MetricsSnapshot {
@@ -27,6 +51,11 @@ export interface MetricsSnapshot {
  *   metrics.observeJob({ label: "ubuntu-24.04", conclusion: "success", seconds: 93.4 });
  */
 export class OrchestratorMetrics {
+  readonly #labels: ReadonlySet<string>;
+  readonly #finished = new Counter();
+  readonly #queueWait = new Histogram(QUEUE_WAIT_BUCKETS);
+  readonly #publishFailures = new Counter();
+  readonly #deadLetters = new Counter();
   readonly #jobDuration = new Histogram(JOB_DURATION_BUCKETS);
   readonly #bootDuration = new Histogram(BOOT_DURATION_BUCKETS);
   readonly #intake = new Map<string, number>();
@@ -35,6 +64,40 @@ export class OrchestratorMetrics {
   readonly #starts = new Map<string, number>();
   /** `label\noutcome` → count. */
   readonly #templateBuilds = new Map<string, number>();
+
+  constructor(options: OrchestratorMetricsOptions = {}) {
+    this.#labels = new Set(options.labels ?? []);
+    for (const label of this.#labels) {
+      for (const conclusion of JobConclusionSchema.options) this.#finished.declare({ label, conclusion });
+      this.#queueWait.declare({ label });
+    }
+    this.#finished.declare({ label: UNKNOWN_LABEL, conclusion: "failure" });
+  }
+
+  /**
+   * A job ended, whether it ran or not (refused, unknown label, cancelled while queued, left by a
+   * crash): its label (null or not the image map's: {@link UNKNOWN_LABEL}) and the conclusion its
+   * owner got.
+   */
+  observeFinished(fields: { label: string | null; conclusion: string }): void {
+    const label = fields.label !== null && this.#labels.has(fields.label) ? fields.label : UNKNOWN_LABEL;
+    this.#finished.inc({ label, conclusion: fields.conclusion });
+  }
+
+  /** A job got its capacity and started: how long it waited since it was accepted. */
+  observeQueueWait(fields: { label: string; seconds: number }): void {
+    this.#queueWait.observe(Math.max(0, fields.seconds), { label: fields.label });
+  }
+
+  /** A publish of this process failed (see `watchQueueDiagnostics`). */
+  observePublishFailure(failure: PublishFailure): void {
+    this.#publishFailures.inc({ exchange: failure.exchange, code: failure.code });
+  }
+
+  /** This process dead-lettered a message (see `watchQueueDiagnostics`). */
+  observeDeadLetter(event: DeadLettering): void {
+    this.#deadLetters.inc({ code: event.code });
+  }
 
   /**
    * A job request was taken from the queue: `accepted` (recorded, scheduled), `duplicate` (its
@@ -133,6 +196,31 @@ export class OrchestratorMetrics {
         name: "solstice_job_requests_total",
         help: "Job requests taken from the queue by this process, by outcome (accepted, duplicate, unknown_label, cancelled, refused).",
         samples: [...this.#intake].sort().map(([outcome, value]) => ({ labels: { outcome }, value })),
+      },
+      {
+        type: "counter",
+        name: "solstice_jobs_finished_total",
+        help: `Jobs ended by this host, by label and conclusion, including those that never started (refused, unknown label: label "${UNKNOWN_LABEL}", cancelled while queued).`,
+        samples: this.#finished.samples(),
+      },
+      {
+        type: "histogram",
+        name: "solstice_job_queue_wait_seconds",
+        help: "How long jobs waited from accepted to started (capacity granted; image fetch and boot not included), by label.",
+        buckets: QUEUE_WAIT_BUCKETS,
+        series: this.#queueWait.series(),
+      },
+      {
+        type: "counter",
+        name: "solstice_mq_publish_failures_total",
+        help: "Publishes of this process that the broker did not confirm, by exchange and error code (job events: the events exchange).",
+        samples: this.#publishFailures.samples(),
+      },
+      {
+        type: "counter",
+        name: "solstice_mq_dead_letters_total",
+        help: "Messages this process sent to the dead-letter queue, by reason code.",
+        samples: this.#deadLetters.samples(),
       },
       {
         type: "histogram",

@@ -98,6 +98,12 @@ export interface FleetHostsTable {
   started_at: Timestamp;
   last_seen: Timestamp;
   stopped_at: NullableTimestamp;
+  /** The orchestrator's version (migration 0007); null in rows written before it. */
+  version: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The host's heartbeat interval (migration 0007); null in rows written before it. */
+  heartbeat_secs: ColumnType<number | null, number | null | undefined, number | null>;
+  /** When its stop began (migration 0007); null while it takes jobs. */
+  draining_since: NullableTimestamp;
 }
 
 export type JobRow = Selectable<JobsTable>;

@@ -46,6 +46,8 @@ export interface JobStoreOptions {
   readonly now?: (() => Date) | undefined;
   /** What `job_logs` keeps per job; default {@link DEFAULT_LOG_RETENTION}. */
   readonly logRetention?: Partial<LogRetention> | undefined;
+  /** Called once per job, when `finish` records its end (metrics). Must not throw. */
+  readonly onFinished?: ((job: JobRecord, conclusion: JobConclusion) => void) | undefined;
 }
 
 /** What `recordAccepted` did. */
@@ -99,6 +101,7 @@ export interface LogQuery {
 export class JobStore {
   readonly #db: Kysely<OrchestratorDatabase>;
   readonly #now: () => Date;
+  readonly #onFinished: ((job: JobRecord, conclusion: JobConclusion) => void) | undefined;
   readonly #logRetention: LogRetention;
   // Jobs whose last stored line left a private key block open (see key-material-filter.ts); a job
   // is here only while that is so, and never after it finished.
@@ -109,6 +112,7 @@ export class JobStore {
   constructor(db: Kysely<OrchestratorDatabase>, options: JobStoreOptions = {}) {
     this.#db = db;
     this.#now = options.now ?? (() => new Date());
+    this.#onFinished = options.onFinished;
     const retention = { ...DEFAULT_LOG_RETENTION, ...options.logRetention };
     this.#logRetention = {
       lines: Math.max(1, Math.floor(retention.lines)),
@@ -204,7 +208,11 @@ export class JobStore {
       .executeTakeFirst();
     this.#keyFilter.delete(requestId);
     this.#logTallies.delete(requestId);
-    if (row !== undefined) return { job: rowToJob(row), applied: true };
+    if (row !== undefined) {
+      const job = rowToJob(row);
+      this.#onFinished?.(job, conclusion);
+      return { job, applied: true };
+    }
     const current = await this.getJob(requestId);
     if (current === undefined) throw new JobNotFoundError(requestId);
     return { job: current, applied: false };

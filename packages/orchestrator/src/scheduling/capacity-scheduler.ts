@@ -12,6 +12,8 @@ export interface CapacityLimits {
    * unknown label), so an unplanned label cannot take the whole host.
    */
   readonly defaultPerLabel?: number | undefined;
+  /** Labels always in `inUse()` (the image map's), so their gauges exist before their first job. */
+  readonly known?: Iterable<string> | undefined;
 }
 
 /** The default limit of a label absent from CAPACITY_MAP (the original's choice). */
@@ -30,7 +32,7 @@ export interface CapacitySnapshot {
   readonly inUse: number;
   readonly limit: number;
   readonly queued: number;
-  /** Every label configured, in use or queued, by name. */
+  /** Every label known, configured, in use or queued, by name. */
   readonly labels: Readonly<Record<string, LabelCapacity>>;
 }
 
@@ -65,6 +67,7 @@ export class CapacityScheduler<T extends Schedulable> {
   readonly #global: number;
   readonly #perLabel: ReadonlyMap<string, number>;
   readonly #defaultPerLabel: number;
+  readonly #known: readonly string[];
   readonly #queues = new Map<string, Waiting<T>[]>();
   readonly #inUse = new Map<string, number>();
   #total = 0;
@@ -79,6 +82,7 @@ export class CapacityScheduler<T extends Schedulable> {
     );
     for (const [label, n] of limits.perLabel) positiveInteger(n, `limit of label "${label}"`);
     this.#perLabel = new Map(limits.perLabel);
+    this.#known = [...(limits.known ?? [])];
   }
 
   /** The limit that applies to `label`. */
@@ -162,7 +166,12 @@ export class CapacityScheduler<T extends Schedulable> {
   /** Use, limits and queue lengths: global and per label (configured, in use or queued). */
   inUse(): CapacitySnapshot {
     const labels: Record<string, LabelCapacity> = {};
-    const names = new Set([...this.#perLabel.keys(), ...this.#inUse.keys(), ...this.#queues.keys()]);
+    const names = new Set([
+      ...this.#known,
+      ...this.#perLabel.keys(),
+      ...this.#inUse.keys(),
+      ...this.#queues.keys(),
+    ]);
     for (const label of [...names].sort()) {
       labels[label] = {
         inUse: this.#inUse.get(label) ?? 0,

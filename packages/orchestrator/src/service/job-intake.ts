@@ -110,7 +110,7 @@ export class JobIntake {
       ...limitIssues(request, this.#options.limits ?? DEFAULT_INTAKE_LIMITS),
     ];
     if (issues.length > 0 && (await store.getJob(requestId)) === undefined) {
-      await this.#refuse(request, new JobRequestRefusedError(requestId, issues));
+      await this.#refuse(request, new JobRequestRefusedError(requestId, issues), routeLabel);
     }
     const routed = routeLabel === undefined ? undefined : imageMap.images.get(routeLabel);
     const resolved =
@@ -164,9 +164,11 @@ export class JobIntake {
   }
 
   /** Tells the owner, then throws `refusal`: the queue dead-letters the request with its message. */
-  async #refuse(request: JobRequest, refusal: JobRequestRefusedError): Promise<never> {
+  async #refuse(request: JobRequest, refusal: JobRequestRefusedError, label?: string): Promise<never> {
     const { queue, metrics, logger } = this.#options;
     metrics.observeIntake("refused");
+    // Never recorded, so the store's finish hook never sees it: counted here.
+    metrics.observeFinished({ label: label ?? null, conclusion: "failure" });
     logger.warn({ requestId: request.request_id, issues: refusal.issues }, "job request refused");
     await reportRefusal({ queue, logger }, request, refusal.reason);
     throw refusal;

@@ -5,6 +5,7 @@ import {
   type ServiceLogger,
   type Subscription,
 } from "@solstice/common";
+import type { OrchestratorMetrics } from "../http/orchestrator-metrics.ts";
 import { reportRefusal } from "./refusal-report.ts";
 
 /** Settings of a {@link JobRouter}. */
@@ -18,6 +19,8 @@ export interface JobRouterOptions {
   readonly prefetch: number;
   /** A larger request is dead-lettered unread (the intake's own limit). */
   readonly maxMessageBytes: number;
+  /** Counts the requests it refuses as finished jobs (label unknown). */
+  readonly metrics?: Pick<OrchestratorMetrics, "observeFinished"> | undefined;
 }
 
 /**
@@ -51,6 +54,7 @@ export class JobRouter {
             { requestId: request.request_id, runsOn: request.runs_on, label: error.label, hostId },
             "job request for a label no orchestrator serves: dead-lettered",
           );
+          this.#options.metrics?.observeFinished({ label: null, conclusion: "failure" });
           await reportRefusal({ queue, logger }, request, error.message);
         },
       },

@@ -1,4 +1,14 @@
-import type { ImageEntry, JobQueue, JobRequest, ServiceLogger } from "@solstice/common";
+import {
+  SPAN_ATTRIBUTES as ATTR,
+  type ImageEntry,
+  inSpan,
+  type JobQueue,
+  type JobRequest,
+  type OpenSpan,
+  type ServiceLogger,
+  startSpan,
+  stripUrlCredentials,
+} from "@solstice/common";
 import type { KeepVmContext, VmEngine } from "@solstice/vm-engine";
 import { ensureImage as fetchImage, formatProgress, isImagePresent, vmNameFor } from "@solstice/vm-engine";
 import { JobStateError } from "../errors.ts";
@@ -44,8 +54,18 @@ export interface JobRunnerOptions {
   readonly jobTimeoutSecs?: number | undefined;
   /** Makes sure the base image is on disk (fetching it); default `ensureImage`. */
   readonly ensureImage?:
-    | ((image: ImageEntry, onProgress: (line: string) => void) => Promise<void>)
+    | ((
+        image: ImageEntry,
+        onProgress: (line: string) => void,
+        onBytes?: (bytes: number) => void,
+      ) => Promise<void>)
     | undefined;
+}
+
+/** A job's spans while it is on this host: the whole job, and its wait for capacity. */
+interface JobSpans {
+  readonly job: OpenSpan;
+  readonly wait: OpenSpan;
 }
 
 interface RunningJob {
@@ -73,6 +93,7 @@ export class JobRunner {
   readonly #running = new Map<string, RunningJob>();
   readonly #tasks = new Set<Promise<void>>();
   readonly #earlyCancels = new Map<string, string>();
+  readonly #spans = new Map<string, JobSpans>();
   #idleWaiters: (() => void)[] = [];
 
   constructor(options: JobRunnerOptions) {
@@ -116,6 +137,9 @@ export class JobRunner {
 
   /** Queues an accepted job; it starts as soon as capacity allows. */
   enqueue(job: QueuedJob): void {
+    // Opened in the intake's context (the `process` span of the JobRequest): the job's trace
+    // goes on across the wait, whatever context later starts it.
+    this.#openSpans(job);
     this.#options.scheduler.enqueue(job);
     this.#pump();
   }
@@ -132,6 +156,7 @@ export class JobRunner {
     }
     const [queued] = this.#options.scheduler.remove((j) => j.request.request_id === requestId);
     if (queued === undefined) return "unknown";
+    this.#closeSpans(requestId, "cancelled while queued");
     this.gate.changed();
     await this.#reportEnd(queued.request, {
       conclusion: "cancelled",
@@ -144,6 +169,7 @@ export class JobRunner {
   /** Aborts every running job and cancels every queued one (end of a drain). */
   async cancelAll(reason: string): Promise<void> {
     const queued = this.#options.scheduler.drain();
+    for (const job of queued) this.#closeSpans(job.request.request_id, "cancelled while queued");
     this.gate.changed();
     for (const { controller } of this.#running.values()) {
       if (!controller.signal.aborted) controller.abort(new Error(reason));
@@ -192,7 +218,11 @@ export class JobRunner {
       const started = job;
       const controller = new AbortController();
       this.#running.set(started.request.request_id, { job: started, controller });
-      const task = this.#run(started, controller.signal).finally(() => {
+      const spans = this.#spans.get(started.request.request_id);
+      spans?.wait.end();
+      const run = (): Promise<void> => this.#run(started, controller.signal);
+      const task = (spans === undefined ? run() : spans.job.run(run)).finally(() => {
+        this.#closeSpans(started.request.request_id);
         this.#running.delete(started.request.request_id);
         scheduler.release(started.label);
         this.#tasks.delete(task);
@@ -205,6 +235,33 @@ export class JobRunner {
     this.gate.changed();
   }
 
+  #openSpans(job: QueuedJob): void {
+    const requestId = job.request.request_id;
+    this.#closeSpans(requestId, "queued again");
+    const jobSpan = startSpan(
+      "orchestrator job",
+      {
+        [ATTR.requestId]: requestId,
+        [ATTR.label]: job.label,
+        [ATTR.image]: imageForSpans(job.image.source),
+        [ATTR.hostId]: this.#options.hostId,
+        [ATTR.attempt]: job.attempt,
+      },
+      { requestId },
+    );
+    const wait = jobSpan.run(() => startSpan("wait for capacity", { [ATTR.label]: job.label }));
+    this.#spans.set(requestId, { job: jobSpan, wait });
+  }
+
+  /** Ends a job's spans (in error when `why` is given). */
+  #closeSpans(requestId: string, why?: string): void {
+    const spans = this.#spans.get(requestId);
+    if (spans === undefined) return;
+    this.#spans.delete(requestId);
+    spans.wait.end(why === undefined ? undefined : new Error(why));
+    spans.job.end(why === undefined ? undefined : new Error(why));
+  }
+
   async #run(job: QueuedJob, signal: AbortSignal): Promise<void> {
     const { store, logger, metrics } = this.#options;
     const request = job.request;
@@ -212,7 +269,12 @@ export class JobRunner {
     const owner = request.owner;
     try {
       try {
-        await untilDatabaseAnswers(() => store.markRunning(requestId));
+        const running = await untilDatabaseAnswers(() => store.markRunning(requestId));
+        metrics.observeQueueWait({
+          label: job.label,
+          seconds:
+            ((running.startedAt ?? running.receivedAt).getTime() - running.receivedAt.getTime()) / 1000,
+        });
       } catch (error) {
         // Finished meanwhile (cancelled through another way): nothing to run.
         if (error instanceof JobStateError) {
@@ -228,8 +290,15 @@ export class JobRunner {
         if (!(await isImagePresent(job.image))) {
           channel.events.system(`Fetching image ${job.label} from ${job.image.source}`);
           try {
-            await (this.#options.ensureImage ?? defaultEnsureImage)(job.image, (line) =>
-              channel.events.system(line),
+            await inSpan(
+              "image fetch",
+              { [ATTR.label]: job.label, [ATTR.image]: imageForSpans(job.image.source) },
+              (span) =>
+                (this.#options.ensureImage ?? defaultEnsureImage)(
+                  job.image,
+                  (line) => channel.events.system(line),
+                  (bytes) => span.setAttributes({ [ATTR.imageBytes]: bytes }),
+                ),
             );
           } catch (error) {
             const why = error instanceof Error ? error.message : String(error);
@@ -262,6 +331,10 @@ export class JobRunner {
           label: job.label,
           conclusion: result.conclusion,
           seconds: (Date.now() - started.getTime()) / 1000,
+        });
+        this.#spans.get(requestId)?.job.setAttributes({
+          [ATTR.conclusion]: result.conclusion,
+          [ATTR.accel]: result.vm?.accel,
         });
         if (result.bootToSshMs !== undefined)
           metrics.observeBoot({ label: job.label, seconds: result.bootToSshMs / 1000 });
@@ -304,10 +377,20 @@ export class JobRunner {
   }
 }
 
-async function defaultEnsureImage(image: ImageEntry, onProgress: (line: string) => void): Promise<void> {
+/** An image's source as spans show it: without credentials or a query (a signed URL's token). */
+function imageForSpans(source: string): string {
+  return stripUrlCredentials(source).split("?")[0] ?? "";
+}
+
+async function defaultEnsureImage(
+  image: ImageEntry,
+  onProgress: (line: string) => void,
+  onBytes?: (bytes: number) => void,
+): Promise<void> {
   let last = 0;
   await fetchImage(image, {
     onProgress: (progress) => {
+      onBytes?.(progress.bytes);
       const now = Date.now();
       if (now - last < 10_000 && !progress.done) return;
       last = now;

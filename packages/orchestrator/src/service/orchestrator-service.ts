@@ -7,6 +7,7 @@ import {
   InProcessJobQueue,
   type JobQueue,
   loadImageMap,
+  watchQueueDiagnostics,
 } from "@solstice/common";
 import { resolveAccel, VmEngine, type VmEngineOptions } from "@solstice/vm-engine";
 import type { FastifyInstance } from "fastify";
@@ -17,13 +18,17 @@ import { OrchestratorStartError } from "../errors.ts";
 import { buildApp, listenHttpApi } from "../http/build-app.ts";
 import { OrchestratorMetrics } from "../http/orchestrator-metrics.ts";
 import type { OrchestratorDatabase } from "../persistence/database-schema.ts";
+import { FleetHostStore } from "../persistence/fleet-hosts.ts";
 import { JobStore } from "../persistence/job-store.ts";
 import { migrateToLatest } from "../persistence/migrate.ts";
 import { describeDatabaseTarget, openDatabase } from "../persistence/open-database.ts";
 import type { RecoveryReport } from "../recovery/recover-host.ts";
 import { CapacityScheduler } from "../scheduling/capacity-scheduler.ts";
+import { ORCHESTRATOR_VERSION } from "../version.ts";
 import { CancelListener } from "./cancel-listener.ts";
 import { DebugSsh } from "./debug-ssh.ts";
+import { FleetHeartbeat } from "./fleet-heartbeat.ts";
+import { fleetOverview } from "./fleet-overview.ts";
 import { httpCancel } from "./http-cancel.ts";
 import { imageTemplates } from "./image-templates.ts";
 import { JobIntake } from "./job-intake.ts";
@@ -128,7 +133,11 @@ export async function startOrchestrator(
 
   const db: Kysely<OrchestratorDatabase> = await step("database", () => openDatabase(config.database));
   cleanup.push({ name: "database", close: () => db.destroy() });
-  const store = new JobStore(db, { logRetention: config.logRetention });
+  const store = new JobStore(db, {
+    logRetention: config.logRetention,
+    // Every end of a job passes here (run, refused after recording, cancelled, recovered).
+    onFinished: (job, conclusion) => metrics.observeFinished({ label: job.label, conclusion }),
+  });
   if (deps.migrate ?? config.runMigrations) {
     const applied = await step("database migrations", () => migrateToLatest(db));
     if (applied.length > 0) logger.info({ applied }, "database migrated");
@@ -172,8 +181,14 @@ export async function startOrchestrator(
   const scheduler = new CapacityScheduler<QueuedJob>({
     global: config.maxConcurrency,
     perLabel: config.capacityMap,
+    known: imageMap.images.keys(),
   });
-  const metrics = new OrchestratorMetrics();
+  const metrics = new OrchestratorMetrics({ labels: imageMap.images.keys() });
+  const unwatchQueue = watchQueueDiagnostics({
+    publishFailed: (failure) => metrics.observePublishFailure(failure),
+    deadLettered: (event) => metrics.observeDeadLetter(event),
+  });
+  cleanup.push({ name: "queue metrics", close: async () => unwatchQueue() });
   const debugSsh = new DebugSsh({
     engine,
     store,
@@ -237,6 +252,22 @@ export async function startOrchestrator(
     }
   }
 
+  // This host's row in the fleet table (`/v1/fleet`, `ciadm fleet`); embedded mode keeps one too.
+  const fleetHosts = new FleetHostStore(db);
+  const servedLabels = [...imageMap.images.keys()];
+  const heartbeat = new FleetHeartbeat({
+    store: fleetHosts,
+    hostId,
+    version: ORCHESTRATOR_VERSION,
+    intervalMs: config.fleetHeartbeatSecs * 1000,
+    facts: () => ({
+      labels: Object.fromEntries(servedLabels.map((label) => [label, scheduler.limitFor(label)])),
+      capacity: config.maxConcurrency,
+      runningJobs: runner.running,
+    }),
+    logger,
+  });
+
   const cancels = new CancelListener({ queue, store, runner, hostId, logger });
   await step("cancel listener", () => cancels.start());
   cleanup.push({ name: "cancel listener", close: () => cancels.stop() });
@@ -261,6 +292,13 @@ export async function startOrchestrator(
         metrics,
         token: config.http.token,
         images: imageTemplates(imageMap, engine.warm),
+        fleet: fleetOverview({
+          fleet: fleetHosts,
+          queue,
+          hostId,
+          servedLabels,
+          heartbeatMs: config.fleetHeartbeatSecs * 1000,
+        }),
       });
       try {
         return { app: built, ...(await listenHttpApi(built, config.http)) };
@@ -293,10 +331,13 @@ export async function startOrchestrator(
     imageMap,
     hostId,
     logger,
+    metrics,
     prefetch: config.queue.mq.prefetch,
     maxMessageBytes: config.intakeLimits.maxRequestBytes,
   });
   await step("job router", () => router.start());
+  await heartbeat.start();
+  cleanup.push({ name: "fleet heartbeat", close: () => heartbeat.stop() });
 
   logger.info(
     {
@@ -332,7 +373,7 @@ export async function startOrchestrator(
       stopping ??= shutdown(
         {
           stopIntake: async () => {
-            await Promise.all([router.stop(), intake.stop()]);
+            await Promise.all([router.stop(), intake.stop(), heartbeat.draining()]);
           },
           whenIdle: (ms) => runner.whenIdle(ms),
           cancelAll: (reason) => runner.cancelAll(reason),
@@ -344,8 +385,10 @@ export async function startOrchestrator(
               ? []
               : [{ name: "warm templates", close: () => engine.warm?.close() ?? Promise.resolve() }]),
             ...(app === undefined ? [] : [{ name: "HTTP API", close: () => app.close() }]),
+            { name: "fleet heartbeat", close: () => heartbeat.stop() },
             { name: "queue", close: () => queue.close({ timeoutMs: 10_000 }) },
             { name: "database", close: () => db.destroy() },
+            { name: "queue metrics", close: async () => unwatchQueue() },
           ],
           logger,
         },

@@ -1,6 +1,6 @@
 import { posix } from "node:path";
 import type { JobConclusion, JobRequest, JobStep, ServiceLogger } from "@solstice/common";
-import { silentLogger } from "@solstice/common";
+import { SPAN_ATTRIBUTES as ATTR, inSpan, type OpenSpan, silentLogger, startSpan } from "@solstice/common";
 import { isJobTimeout, JobDefinitionError, SshCommandError, WorkspaceCheckoutError } from "../errors.ts";
 import { LineSplitter } from "../io/line-splitter.ts";
 import {
@@ -110,24 +110,26 @@ export async function executeJob(
   // fetch (guests under TCG are slow); a step whose files differ when it is reached (runtime
   // expressions, GITHUB_ENV, GITHUB_PATH) is uploaded again then.
   const ahead = new Map<number, AheadUpload>();
-  const layout = await prepareWorkspace(shell, request, options, (early) => {
-    for (const [index, step] of (request.steps ?? []).entries()) {
-      const fileCommands = stepFileCommands(early, index);
-      const rendered = renderStep({
-        index,
-        step,
-        env: stepEnvironment({ request, layout: early, step, index, fileCommands }),
-        layout: early,
-        fileCommands,
-        pathPrefix: [],
-      });
-      if ("files" in rendered) {
-        const upload = uploadStepFiles(shell, rendered.files);
-        upload.catch(() => undefined);
-        ahead.set(index, { files: rendered.files, upload });
+  const layout = await inSpan("workspace checkout", {}, () =>
+    prepareWorkspace(shell, request, options, (early) => {
+      for (const [index, step] of (request.steps ?? []).entries()) {
+        const fileCommands = stepFileCommands(early, index);
+        const rendered = renderStep({
+          index,
+          step,
+          env: stepEnvironment({ request, layout: early, step, index, fileCommands }),
+          layout: early,
+          fileCommands,
+          pathPrefix: [],
+        });
+        if ("files" in rendered) {
+          const upload = uploadStepFiles(shell, rendered.files);
+          upload.catch(() => undefined);
+          ahead.set(index, { files: rendered.files, upload });
+        }
       }
-    }
-  });
+    }),
+  );
   if (options.signal?.aborted) {
     const reason = abortReason(options.signal);
     if (isJobTimeout(options.signal))
@@ -150,6 +152,8 @@ export async function executeJob(
 
   const results: StepResult[] = [];
   const run = new JobRunState(request.env ?? {});
+  // The step's span: its start and end events and its commands are its children.
+  let stepSpan: OpenSpan | undefined;
   try {
     for (const [index, step] of plan.steps.entries()) {
       if (signal.aborted) run.cancel(abortReason(signal));
@@ -173,7 +177,9 @@ export async function executeJob(
       }
       const ready = decision.action === "run" ? decision.step : step;
       const name = stepDisplayName(ready);
-      events.stepStarted(index, name);
+      stepSpan = startSpan("step", { [ATTR.stepName]: name, [ATTR.stepIndex]: index });
+      const span = stepSpan;
+      span.run(() => events.stepStarted(index, name));
       const fileCommands = stepFileCommands(layout, index);
       // Rendered once, here: the files depend on what earlier steps left (GITHUB_ENV, GITHUB_PATH).
       const rendered =
@@ -201,14 +207,16 @@ export async function executeJob(
       if ("error" in rendered) {
         outcome = failStep(events, index, rendered.error);
       } else {
-        outcome = await runStep(shell, events, {
-          index,
-          files: rendered.files,
-          timeoutSeconds: ready.timeout_seconds,
-          signal,
-          uploaded: uploadedAhead(ahead.get(index), rendered.files),
-          ...(options.killGraceMs === undefined ? {} : { killGraceMs: options.killGraceMs }),
-        });
+        outcome = await span.run(() =>
+          runStep(shell, events, {
+            index,
+            files: rendered.files,
+            timeoutSeconds: ready.timeout_seconds,
+            signal,
+            uploaded: uploadedAhead(ahead.get(index), rendered.files),
+            ...(options.killGraceMs === undefined ? {} : { killGraceMs: options.killGraceMs }),
+          }),
+        );
         if (outcome.conclusion !== "cancelled") {
           // As in Actions, a step's file commands are processed whether it succeeded or not.
           const written = await readFileCommands(shell, fileCommands);
@@ -220,13 +228,14 @@ export async function executeJob(
           outcome = outcomeWithFileCommandErrors(outcome, written.errors);
         }
       }
-      events.stepFinished(index, {
+      const finished = {
         exitCode: outcome.exitCode,
         durationMs: outcome.durationMs,
         conclusion: outcome.conclusion,
         ...(Object.keys(outputs).length === 0 ? {} : { outputs }),
         ...(summary === undefined || summary === "" ? {} : { summary }),
-      });
+      };
+      span.run(() => events.stepFinished(index, finished));
       results.push({ index, name, ...outcome });
       if (outcome.conclusion === "cancelled") run.cancel(abortReason(signal));
       const verdict = run.finishStep(step, {
@@ -235,6 +244,16 @@ export async function executeJob(
         reason: outcome.reason,
         outputs,
       });
+      span.setAttributes({
+        [ATTR.stepExitCode]: outcome.exitCode ?? undefined,
+        [ATTR.stepOutcome]: outcome.conclusion,
+        [ATTR.stepConclusion]: verdict.continuedOnError ? "success" : outcome.conclusion,
+      });
+      span.end(
+        outcome.conclusion === "failure"
+          ? new Error(events.mask(outcome.reason ?? "the step failed"))
+          : undefined,
+      );
       logger.debug({ requestId: request.request_id, step: index, ...outcome }, "step finished");
       if (verdict.continuedOnError) {
         events.log(
@@ -246,6 +265,7 @@ export async function executeJob(
     }
   } finally {
     if (timer !== undefined) clearTimeout(timer);
+    stepSpan?.end(new Error("the step did not finish"));
   }
   if (run.status === "cancelled" && isJobTimeout(signal)) {
     return { conclusion: "failure", reason: run.reason, steps: results, source: plan.source, timedOut: true };

@@ -12,6 +12,7 @@ import type {
 } from "../broker.ts";
 import { DeliveryProcessor } from "../delivery-processor.ts";
 import { type MqConfig, redactAmqpUrl } from "../mq-config.ts";
+import { notifyPublishFailure } from "../mq-diagnostics.ts";
 import { baseTopology, type Topology } from "../topology.ts";
 import { AmqpConnection } from "./amqp-connection.ts";
 import { AmqpConsumer } from "./amqp-consumer.ts";
@@ -93,8 +94,13 @@ export class AmqpBroker implements MessageBroker {
   }
 
   publish(message: OutgoingMessage): Promise<void> {
-    if (this.#closed) return Promise.reject(new QueueClosedError("publish"));
-    return this.#publisher.publish(message);
+    const published = this.#closed
+      ? Promise.reject(new QueueClosedError("publish"))
+      : this.#publisher.publish(message);
+    return published.catch((error: unknown) => {
+      notifyPublishFailure(message, error);
+      throw error;
+    });
   }
 
   async consume(queue: string, handler: DeliveryHandler, options: ConsumeOptions): Promise<Subscription> {

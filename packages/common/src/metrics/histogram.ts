@@ -30,19 +30,37 @@ export class Histogram {
     this.buckets = sorted;
   }
 
+  /**
+   * Creates the series of `labels` with nothing observed yet, if it is missing: a series present
+   * at zero from the start lets `rate()` and `histogram_quantile()` see its first observation.
+   */
+  declare(labels: Readonly<Record<string, string>> = {}): void {
+    this.#seriesOf(labels);
+  }
+
   /** Records one value (seconds, usually) in the series of `labels`. */
   observe(value: number, labels: Readonly<Record<string, string>> = {}): void {
     if (!Number.isFinite(value)) return;
-    const key = JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    const s = this.#seriesOf(labels);
+    const index = this.buckets.findIndex((b) => value <= b);
+    if (index >= 0) s.counts[index] = (s.counts[index] ?? 0) + 1;
+    s.sum += value;
+    s.count += 1;
+  }
+
+  #seriesOf(labels: Readonly<Record<string, string>>): {
+    labels: Record<string, string>;
+    counts: number[];
+    sum: number;
+    count: number;
+  } {
+    const key = labelKey(labels);
     let s = this.#series.get(key);
     if (s === undefined) {
       s = { labels: { ...labels }, counts: this.buckets.map(() => 0), sum: 0, count: 0 };
       this.#series.set(key, s);
     }
-    const index = this.buckets.findIndex((b) => value <= b);
-    if (index >= 0) s.counts[index] = (s.counts[index] ?? 0) + 1;
-    s.sum += value;
-    s.count += 1;
+    return s;
   }
 
   /** Every series, with cumulative bucket counts. */
@@ -56,4 +74,9 @@ export class Histogram {
       return { labels: s.labels, cumulative, sum: s.sum, count: s.count };
     });
   }
+}
+
+/** One key per label set, whatever the order of its entries. */
+export function labelKey(labels: Readonly<Record<string, string>>): string {
+  return JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
