@@ -17,6 +17,7 @@ export {
   type HealthServerOptions,
   type ReadinessProbe,
   startHealthServer,
+  startRunnerHealthServer,
 } from "./health/health-server.ts";
 export { type HttpAddr, parseHttpAddr } from "./health/http-addr.ts";
 export {

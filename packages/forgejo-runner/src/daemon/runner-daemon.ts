@@ -7,7 +7,7 @@ import {
   labelNames,
   type RunnerLabel,
   RunnerMetrics,
-  startHealthServer,
+  startRunnerHealthServer,
   TaskJournal,
 } from "@solstice/runner-core";
 import type { Logger } from "pino";
@@ -133,16 +133,11 @@ export async function startRunnerDaemon(config: RunnerDaemonConfig, logger: Logg
   let health: HealthServer | undefined;
   if (config.httpAddr !== undefined) {
     try {
-      health = await startHealthServer({
+      health = await startRunnerHealthServer({
         addr: config.httpAddr,
-        metrics: () => metrics.collect({ running: tasks.size }),
-        probes: {
-          forge: () => metrics.forgeReady(),
-          broker: async () => {
-            if (!queue.broker.connected)
-              throw new Error(`not connected to RabbitMQ at ${queue.broker.displayUrl}`);
-          },
-        },
+        metrics,
+        running: () => tasks.size,
+        broker: queue.broker,
       });
     } catch (error) {
       await subscription.cancel({ timeoutMs: 500 }).catch(() => undefined);

@@ -5,7 +5,7 @@ import {
   type HealthServer,
   type HttpAddr,
   RunnerMetrics,
-  startHealthServer,
+  startRunnerHealthServer,
   TaskJournal,
 } from "@solstice/runner-core";
 import type { Logger } from "pino";
@@ -203,16 +203,11 @@ export async function startRunnerDaemon(
   let health: HealthServer | undefined;
   if (config.httpAddr !== undefined) {
     try {
-      health = await startHealthServer({
+      health = await startRunnerHealthServer({
         addr: config.httpAddr,
-        metrics: () => metrics.collect({ running: jobs.size }),
-        probes: {
-          forge: () => metrics.forgeReady(),
-          broker: async () => {
-            if (!queue.broker.connected)
-              throw new Error(`not connected to RabbitMQ at ${queue.broker.displayUrl}`);
-          },
-        },
+        metrics,
+        running: () => jobs.size,
+        broker: queue.broker,
       });
     } catch (error) {
       for (const subscription of subscriptions)

@@ -1,5 +1,11 @@
 import { Readable } from "node:stream";
-import { type FleetView, PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "@solstice/common";
+import {
+  type FleetView,
+  PROMETHEUS_CONTENT_TYPE,
+  type ReadinessProbe,
+  readinessAnswer,
+  renderPrometheus,
+} from "@solstice/common";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
 import { HttpApiError } from "../errors.ts";
 import { ALL_LINES, DEFAULT_LOG_PAGE, type JobStore } from "../persistence/job-store.ts";
@@ -18,9 +24,6 @@ import { followLogs, parseLastEventId } from "./log-follow.ts";
 import { openLogPage } from "./log-page.ts";
 import type { OrchestratorMetrics } from "./orchestrator-metrics.ts";
 import { type ZodTypeProvider, zodValidatorCompiler } from "./zod-type-provider.ts";
-
-/** A readiness probe: resolves when the dependency answers, rejects (with the reason) when not. */
-export type ReadinessProbe = () => Promise<void>;
 
 /** What the HTTP API stands on. Everything is injected: the API holds no state of its own. */
 export interface HttpApiDeps {
@@ -125,8 +128,8 @@ export async function buildApp(deps: HttpApiDeps): Promise<FastifyInstance> {
 
   app.get("/readyz", async (_request, reply) => {
     const [database, broker] = await Promise.all([
-      check(deps.probes.database, probeTimeoutMs),
-      check(deps.probes.broker, probeTimeoutMs),
+      readinessAnswer(deps.probes.database, probeTimeoutMs),
+      readinessAnswer(deps.probes.broker, probeTimeoutMs),
     ]);
     const ready = database === "ok" && broker === "ok";
     return reply
@@ -295,22 +298,4 @@ function errorBody(code: string, message: string): ErrorBody {
 
 function jobNotFound(id: string): HttpApiError {
   return new HttpApiError(404, "JOB_NOT_FOUND", `no job with request id ${id}`);
-}
-
-async function check(probe: ReadinessProbe, timeoutMs: number): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<string>((resolve) => {
-    timer = setTimeout(() => resolve(`no answer within ${timeoutMs} ms`), timeoutMs);
-  });
-  try {
-    return await Promise.race([
-      probe().then(
-        () => "ok",
-        (err: unknown) => (err instanceof Error ? err.message : String(err)),
-      ),
-      timeout,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

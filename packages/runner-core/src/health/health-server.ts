@@ -1,11 +1,17 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type MetricFamily, PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "@solstice/common";
+import {
+  type MetricFamily,
+  PROMETHEUS_CONTENT_TYPE,
+  type ReadinessProbe,
+  readinessAnswer,
+  renderPrometheus,
+} from "@solstice/common";
 import { RunnerHttpListenError } from "../errors.ts";
 import type { HttpAddr } from "./http-addr.ts";
+import type { RunnerMetrics } from "./runner-metrics.ts";
 
-/** Resolves when the dependency is usable; rejects (with a message for people) when not. */
-export type ReadinessProbe = () => Promise<void>;
+export type { ReadinessProbe };
 
 /** What a runner's health server answers from. */
 export interface HealthServerOptions {
@@ -85,7 +91,7 @@ async function handle(
     const names = Object.keys(options.probes);
     const results = await Promise.all(
       names.map((name) =>
-        check(options.probes[name] ?? (async () => undefined), options.probeTimeoutMs ?? 3000),
+        readinessAnswer(options.probes[name] ?? (async () => undefined), options.probeTimeoutMs ?? 3000),
       ),
     );
     const checks = Object.fromEntries(names.map((name, i) => [name, results[i]]));
@@ -102,20 +108,31 @@ function send(response: ServerResponse, status: number, body: unknown): void {
   response.end(JSON.stringify(body));
 }
 
-async function check(probe: ReadinessProbe, timeoutMs: number): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<string>((resolve) => {
-    timer = setTimeout(() => resolve(`no answer within ${timeoutMs} ms`), timeoutMs);
+/** What a runner daemon's `/readyz` asks about its broker connection. */
+export interface BrokerState {
+  readonly connected: boolean;
+  readonly displayUrl: string;
+}
+
+/**
+ * The health server both runner daemons open: `/metrics` from their {@link RunnerMetrics} and the
+ * number of tasks running, `/readyz` from the last forge call and the broker connection.
+ */
+export function startRunnerHealthServer(input: {
+  readonly addr: HttpAddr;
+  readonly metrics: RunnerMetrics;
+  readonly running: () => number;
+  readonly broker: BrokerState;
+}): Promise<HealthServer> {
+  return startHealthServer({
+    addr: input.addr,
+    metrics: () => input.metrics.collect({ running: input.running() }),
+    probes: {
+      forge: () => input.metrics.forgeReady(),
+      broker: async () => {
+        if (!input.broker.connected)
+          throw new Error(`not connected to RabbitMQ at ${input.broker.displayUrl}`);
+      },
+    },
   });
-  try {
-    return await Promise.race([
-      probe().then(
-        () => "ok",
-        (err: unknown) => (err instanceof Error ? err.message : String(err)),
-      ),
-      timeout,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
