@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { childrenOf, drawTree, OtlpReceiver, type ReceivedSpan } from "@solstice/test-support";
 import { beforeAll, describe, expect, test } from "vitest";
 import { CIDEV_MAIN, REPO_ROOT, runCidev } from "./cli-support.ts";
 
@@ -29,8 +30,17 @@ async function qemuWith(text: string): Promise<number[]> {
 }
 
 describe("cidev run", () => {
-  test("the quick start: examples/hello passes; exit 0, a header and a result per step", async () => {
-    const r = await runCidev(["run", "examples/hello"], { timeoutMs: 280_000 });
+  test("the quick start: examples/hello passes; exit 0, a header and a result per step; its trace rooted at cidev run", async () => {
+    const otlp = await OtlpReceiver.start();
+    const r = await runCidev(["run", "examples/hello"], {
+      timeoutMs: 280_000,
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+        OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+        OTEL_BSP_SCHEDULE_DELAY: "200",
+      },
+    });
+    await otlp.close();
     expect(r.stdout).toContain("==> Step 1/3: Where am I");
     expect(r.stdout).toMatch(/^Linux job-[0-9a-f-]+ /m);
     expect(r.stdout).toContain("==> Step 3/3: Run the example's script");
@@ -38,6 +48,19 @@ describe("cidev run", () => {
     expect(r.stdout).toMatch(/<== Step 3\/3: Run the example's script: success \(exit 0, [\d.]+ s\)/);
     expect(r.stdout).toMatch(/Job succeeded in /);
     expect(r.code).toBe(0);
+    // One trace: `cidev run` at its root, the embedded orchestrator's job and its three steps under it.
+    const roots = otlp.spans.filter((s) => s.name === "cidev run");
+    expect(roots, drawTree(otlp.spans)).toHaveLength(1);
+    const trace = otlp.trace(roots[0]!.traceId);
+    const descendants = (span: ReceivedSpan): ReceivedSpan[] =>
+      childrenOf(trace, span).flatMap((child) => [child, ...descendants(child)]);
+    const under = descendants(roots[0]!).map((s) => s.name);
+    expect(under, drawTree(trace)).toContain("orchestrator job");
+    expect(
+      under.filter((name) => name === "step"),
+      drawTree(trace),
+    ).toHaveLength(3);
+    expect(roots[0]!.service).toBe("cidev");
   });
 
   test("a workflow written for the original (KDL 1) validates and runs unchanged", async () => {

@@ -18,8 +18,10 @@ import {
   type MatrixCombination,
   type Need,
   newJobRequest,
+  otlpSettings,
   resolveLabel,
   servedLabels,
+  startTracing,
 } from "@solstice/common";
 import { MAX_DEBUG_SSH_TTL_SECS } from "@solstice/orchestrator";
 import { ensureImage, isImagePresent, terminalProgress } from "@solstice/vm-engine";
@@ -217,6 +219,9 @@ async function runCommand(
   const tempDir = await mkdtemp(join(tmpdir(), "cidev-"));
   let source: RepositorySource | undefined;
   let session: LocalSession | undefined;
+  // OTEL_EXPORTER_OTLP_ENDPOINT set: each job's trace, from `cidev run` down to its steps, is exported.
+  const tracing =
+    otlpSettings(ctx.env) === undefined ? undefined : startTracing({ serviceName: "cidev", env: ctx.env });
   try {
     source = await openRepositorySource({ file, repo: opts.repo, sha: opts.sha, tempDir });
     if (interrupts.count > 0) return EXIT_INTERRUPTED;
@@ -376,6 +381,7 @@ async function runCommand(
     await session?.stop();
     await source?.close();
     await rm(tempDir, { recursive: true, force: true, maxRetries: 3 });
+    await tracing?.shutdown();
   }
 }
 

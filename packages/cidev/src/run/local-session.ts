@@ -2,11 +2,13 @@ import { EXIT_INTERRUPTED, type TerminalStyle } from "@solstice/cli-kit";
 import type { ImageEntry, ImageMap } from "@solstice/common";
 import {
   EventReorderer,
+  inSpan,
   type JobConclusion,
   type JobEvent,
   type JobOwner,
   type JobRequest,
   newCancelRequest,
+  SPAN_ATTRIBUTES,
 } from "@solstice/common";
 import type { RunningOrchestrator, VmRecord } from "@solstice/orchestrator";
 import { DEBUG_KEY_FILE } from "@solstice/orchestrator";
@@ -159,8 +161,19 @@ export class LocalSession {
       }
     });
     try {
-      await orch.queue.publishJob(request);
-      const end = await finished;
+      // With an OTLP endpoint in the environment, the job's trace is rooted here (docs/telemetry.md).
+      const end = await inSpan(
+        "cidev run",
+        {
+          [SPAN_ATTRIBUTES.requestId]: request.request_id,
+          [SPAN_ATTRIBUTES.label]: request.runs_on ?? undefined,
+        },
+        async () => {
+          await orch.queue.publishJob(request);
+          return finished;
+        },
+        { requestId: request.request_id },
+      );
       await subscription.cancel({ timeoutMs: 1000 }).catch(() => undefined);
       if (end.conclusion === "failure" && job.keepOnFailure && !interrupted) {
         await this.#holdForDebugging(job, () => interrupted);
