@@ -59,7 +59,9 @@ describe("solstice-github-runner daemon --http-addr", () => {
       async () => (await metric('solstice_runner_forge_call_errors_total{call="message",code="503"}')) === 1,
       30_000,
     );
-    await eventually("ready again", async () => (await get("/readyz")).status === 200, 30_000);
+    // After one refused poll the listener waits 15-30 s at random (pollRetryDelay, as the reference
+    // runner does), then polls again: up to 30 s plus that poll's 1 s hold.
+    await eventually("ready again", async () => (await get("/readyz")).status === 200, 45_000);
   });
 });
 
