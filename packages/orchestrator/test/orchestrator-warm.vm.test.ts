@@ -1,10 +1,20 @@
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ImageListSchema, newJobRequest } from "@solstice/common";
 import {
+  ImageListSchema,
+  newJobRequest,
+  SPAN_ATTRIBUTES,
+  startTracing,
+  type Tracing,
+} from "@solstice/common";
+import {
+  childrenOf,
+  drawTree,
   eventually,
   GitServer,
+  OtlpReceiver,
   REPO_ROOT,
+  type ReceivedSpan,
   runCli,
   tempDir,
   writeFastGuestImageMap,
@@ -22,7 +32,8 @@ import {
 // Warm starts through the service (issue 14), embedded mode and the fast guest: what a previous
 // run left is removed at start, WARM_PREWARM builds the template, a job is restored from it,
 // /v1/images and /metrics show it, stop removes it; a restarted service rebuilds on request
-// (`POST /v1/images/:label/warm`, what `ciadm images warm` calls).
+// (`POST /v1/images/:label/warm`, what `ciadm images warm` calls). The warm job's trace, received
+// by an in-process OTLP receiver, shows the restore as its own span under the job.
 
 const CIADM_MAIN = join(REPO_ROOT, "packages/ciadm/src/main.ts");
 const owner = { kind: "cidev" as const, instance: "warm-test" };
@@ -31,8 +42,19 @@ let git: GitServer;
 let stateDir: string;
 let imageMapPath: string;
 let orchestrator: RunningOrchestrator | undefined;
+let otlp: OtlpReceiver;
+let tracing: Tracing | undefined;
 
 beforeAll(async () => {
+  otlp = await OtlpReceiver.start();
+  tracing = startTracing({
+    serviceName: "solstice-orchestrator",
+    env: {
+      OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+      OTEL_BSP_SCHEDULE_DELAY: "100",
+    },
+  });
   dir = await tempDir("orch-warm");
   stateDir = join(dir.path, "state");
   git = await GitServer.start();
@@ -40,6 +62,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await tracing?.shutdown();
+  await otlp?.close();
   await orchestrator?.stop({ drainTimeoutMs: 0 });
   await git?.stop();
   const killed = stateDir === undefined ? [] : await killLeftoverQemu(stateDir);
@@ -108,6 +132,25 @@ describe("warm starts in the orchestrator", () => {
     expect(text.some((t) => t.includes("restored from warm template"))).toBe(true);
     expect(text.some((t) => t.includes(`request_id: ${request.request_id}`))).toBe(true);
     expect((await images(orch))[0]?.templates[0]?.restores).toBe(1);
+    // Its trace: the restore is a span of its own kind under the job, where a cold boot would be.
+    await tracing?.shutdown();
+    tracing = undefined;
+    const job = otlp.spans.find(
+      (s) => s.name === "orchestrator job" && s.attributes["solstice.request_id"] === request.request_id,
+    );
+    if (job === undefined) throw new Error(`no job span:\n${drawTree(otlp.spans)}`);
+    const trace = otlp.trace(job.traceId);
+    const under = (span: ReceivedSpan): ReceivedSpan[] =>
+      childrenOf(trace, span).flatMap((child) => [child, ...under(child)]);
+    const names = under(job).map((s) => s.name);
+    expect(names, drawTree(trace)).toContain("warm restore");
+    expect(names, drawTree(trace)).not.toContain("vm prepare"); // a cold boot's
+    const restore = under(job).find((s) => s.name === "warm restore");
+    expect(restore?.attributes[SPAN_ATTRIBUTES.warm]).toBe(true);
+    expect(
+      names.filter((n) => n === "step"),
+      drawTree(trace),
+    ).toHaveLength(1);
 
     const metrics = await (await fetch(`${orch.httpUrl}/metrics`)).text();
     expect(metrics).toContain('solstice_vm_starts_total{label="solstice-fast-guest",kind="warm"} 1');
