@@ -1,6 +1,7 @@
 import { defineConfig } from "vitest/config";
 
-// Three projects by what a test needs: nothing (unit), RabbitMQ/Postgres (integration), QEMU (vm).
+// Projects by what a test needs: nothing (unit), RabbitMQ/Postgres (integration), QEMU (vm), the
+// broker to itself (broker-restart). `pnpm test` (scripts/run-tests.mjs) runs vm beside the others.
 // File names say which: *.test.ts, *.int.test.ts, *.vm.test.ts. All run under `pnpm test`;
 // none is skipped when its service is missing: it fails and says how to start it.
 const resolve = { conditions: ["@solstice/source"] };
@@ -8,6 +9,8 @@ const resolve = { conditions: ["@solstice/source"] };
 // import (`@solstice/common`) falls back to `dist/` and fails before any build.
 const ssr = { resolve: { conditions: ["@solstice/source"] } };
 const exclude = ["**/node_modules/**", "**/dist/**"];
+/** Integration tests that stop the shared broker. */
+const BROKER_RESTART = ["packages/common/test/mq-restart.int.test.ts"];
 
 export default defineConfig({
   test: {
@@ -30,10 +33,23 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["packages/*/test/**/*.int.test.ts"],
-          exclude,
+          exclude: [...exclude, ...BROKER_RESTART],
           testTimeout: 60_000,
           hookTimeout: 60_000,
           // Tests share one broker (one of them restarts it) and one database.
+          fileParallelism: false,
+        },
+      },
+      {
+        resolve,
+        ssr,
+        test: {
+          // Stops the shared RabbitMQ for a moment: run when nothing else uses it (scripts/run-tests.mjs).
+          name: "broker-restart",
+          include: BROKER_RESTART,
+          exclude,
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
           fileParallelism: false,
         },
       },
