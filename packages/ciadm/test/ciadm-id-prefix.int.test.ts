@@ -1,7 +1,5 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AmqpJobQueue, mqConfigEnv, newJobRequest } from "@solstice/common";
@@ -10,13 +8,15 @@ import {
   DATABASE_URL,
   deleteMqByPrefix,
   eventually,
+  freePort,
   mqPrefix,
+  OrchestratorProcess,
   requirePostgres,
   requireRabbitMQ,
 } from "@solstice/test-support";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { REPO_ROOT, runCiadm } from "./cli-support.ts";
+import { runCiadm } from "./cli-support.ts";
 import { uniqueMq } from "./mq-support.ts";
 
 // Short request ids against a real orchestrator (`solstice-orchestrator run`, a child process from
@@ -24,7 +24,6 @@ import { uniqueMq } from "./mq-support.ts";
 // test chooses, on a label whose image cannot be fetched, so each is recorded and fails at once
 // without a VM. Then `ciadm status|logs|cancel` with unique, ambiguous, unknown and bad prefixes.
 
-const ORCH_MAIN = join(REPO_ROOT, "packages/orchestrator/src/main.ts");
 const prefix = mqPrefix("ciadm-prefix");
 const mq = uniqueMq(prefix);
 const token = randomBytes(24).toString("hex");
@@ -35,20 +34,8 @@ const IDS = [
 ];
 let dir: string;
 let schema: string;
-let orchestrator: ChildProcess | undefined;
-let output = "";
+let orchestrator: OrchestratorProcess | undefined;
 let env: Record<string, string>;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen({ host: "127.0.0.1", port: 0 }, () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0));
-    });
-  });
-}
 
 beforeAll(async () => {
   await requireRabbitMQ();
@@ -72,40 +59,19 @@ images:
 
   const httpPort = await freePort();
   const orchUrl = `http://127.0.0.1:${httpPort}`;
-  orchestrator = spawn(process.execPath, ["--conditions=@solstice/source", ORCH_MAIN, "run"], {
-    env: {
-      PATH: process.env["PATH"] ?? "",
-      HOME: process.env["HOME"] ?? tmpdir(),
-      ...mqConfigEnv(mq),
-      DATABASE_URL: url.toString(),
-      ORCH_CONFIG: join(dir, "images.yaml"),
-      STATE_DIR: join(dir, "state"),
-      HOST_ID: `ciadm-prefix-${process.pid}`,
-      HTTP_ADDR: `127.0.0.1:${httpPort}`,
-      HTTP_TOKEN: token,
-      MAX_CONCURRENCY: "1",
-      DRAIN_TIMEOUT_SECS: "0",
-      LOG_LEVEL: "warn",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+  orchestrator = OrchestratorProcess.start({
+    ...mqConfigEnv(mq),
+    DATABASE_URL: url.toString(),
+    ORCH_CONFIG: join(dir, "images.yaml"),
+    STATE_DIR: join(dir, "state"),
+    HOST_ID: `ciadm-prefix-${process.pid}`,
+    HTTP_ADDR: `127.0.0.1:${httpPort}`,
+    HTTP_TOKEN: token,
+    MAX_CONCURRENCY: "1",
+    DRAIN_TIMEOUT_SECS: "0",
+    LOG_LEVEL: "warn",
   });
-  orchestrator.stdout?.on("data", (c: Buffer) => {
-    output += c.toString();
-  });
-  orchestrator.stderr?.on("data", (c: Buffer) => {
-    output += c.toString();
-  });
-  await eventually(
-    "the orchestrator ready",
-    async () => {
-      if (orchestrator?.exitCode !== null) throw new Error(`the orchestrator exited:\n${output}`);
-      const answer = await fetch(`${orchUrl}/readyz`, {
-        headers: { authorization: `Bearer ${token}` },
-      }).catch(() => undefined);
-      return answer?.status === 200;
-    },
-    120_000,
-  );
+  await orchestrator.waitReady(orchUrl, 120_000, token);
   env = { ORCH_URL: orchUrl, HTTP_TOKEN: token };
 
   const queue = await AmqpJobQueue.connect({ config: mq });
@@ -136,17 +102,12 @@ images:
     },
     60_000,
   ).catch((error: Error) => {
-    throw new Error(`${error.message}\njobs: ${last}\norchestrator:\n${output}`);
+    throw new Error(`${error.message}\njobs: ${last}\norchestrator:\n${orchestrator?.output()}`);
   });
 }, 240_000);
 
 afterAll(async () => {
-  if (orchestrator !== undefined && orchestrator.exitCode === null) {
-    const exited = new Promise((resolve) => orchestrator?.once("exit", resolve));
-    orchestrator.kill("SIGTERM");
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 30_000))]);
-    if (orchestrator.exitCode === null) orchestrator.kill("SIGKILL");
-  }
+  await orchestrator?.stop("SIGTERM");
   if (schema !== undefined) {
     const admin = createPostgresDb({ url: DATABASE_URL, applicationName: "ciadm-test" });
     await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(admin);

@@ -1,7 +1,6 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -10,8 +9,9 @@ import { createPostgresDb } from "@solstice/orchestrator";
 import {
   DATABASE_URL,
   deleteMqByPrefix,
-  eventually,
+  freePort,
   mqPrefix,
+  OrchestratorProcess,
   requirePostgres,
   requireRabbitMQ,
 } from "@solstice/test-support";
@@ -26,29 +26,16 @@ import { uniqueMq } from "./mq-support.ts";
 // HTTP API commands on that job: status, jobs, logs, cancel, health.
 
 const run = promisify(execFile);
-const ORCH_MAIN = join(REPO_ROOT, "packages/orchestrator/src/main.ts");
 const prefix = mqPrefix("ciadm-trigger");
 const mq = uniqueMq(prefix);
 const token = randomBytes(24).toString("hex");
 let dir: string;
 let schema: string;
 let schemaUrl: string;
-let orchestrator: ChildProcess | undefined;
-let orchestratorOutput = "";
+let orchestrator: OrchestratorProcess | undefined;
 let orchUrl: string;
 let repo: { dir: string; sha: string };
 let env: Record<string, string>;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen({ host: "127.0.0.1", port: 0 }, () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0));
-    });
-  });
-}
 
 beforeAll(async () => {
   await requireRabbitMQ();
@@ -82,52 +69,26 @@ beforeAll(async () => {
 
   const httpPort = await freePort();
   orchUrl = `http://127.0.0.1:${httpPort}`;
-  orchestrator = spawn(process.execPath, ["--conditions=@solstice/source", ORCH_MAIN, "run"], {
-    env: {
-      PATH: process.env["PATH"] ?? "",
-      HOME: process.env["HOME"] ?? tmpdir(),
-      ...mqConfigEnv(mq),
-      DATABASE_URL: schemaUrl,
-      ORCH_CONFIG: join(REPO_ROOT, "examples/orchestrator-image-map.yaml"),
-      STATE_DIR: join(dir, "state"),
-      HOST_ID: `ciadm-test-${process.pid}`,
-      HTTP_ADDR: `127.0.0.1:${httpPort}`,
-      HTTP_TOKEN: token,
-      MAX_CONCURRENCY: "1",
-      CAPACITY_MAP: "solstice-fast-guest=1",
-      DRAIN_TIMEOUT_SECS: "0",
-      LOG_LEVEL: "info",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+  orchestrator = OrchestratorProcess.start({
+    ...mqConfigEnv(mq),
+    DATABASE_URL: schemaUrl,
+    ORCH_CONFIG: join(REPO_ROOT, "examples/orchestrator-image-map.yaml"),
+    STATE_DIR: join(dir, "state"),
+    HOST_ID: `ciadm-test-${process.pid}`,
+    HTTP_ADDR: `127.0.0.1:${httpPort}`,
+    HTTP_TOKEN: token,
+    MAX_CONCURRENCY: "1",
+    CAPACITY_MAP: "solstice-fast-guest=1",
+    DRAIN_TIMEOUT_SECS: "0",
+    LOG_LEVEL: "info",
   });
-  orchestrator.stdout?.on("data", (c: Buffer) => {
-    orchestratorOutput += c.toString();
-  });
-  orchestrator.stderr?.on("data", (c: Buffer) => {
-    orchestratorOutput += c.toString();
-  });
-  await eventually(
-    "the orchestrator ready",
-    async () => {
-      if (orchestrator?.exitCode !== null) throw new Error(`the orchestrator exited:\n${orchestratorOutput}`);
-      const answer = await fetch(`${orchUrl}/readyz`, {
-        headers: { authorization: `Bearer ${token}` },
-      }).catch(() => undefined);
-      return answer?.status === 200;
-    },
-    120_000,
-  );
+  await orchestrator.waitReady(orchUrl, 120_000, token);
   // ciadm reads the token from HTTP_TOKEN when ORCH_TOKEN is not set.
   env = { ...mqConfigEnv(mq), ORCH_URL: orchUrl, HTTP_TOKEN: token };
 });
 
 afterAll(async () => {
-  if (orchestrator !== undefined && orchestrator.exitCode === null) {
-    const exited = new Promise((resolve) => orchestrator?.once("exit", resolve));
-    orchestrator.kill("SIGTERM");
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 30_000))]);
-    if (orchestrator.exitCode === null) orchestrator.kill("SIGKILL");
-  }
+  await orchestrator?.stop("SIGTERM");
   if (schema !== undefined) {
     const admin = createPostgresDb({ url: DATABASE_URL, applicationName: "ciadm-test" });
     await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(admin);
@@ -166,7 +127,7 @@ describe("ciadm against a running orchestrator", { timeout: 300_000 }, () => {
       { env, timeoutMs: 280_000 },
     );
     const id = triggered.stdout.trim();
-    expect(id, `${triggered.stderr}\n${orchestratorOutput.slice(-3000)}`).toMatch(/^[0-9a-f-]{36}$/);
+    expect(id, `${triggered.stderr}\n${orchestrator?.output().slice(-3000)}`).toMatch(/^[0-9a-f-]{36}$/);
     expect(triggered.stderr).toContain("==> Step 1/2: step 1");
     expect(triggered.stderr).toContain("hello from the repo");
     expect(triggered.stderr).toContain("==> Step 2/2: step 2");

@@ -92,8 +92,11 @@ export class OrchestratorProcess {
     return this.#output;
   }
 
-  /** Waits until `GET url/readyz` answers 200; fails with the service's output if it exits. */
-  async waitReady(url: string, timeoutMs = 120_000): Promise<void> {
+  /**
+   * Waits until `GET url/readyz` answers 200 (with `token` as the bearer token when the service
+   * has HTTP_TOKEN); fails with the service's output if it exits.
+   */
+  async waitReady(url: string, timeoutMs = 120_000, token?: string): Promise<void> {
     let exited = false;
     void this.exited.then(() => {
       exited = true;
@@ -103,7 +106,8 @@ export class OrchestratorProcess {
       async () => {
         if (exited) throw new Error(`the service exited during start-up:\n${this.#output.slice(-4000)}`);
         try {
-          return (await fetch(`${url}/readyz`)).status === 200;
+          const headers = token === undefined ? {} : { authorization: `Bearer ${token}` };
+          return (await fetch(`${url}/readyz`, { headers })).status === 200;
         } catch {
           return false;
         }
