@@ -74,37 +74,22 @@ export class FleetHostStore {
 
   /** Inserts or refreshes the host's row; a restarted host is no longer stopped (nor draining). */
   async heartbeat(host: HostAnnouncement, now: Date): Promise<void> {
-    const labels = JSON.stringify(host.labels);
-    const version = host.version ?? null;
-    const draining_since = host.drainingSince ?? null;
-    const heartbeat_secs = host.heartbeatSecs ?? null;
+    // The same columns on insert and on refresh.
+    const row = {
+      labels: JSON.stringify(host.labels),
+      capacity: host.capacity,
+      running_jobs: host.runningJobs,
+      started_at: host.startedAt,
+      last_seen: now,
+      stopped_at: null,
+      version: host.version ?? null,
+      draining_since: host.drainingSince ?? null,
+      heartbeat_secs: host.heartbeatSecs ?? null,
+    };
     await this.db
       .insertInto("fleet_hosts")
-      .values({
-        host_id: host.hostId,
-        labels,
-        capacity: host.capacity,
-        running_jobs: host.runningJobs,
-        started_at: host.startedAt,
-        last_seen: now,
-        stopped_at: null,
-        version,
-        draining_since,
-        heartbeat_secs,
-      })
-      .onConflict((oc) =>
-        oc.column("host_id").doUpdateSet({
-          labels,
-          capacity: host.capacity,
-          running_jobs: host.runningJobs,
-          started_at: host.startedAt,
-          last_seen: now,
-          stopped_at: null,
-          version,
-          draining_since,
-          heartbeat_secs,
-        }),
-      )
+      .values({ host_id: host.hostId, ...row })
+      .onConflict((oc) => oc.column("host_id").doUpdateSet(row))
       .execute();
   }
 
