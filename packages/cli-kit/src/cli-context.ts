@@ -1,3 +1,4 @@
+import { Writable } from "node:stream";
 import type { ExitCode } from "./exit-codes.ts";
 
 /** Where a command writes, and how it reports its exit code (commander actions return nothing). */
@@ -28,5 +29,20 @@ export function processContext(): CliContext & { exitCode(): ExitCode } {
         code = await handler(...args);
       },
     exitCode: () => code,
+  };
+}
+
+/**
+ * A context that writes nowhere and whose actions do nothing: for reading a program's definition
+ * (its commands and flags, e.g. against docs/configuration.md) without running it.
+ */
+export function silentContext(): CliContext {
+  const nowhere = new Writable({ write: (_chunk, _encoding, done) => done() });
+  return {
+    stdout: nowhere,
+    stderr: nowhere,
+    env: {},
+    cwd: process.cwd(),
+    action: () => async () => undefined,
   };
 }

@@ -1,4 +1,4 @@
-export { type CliContext, processContext } from "./cli-context.ts";
+export { type CliContext, processContext, silentContext } from "./cli-context.ts";
 export { CliError } from "./cli-error.ts";
 export { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, type ExitCode } from "./exit-codes.ts";
 export { exitWhenDrained } from "./exit-when-drained.ts";

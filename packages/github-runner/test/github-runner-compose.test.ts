@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Writable } from "node:stream";
+import { silentContext } from "@solstice/cli-kit";
 import { MQ_SETTINGS } from "@solstice/common";
 import { describe, expect, test } from "vitest";
 import { parse } from "yaml";
@@ -26,14 +26,8 @@ const compose = z
 const service = ServiceSchema.parse(compose.services["github-runner"]);
 const containerfile = readFileSync(join(ROOT, "Containerfile"), "utf8");
 
-const sink = new Writable({ write: (_c, _e, done) => done() });
-const program = buildProgram({
-  stdout: sink,
-  stderr: sink,
-  env: {},
-  cwd: ROOT,
-  action: () => async () => undefined,
-});
+// The program as defined (vitest runs in the repository root, the cwd its defaults read).
+const program = buildProgram(silentContext());
 const daemon = program.commands.find((c) => c.name() === "daemon");
 
 describe("compose.yml: github-runner", () => {

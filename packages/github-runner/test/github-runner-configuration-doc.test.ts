@@ -1,18 +1,11 @@
-import { Writable } from "node:stream";
+import { silentContext } from "@solstice/cli-kit";
 import { configurationDocGaps, programFlags } from "@solstice/test-support";
 import { describe, expect, test } from "vitest";
 import { buildProgram } from "../src/cli/program.ts";
 
 // docs/configuration.md lists exactly solstice-github-runner's flags and their environment variables.
 
-const sink = new Writable({ write: (_c, _e, done) => done() });
-const program = buildProgram({
-  stdout: sink,
-  stderr: sink,
-  env: {},
-  cwd: process.cwd(),
-  action: () => async () => undefined,
-});
+const program = buildProgram(silentContext());
 
 describe("docs/configuration.md: solstice-github-runner", () => {
   test("every flag of every command, with its environment variable, and no other", () => {
