@@ -9,6 +9,7 @@ export {
   type FleetView,
   FleetViewSchema,
 } from "./fleet-api.ts";
+export { type ListenAddress, parseListenAddress } from "./listen-address.ts";
 export {
   ApiErrorBodySchema,
   CancelAnswerSchema,

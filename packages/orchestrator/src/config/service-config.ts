@@ -1,6 +1,13 @@
 import { homedir, hostname } from "node:os";
 import { join } from "node:path";
-import { addMqOptions, type MqConfig, MqConfigError, mqConfigFromOptions } from "@solstice/common";
+import {
+  addMqOptions,
+  type ListenAddress,
+  type MqConfig,
+  MqConfigError,
+  mqConfigFromOptions,
+  parseListenAddress,
+} from "@solstice/common";
 import { type Command, Option } from "commander";
 import { z } from "zod";
 import { ServiceConfigError } from "../errors.ts";
@@ -118,14 +125,10 @@ export function isLoopbackHost(host: string): boolean {
  * Parses `host:port` (`[::1]:8081` for IPv6). The host is required: the API must not listen on
  * every interface by accident; say `0.0.0.0:8081` to mean it.
  */
-export function parseHttpAddr(value: string): { host: string; port: number } {
-  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(value.trim());
-  const port = Number(match?.[3]);
-  const host = match?.[1] ?? match?.[2];
-  if (match === null || host === undefined || !Number.isInteger(port) || port > 65_535) {
-    throw new Error('expected "host:port", e.g. 127.0.0.1:8081 or [::1]:8081');
-  }
-  return { host, port };
+export function parseHttpAddr(value: string): ListenAddress {
+  const addr = parseListenAddress(value);
+  if (addr === undefined) throw new Error('expected "host:port", e.g. 127.0.0.1:8081 or [::1]:8081');
+  return addr;
 }
 
 const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = {
