@@ -1,8 +1,9 @@
 import { execFile, spawn } from "node:child_process";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { qemuProcessesUsing } from "@solstice/test-support";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { CIDEV_MAIN, REPO_ROOT, runCidev } from "./cli-support.ts";
 
@@ -67,17 +68,6 @@ async function gitRepo(files: Record<string, string>): Promise<string> {
   await git("add", "-A");
   await git("commit", "-qm", "init");
   return dir;
-}
-
-/** Pids of QEMU processes whose command line mentions `text`. */
-async function qemuWith(text: string): Promise<number[]> {
-  const pids: number[] = [];
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
-    if (cmdline.includes("qemu-system") && cmdline.includes(text)) pids.push(Number(entry));
-  }
-  return pids;
 }
 
 /**
@@ -233,6 +223,6 @@ describe("cidev run flags", () => {
     expect(booting.output()).not.toContain("got ");
     // The group's SIGINT did not reach git daemon (its own group): no failed fetch, no stack trace.
     expect(booting.output()).not.toMatch(/"stack"|fatal: unable to connect|remote end hung up/);
-    expect(await qemuWith(vmName!)).toEqual([]);
+    expect(await qemuProcessesUsing(vmName!)).toEqual([]);
   });
 });

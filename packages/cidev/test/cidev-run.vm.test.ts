@@ -1,9 +1,15 @@
 import { execFile, spawn } from "node:child_process";
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { childrenOf, drawTree, OtlpReceiver, type ReceivedSpan } from "@solstice/test-support";
+import {
+  childrenOf,
+  drawTree,
+  OtlpReceiver,
+  qemuProcessesUsing,
+  type ReceivedSpan,
+} from "@solstice/test-support";
 import { beforeAll, describe, expect, test } from "vitest";
 import { CIDEV_MAIN, REPO_ROOT, runCidev } from "./cli-support.ts";
 
@@ -17,17 +23,6 @@ beforeAll(async () => {
   // Builds the fast guest when missing (cached: a fraction of a second).
   await run("bash", [join(REPO_ROOT, "scripts/build-test-guests.sh"), "fast"], { timeout: 600_000 });
 });
-
-/** Pids of QEMU processes whose command line mentions `text`. */
-async function qemuWith(text: string): Promise<number[]> {
-  const pids: number[] = [];
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
-    if (cmdline.includes("qemu-system") && cmdline.includes(text)) pids.push(Number(entry));
-  }
-  return pids;
-}
 
 describe("cidev run", () => {
   test("the quick start: examples/hello passes; exit 0, a header and a result per step; its trace rooted at cidev run", async () => {
@@ -173,7 +168,7 @@ echo two"
 
       child.kill("SIGINT");
       expect(await exited).toBe(1);
-      expect(await qemuWith(vmName!)).toEqual([]);
+      expect(await qemuProcessesUsing(vmName!)).toEqual([]);
       await expect(stat(key)).rejects.toMatchObject({ code: "ENOENT" });
     } finally {
       await rm(repo, { recursive: true, force: true });
