@@ -29,11 +29,7 @@ describe("cidev run", () => {
     const otlp = await OtlpReceiver.start();
     const r = await runCidev(["run", "examples/hello"], {
       timeoutMs: 280_000,
-      env: {
-        OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
-        OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
-        OTEL_BSP_SCHEDULE_DELAY: "200",
-      },
+      env: otlp.exporterEnv(200),
     });
     await otlp.close();
     expect(r.stdout).toContain("==> Step 1/3: Where am I");

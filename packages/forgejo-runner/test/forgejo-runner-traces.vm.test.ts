@@ -45,9 +45,7 @@ beforeAll(async () => {
     HOST_ID,
     STATE_DIR: `${rig.dir}/orchestrator`,
     // The orchestrator's OTLP setting (its --otlp) must reach the exporter.
-    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-    OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
-    OTEL_BSP_SCHEDULE_DELAY: "500",
+    ...receiver.exporterEnv(500),
   });
   await orchestrator.waitReady(`http://127.0.0.1:${httpPort}`);
 

@@ -49,11 +49,7 @@ beforeAll(async () => {
   otlp = await OtlpReceiver.start();
   tracing = startTracing({
     serviceName: "solstice-orchestrator",
-    env: {
-      OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
-      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
-      OTEL_BSP_SCHEDULE_DELAY: "100",
-    },
+    env: otlp.exporterEnv(100),
   });
   dir = await tempDir("orch-warm");
   stateDir = join(dir.path, "state");

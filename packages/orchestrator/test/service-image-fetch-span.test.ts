@@ -15,11 +15,7 @@ beforeAll(async () => {
   otlp = await OtlpReceiver.start();
   tracing = startTracing({
     serviceName: "solstice-orchestrator",
-    env: {
-      OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
-      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
-      OTEL_BSP_SCHEDULE_DELAY: "50",
-    },
+    env: otlp.exporterEnv(50),
   });
   service = await startLocalService({
     ensureImage: async (image, _progress, onBytes) => {

@@ -151,6 +151,18 @@ export class OtlpReceiver {
     return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
   }
 
+  /**
+   * The environment that points an OTLP exporter here: this receiver decodes the JSON protocol
+   * only. `batchDelayMs`: how long the exporter's batch waits before it sends.
+   */
+  exporterEnv(batchDelayMs: number): Record<string, string> {
+    return {
+      OTEL_EXPORTER_OTLP_ENDPOINT: this.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+      OTEL_BSP_SCHEDULE_DELAY: String(batchDelayMs),
+    };
+  }
+
   /** The spans of one trace. */
   trace(traceId: string): ReceivedSpan[] {
     return this.spans.filter((s) => s.traceId === traceId);
