@@ -26,7 +26,10 @@ export function createPostgresDb<DB>(options: PostgresOptions): Kysely<DB> {
     connectionTimeoutMillis: options.acquireTimeoutMs ?? 5_000,
     application_name: options.applicationName ?? "solstice",
   });
-  // An idle client losing its server must not crash the process; the next query reconnects.
+  // A client losing its server must not crash the process, idle (the pool's event) or checked
+  // out between two queries (the client's own event, which has no listener then): its next query
+  // fails, the pool discards it, the next connection is a new one.
   pool.on("error", () => {});
+  pool.on("connect", (client) => client.on("error", () => {}));
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
 }
