@@ -1,6 +1,7 @@
 import { eventually } from "@solstice/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  expectFedOnce,
   expectRemovedWhileIdle,
   GitHubRig,
   makeRepository,
@@ -67,6 +68,9 @@ describe("github-runner under faults", () => {
     const stepLog = rig.server.stepLog(job.id, job.steps[0]!.externalId) ?? "";
     expect(ticks(stepLog)).toEqual(TWELVE);
     expect(rig.server.stepLog(job.id, job.steps[1]!.externalId)).toContain("second-step");
+    // Live lines: none fed twice across the kill (the journal notes how far before each batch).
+    const fed = expectFedOnce(job.feed, job.steps[0]!.externalId, stepLog);
+    expect(fed).toBeGreaterThanOrEqual(3);
     expect(job.completeCount).toBe(1);
     expect(job.acquireCount).toBe(1);
     // Renewed by the second process too (a resumed job is renewed at once).

@@ -3,7 +3,12 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { type CliContext, CliError } from "@solstice/cli-kit";
 import { type MqConfig, mqConfigEnv, mqConfigFromEnv } from "@solstice/common";
-import { GitHubTestServer, type GitHubTestServerOptions, type JobRecord } from "@solstice/github-test-server";
+import {
+  type FeedLineRecord,
+  GitHubTestServer,
+  type GitHubTestServerOptions,
+  type JobRecord,
+} from "@solstice/github-test-server";
 import { type HttpAddr, parseRunnerLabels } from "@solstice/runner-core";
 import {
   CapturedLog,
@@ -254,6 +259,23 @@ export function ticks(log: string): string[] {
 
 /** `tick 1` … `tick 12`: what a job's ticking step prints. */
 export const TWELVE_TICKS = Array.from({ length: 12 }, (_, i) => `tick ${i + 1}`);
+
+/**
+ * A step's live lines, across restarts of the runner: no line number fed twice, and each fed line
+ * the text the step's uploaded log has under that number (its timestamp aside). Returns how many
+ * of the log's lines were fed (the batch in flight at a kill -9 may be missing from the feed).
+ */
+export function expectFedOnce(feed: readonly FeedLineRecord[], stepId: string, stepLog: string): number {
+  const logLines = stepLog.split("\n").map((l) => l.slice(l.indexOf(" ") + 1));
+  const fed = feed.filter((l) => l.stepId === stepId);
+  const numbers = fed.map((l) => l.lineNumber);
+  expect(numbers.every((n) => n !== undefined)).toBe(true);
+  const twice = numbers.filter((n, i) => numbers.indexOf(n) !== i);
+  expect(twice, "line numbers fed twice").toEqual([]);
+  for (const line of fed)
+    expect(line.text, `fed line ${line.lineNumber}`).toBe(logLines[line.lineNumber! - 1]);
+  return fed.length;
+}
 
 /**
  * Removes the rig's runner on the server while it is idle and checks what the issue asks: one

@@ -9,7 +9,8 @@ import type { ResultsClient } from "./results-client.ts";
 // Sends one job's report to GitHub at an interval (sooner when nudged): the rounds planned by
 // report-plan.ts. After each round the journal is saved when more of the job became durable on
 // GitHub (a step's log uploaded), and the events that produced it are released (the event
-// queue acknowledges them); the last ones only once completejob was accepted.
+// queue acknowledges them); the last ones only once completejob was accepted. It is also saved
+// before each batch of live lines, for how far each step was fed.
 
 /**
  * Between report rounds, by default: the reference runner's cadence for live console lines and
@@ -153,12 +154,7 @@ export class JobReporter {
         this.#resolveFinished();
         return;
       }
-      const durable = report.durableSeq;
-      if (durable > this.#savedSeq) {
-        await this.#options.save(report.snapshot());
-        this.#savedSeq = durable;
-        this.#release(false);
-      }
+      if (report.durableSeq > this.#savedSeq) await this.#journal();
     } catch (error) {
       this.#options.onError?.(error);
     }
@@ -197,9 +193,22 @@ export class JobReporter {
         }
         return;
       }
-      case "feed":
-        await feed?.send(report.takeFeedLines());
+      case "feed": {
+        if (feed === undefined) return;
+        const batches = report.takeFeedLines();
+        if (batches.length === 0) return;
+        // How far each step was fed is journaled before the lines go: a kill -9 mid-send then
+        // costs the live view at most this batch (the step logs hold every line) and no line is
+        // fed twice after the restart. The feed has no acknowledgement, so it is one or the other.
+        try {
+          await this.#journal();
+        } catch (error) {
+          // Feed anyway: a line shown twice after a crash beats lines never shown.
+          this.#options.onError?.(error);
+        }
+        await feed.send(batches);
         return;
+      }
       case "upload-step-log": {
         const log = report
           .pendingLogs()
@@ -231,6 +240,16 @@ export class JobReporter {
         }
         this.#completed = true;
         return;
+    }
+  }
+
+  /** Saves the journal entry; releases the events whose results became durable. */
+  async #journal(): Promise<void> {
+    const durable = this.report.durableSeq;
+    await this.#options.save(this.report.snapshot());
+    if (durable > this.#savedSeq) {
+      this.#savedSeq = durable;
+      this.#release(false);
     }
   }
 
