@@ -2,8 +2,9 @@ import { defineConfig } from "vitest/config";
 
 // Projects by what a test needs: nothing (unit), RabbitMQ/Postgres (integration), QEMU (vm), the
 // broker to itself (broker-restart). `pnpm test` (scripts/run-tests.mjs) runs vm beside the others.
-// File names say which: *.test.ts, *.int.test.ts, *.vm.test.ts. All run under `pnpm test`;
-// none is skipped when its service is missing: it fails and says how to start it.
+// File names say which: *.test.ts, *.int.test.ts, *.vm.test.ts, *.image.test.ts (the container
+// image: under `pnpm test` with SOLSTICE_TEST_IMAGE=1). None is skipped when its service is
+// missing: it fails and says how to start it.
 const resolve = { conditions: ["@solstice/source"] };
 // Tests run in Vite's SSR environment, which reads its own conditions: without this, a package
 // import (`@solstice/common`) falls back to `dist/` and fails before any build.
@@ -24,7 +25,7 @@ export default defineConfig({
           include: ["packages/*/test/**/*.test.ts", "packages/*/src/**/*.test.ts"],
           // PGlite (Postgres in WASM) takes seconds to start on a busy two-core machine.
           hookTimeout: 60_000,
-          exclude: [...exclude, "**/*.int.test.ts", "**/*.vm.test.ts"],
+          exclude: [...exclude, "**/*.int.test.ts", "**/*.vm.test.ts", "**/*.image.test.ts"],
         },
       },
       {
@@ -63,6 +64,18 @@ export default defineConfig({
           testTimeout: 300_000,
           hookTimeout: 300_000,
           // TCG guests are CPU-bound; the machines have two cores.
+          fileParallelism: false,
+        },
+      },
+      {
+        resolve,
+        ssr,
+        test: {
+          // The container image built and smoke-run (root, buildah, podman): run by `pnpm test`
+          // only when SOLSTICE_TEST_IMAGE=1 (scripts/run-tests.mjs); the test holds its budgets.
+          name: "image",
+          include: ["packages/*/test/**/*.image.test.ts"],
+          exclude,
           fileParallelism: false,
         },
       },

@@ -5,7 +5,9 @@
 // sequential queue, so the integration files waited for the VM files and the run took their sum.
 // They need different things (QEMU's CPU; RabbitMQ and Postgres), so two vitest processes run side
 // by side: `vm`, and `unit` then `integration`. The project that stops the shared broker
-// (`broker-restart`) runs alone at the end. With arguments, this is plain `vitest run <args>`.
+// (`broker-restart`) runs alone at the end. With SOLSTICE_TEST_IMAGE=1 (.ci/run sets it), the
+// container image is built and smoke-run (project `image`) after `integration`, in the time that
+// lane has to spare while the VM tests finish. With arguments, this is plain `vitest run <args>`.
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -50,7 +52,8 @@ const [vm, others] = await Promise.all([
   (async () => {
     const unit = await vitest(["--project", "unit"]);
     const integration = await vitest(["--project", "integration"]);
-    return unit !== 0 ? unit : integration;
+    const image = process.env["SOLSTICE_TEST_IMAGE"] === "1" ? await vitest(["--project", "image"]) : 0;
+    return [unit, integration, image].find((c) => c !== 0) ?? 0;
   })(),
 ]);
 const exclusive = await vitest(["--project", "broker-restart"]);
