@@ -121,6 +121,13 @@ describe("the metrics profile", () => {
       jobsByState: { accepted: 0, running: 1, finished: 2 },
       vmsByState: { preparing: 0, running: 1, debug_hold: 0, destroyed: 2 },
       capacity: { inUse: 1, limit: 2, queued: 0, labels: { l: { inUse: 1, limit: 2, queued: 0 } } },
+      queues: {
+        depths: {
+          labels: [{ label: "l", queue: "solstice.jobs.v1.label.l", messages: 0, consumers: 1 }],
+          original: { queue: "solstice.jobs.v1", messages: 0, consumers: 1 },
+          deadLetters: { queue: "solstice.jobs.v1.dlq", messages: 1, consumers: 0 },
+        },
+      },
     }),
   );
   const exposed = new Set([...exposition.matchAll(/^([a-z_]+)[{ ]/gm)].map((m) => m[1]));

@@ -80,6 +80,17 @@ describe("orchestrator /metrics", () => {
     expect(text).toContain('solstice_capacity_limit{label="lab-b"} 1');
     expect(text).toContain("# TYPE solstice_jobs_finished_total counter");
     expect(text.filter((l) => l.startsWith("solstice_mq_dead_letters_total{"))).toEqual([]);
+    // The broker's queues: this host consumes each label's queue; nothing dead-lettered yet.
+    expect(text).toContain("solstice_queue_inspect_ok 1");
+    expect(text).toContain(`solstice_queue_messages{queue="${mq.dlq}",kind="dead_letter"} 0`);
+    expect(text).toContain(`solstice_queue_consumers{queue="${mq.queue}",kind="original"} 1`);
+    for (const label of ["lab-a", "lab-b"]) {
+      expect(
+        text.some(
+          (l) => /^solstice_queue_consumers\{queue="[^"]+",kind="label"\} 1$/.test(l) && l.includes(label),
+        ),
+      ).toBe(true);
+    }
   });
 
   test("a refused and an unserved request count as failed jobs and as dead letters by code", async () => {
@@ -120,6 +131,8 @@ describe("orchestrator /metrics", () => {
       'solstice_mq_dead_letters_total{code="JOB_LABEL_UNSERVED"} 1',
       'solstice_mq_dead_letters_total{code="ORCH_JOB_REQUEST_REFUSED"} 1',
     ]);
+    // And they wait in the dead-letter queue, as every host's scrape shows (the DLQ alert's source).
+    expect(text).toContain(`solstice_queue_messages{queue="${mq.dlq}",kind="dead_letter"} 2`);
     // Nothing ran: no queue wait observed, nothing in use.
     expect(text).toContain('solstice_job_queue_wait_seconds_count{label="lab-b"} 0');
     expect(text).toContain('solstice_capacity_in_use{label="lab-b"} 0');

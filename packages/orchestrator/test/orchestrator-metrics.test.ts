@@ -90,4 +90,33 @@ describe("OrchestratorMetrics", () => {
       'solstice_mq_dead_letters_total{code="ORCH_JOB_REQUEST_REFUSED"} 2',
     ]);
   });
+
+  test("the broker's job queues by kind; without the broker's answer only inspect_ok 0", () => {
+    const metrics = new OrchestratorMetrics({ labels });
+    const render = (queues: MetricsSnapshot["queues"]) =>
+      renderPrometheus(metrics.collect({ ...snapshot(labels), queues }))
+        .split("\n")
+        .filter((line) => line.startsWith("solstice_queue_"));
+    expect(render(undefined)).toEqual([]);
+    expect(render({ error: "the broker did not answer within 5000 ms" })).toEqual([
+      "solstice_queue_inspect_ok 0",
+    ]);
+    expect(
+      render({
+        depths: {
+          labels: [{ label: "illumos", queue: "solstice.jobs.v1.label.illumos", messages: 3, consumers: 2 }],
+          original: { queue: "solstice.jobs.v1", messages: 0, consumers: 2 },
+          deadLetters: { queue: "solstice.jobs.v1.dlq", messages: 7, consumers: 0 },
+        },
+      }),
+    ).toEqual([
+      "solstice_queue_inspect_ok 1",
+      'solstice_queue_messages{queue="solstice.jobs.v1.label.illumos",kind="label"} 3',
+      'solstice_queue_messages{queue="solstice.jobs.v1",kind="original"} 0',
+      'solstice_queue_messages{queue="solstice.jobs.v1.dlq",kind="dead_letter"} 7',
+      'solstice_queue_consumers{queue="solstice.jobs.v1.label.illumos",kind="label"} 2',
+      'solstice_queue_consumers{queue="solstice.jobs.v1",kind="original"} 2',
+      'solstice_queue_consumers{queue="solstice.jobs.v1.dlq",kind="dead_letter"} 0',
+    ]);
+  });
 });

@@ -11,6 +11,7 @@ import { HttpApiError } from "../errors.ts";
 import { ALL_LINES, DEFAULT_LOG_PAGE, type JobStore } from "../persistence/job-store.ts";
 import type { CapacitySnapshot } from "../scheduling/capacity-scheduler.ts";
 import type { ImageTemplatesApi } from "../service/image-templates.ts";
+import type { QueueDepthsReading } from "../service/queue-depths.ts";
 import {
   CancelBodySchema,
   ImageParamsSchema,
@@ -54,6 +55,8 @@ export interface HttpApiDeps {
   readonly images?: ImageTemplatesApi | undefined;
   /** `GET /v1/fleet`: every host and the label queues' depth; undefined: that route answers 404. */
   readonly fleet?: (() => Promise<FleetView>) | undefined;
+  /** The job queues' depths for `/metrics` (never rejects); undefined: not reported. */
+  readonly queueDepths?: (() => Promise<QueueDepthsReading>) | undefined;
 }
 
 /** The JSON body of every error: `{ "error": { "code": "NOT_FOUND", "message": "..." } }`. */
@@ -138,11 +141,12 @@ export async function buildApp(deps: HttpApiDeps): Promise<FastifyInstance> {
   });
 
   app.get("/metrics", async (_request, reply) => {
-    const [jobsByState, vmsByState] = await Promise.all([
+    const [jobsByState, vmsByState, queues] = await Promise.all([
       deps.store.countJobsByState(deps.hostId),
       deps.store.countVmsByState(deps.hostId),
+      deps.queueDepths?.(),
     ]);
-    const families = deps.metrics.collect({ jobsByState, vmsByState, capacity: deps.capacity() });
+    const families = deps.metrics.collect({ jobsByState, vmsByState, capacity: deps.capacity(), queues });
     return reply.type(PROMETHEUS_CONTENT_TYPE).send(renderPrometheus(families));
   });
 

@@ -8,6 +8,7 @@ import {
 } from "@solstice/common";
 import type { JobState, VmState } from "../persistence/job-records.ts";
 import type { CapacitySnapshot } from "../scheduling/capacity-scheduler.ts";
+import type { QueueDepthsReading } from "../service/queue-depths.ts";
 
 /** Job duration buckets, seconds: CI jobs last from seconds to hours. */
 export const JOB_DURATION_BUCKETS = [5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400];
@@ -40,6 +41,8 @@ export interface MetricsSnapshot {
   readonly jobsByState: Readonly<Record<JobState, number>>;
   readonly vmsByState: Readonly<Record<VmState, number>>;
   readonly capacity: CapacitySnapshot;
+  /** The job queues on the broker; undefined: not inspected (no broker to ask). */
+  readonly queues?: QueueDepthsReading | undefined;
 }
 
 /**
@@ -255,6 +258,7 @@ export class OrchestratorMetrics {
         help: "Warm template builds, by label and outcome (ok, failed).",
         samples: pairSamples(this.#templateBuilds, "outcome"),
       },
+      ...queueFamilies(snapshot.queues),
     ];
   }
 }
@@ -267,4 +271,41 @@ function pairSamples(
     const [label = "", other = ""] = key.split("\n");
     return { labels: { label, [second]: other }, value };
   });
+}
+
+/**
+ * The broker's job queues as every host sees them (the same numbers from each: aggregate with
+ * max, not sum). Without an answer from the broker only `solstice_queue_inspect_ok 0` is given.
+ */
+function queueFamilies(reading: QueueDepthsReading | undefined): MetricFamily[] {
+  if (reading === undefined) return [];
+  const depths = reading.depths;
+  const queues =
+    depths === undefined
+      ? []
+      : [
+          ...depths.labels.map((q) => ({ ...q, kind: "label" })),
+          ...(depths.original === undefined ? [] : [{ ...depths.original, kind: "original" }]),
+          ...(depths.deadLetters === undefined ? [] : [{ ...depths.deadLetters, kind: "dead_letter" }]),
+        ];
+  return [
+    {
+      type: "gauge",
+      name: "solstice_queue_inspect_ok",
+      help: "Whether the broker answered this scrape's inspection of the job queues (1) or not (0).",
+      samples: [{ value: depths === undefined ? 0 : 1 }],
+    },
+    {
+      type: "gauge",
+      name: "solstice_queue_messages",
+      help: "Messages ready in the broker's job queues, by queue and kind (label, original, dead_letter); the same on every host.",
+      samples: queues.map((q) => ({ labels: { queue: q.queue, kind: q.kind }, value: q.messages })),
+    },
+    {
+      type: "gauge",
+      name: "solstice_queue_consumers",
+      help: "Consumers of the broker's job queues, by queue and kind; the same on every host.",
+      samples: queues.map((q) => ({ labels: { queue: q.queue, kind: q.kind }, value: q.consumers })),
+    },
+  ];
 }

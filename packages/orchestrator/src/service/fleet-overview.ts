@@ -1,6 +1,7 @@
-import type { FleetView, JobQueue, JobQueueDepths } from "@solstice/common";
+import type { FleetView, JobQueue } from "@solstice/common";
 import { fleetLabels, fleetView } from "../http/fleet-views.ts";
 import type { FleetHostStore } from "../persistence/fleet-hosts.ts";
+import { readQueueDepths } from "./queue-depths.ts";
 
 /** What `fleetOverview` reads. */
 export interface FleetOverviewDeps {
@@ -29,25 +30,7 @@ export function fleetOverview(deps: FleetOverviewDeps): () => Promise<FleetView>
     const at = now();
     const hosts = await deps.fleet.list(at, deps.heartbeatMs);
     const labels = fleetLabels(hosts, deps.servedLabels);
-    let depths: JobQueueDepths | undefined;
-    let queueError: string | undefined;
-    try {
-      depths = await withTimeout(deps.queue.inspectJobQueues(labels), timeoutMs);
-    } catch (error) {
-      queueError = error instanceof Error ? error.message : String(error);
-    }
-    return fleetView({ hostId: deps.hostId, now: at, hosts, labels, depths, queueError });
+    const { depths, error } = await readQueueDepths(deps.queue, labels, timeoutMs);
+    return fleetView({ hostId: deps.hostId, now: at, hosts, labels, depths, queueError: error });
   };
-}
-
-async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the broker did not answer within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([work, late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

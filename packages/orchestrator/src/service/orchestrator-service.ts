@@ -34,6 +34,7 @@ import { imageTemplates } from "./image-templates.ts";
 import { JobIntake } from "./job-intake.ts";
 import { JobRouter } from "./job-router.ts";
 import { JobRunner, type QueuedJob } from "./job-runner.ts";
+import { readQueueDepths } from "./queue-depths.ts";
 import { type ShutdownReport, shutdown } from "./shutdown.ts";
 import { recoverOnStart } from "./startup-recovery.ts";
 
@@ -299,6 +300,7 @@ export async function startOrchestrator(
           servedLabels,
           heartbeatMs: config.fleetHeartbeatSecs * 1000,
         }),
+        queueDepths: () => readQueueDepths(queue, servedLabels, 5_000),
       });
       try {
         return { app: built, ...(await listenHttpApi(built, config.http)) };
