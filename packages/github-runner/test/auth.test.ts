@@ -1,5 +1,6 @@
 import { constants, createPublicKey, verify } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { MAX_AUTH_RETRIES, type TokenCallOutcome, withTokenRetries } from "../src/auth/token-retry.ts";
 import {
   createClientAssertion,
   generateRunnerKey,
@@ -135,5 +136,76 @@ describe("token exchange", () => {
       );
     expect(skew).toThrow(TokenExchangeError);
     expect(() => parseTokenAnswer(500, "oops", 0)).toThrow(/HTTP 500/);
+  });
+});
+
+describe("a 401 retried with a new token (VssHttpMessageHandler)", () => {
+  /** Tokens t1, t2, …; which were dropped. */
+  function tokenSource() {
+    let n = 0;
+    let current: string | undefined;
+    const invalidated: string[] = [];
+    return {
+      invalidated,
+      issued: () => n,
+      source: {
+        token: async () => {
+          current ??= `t${++n}`;
+          return current;
+        },
+        invalidate: (token?: string) => {
+          if (token !== undefined) invalidated.push(token);
+          if (token === undefined || token === current) current = undefined;
+        },
+      },
+    };
+  }
+  const status401 = (o: TokenCallOutcome<{ status: number }>) => "answer" in o && o.answer.status === 401;
+
+  it("calls again at once with a fresh token, and answers the first call that is not a 401", async () => {
+    const tokens = tokenSource();
+    const answers = [401, 401, 200];
+    const used: string[] = [];
+    const answer = await withTokenRetries(
+      tokens.source,
+      undefined,
+      async (token) => {
+        used.push(token);
+        return { status: answers.shift()! };
+      },
+      status401,
+    );
+    expect(answer.status).toBe(200);
+    expect(used).toEqual(["t1", "t2", "t3"]);
+    expect(tokens.invalidated).toEqual(["t1", "t2"]);
+  });
+
+  it("gives up after three retries with the last 401, and never retries another status or error", async () => {
+    const tokens = tokenSource();
+    let calls = 0;
+    const last = await withTokenRetries(
+      tokens.source,
+      undefined,
+      async () => ({ status: 401, call: ++calls }),
+      status401,
+    );
+    expect(last).toEqual({ status: 401, call: 1 + MAX_AUTH_RETRIES });
+    let other = 0;
+    await withTokenRetries(tokens.source, undefined, async () => ({ status: 503, n: ++other }), status401);
+    expect(other).toBe(1);
+    const thrown = Object.assign(new Error("acquirejob: 401"), { status: 401 });
+    let throws = 0;
+    await expect(
+      withTokenRetries(
+        tokens.source,
+        undefined,
+        async () => {
+          throws += 1;
+          throw thrown;
+        },
+        (o) => "error" in o && (o.error as { status?: number }).status === 401,
+      ),
+    ).rejects.toBe(thrown);
+    expect(throws).toBe(1 + MAX_AUTH_RETRIES);
   });
 });

@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import { z } from "zod";
+import { type TokenSource, withTokenRetries } from "../auth/token-retry.ts";
 import { ActionsServiceError, GitHubResponseError, RunnerRemovedError } from "../errors.ts";
 import { type FetchFunction, httpCall, isSuccess, parseJsonText } from "../http/http-call.ts";
 import { type BrokerMessage, BrokerMessageSchema } from "./broker-messages.ts";
@@ -10,11 +11,7 @@ import { type BrokerMessage, BrokerMessageSchema } from "./broker-messages.ts";
 // URL. Errors carry the broker's `{source: "actions-broker-listener", errorKind, statusCode,
 // errorMessage}`: RunnerNotFound means the runner was deleted.
 
-/** Supplies the runner's access token (AccessTokenProvider). */
-export interface TokenSource {
-  token(signal?: AbortSignal): Promise<string>;
-  invalidate(token?: string): void;
-}
+export type { TokenSource } from "../auth/token-retry.ts";
 
 /** The runner's status as the poll reports it (TaskAgentStatus names). */
 export type RunnerStatus = "Online" | "Busy";
@@ -183,19 +180,23 @@ export class BrokerClient {
     timeoutMs: number,
     signal: AbortSignal | undefined,
   ): Promise<{ status: number; text: string }> {
-    const token = await this.#options.tokens.token(signal);
-    const answer = await httpCall(
-      {
-        method,
-        url,
-        headers: { authorization: `Bearer ${token}`, accept: "application/json" },
-        ...(body === undefined ? {} : { body }),
-        timeoutMs,
-        ...(signal === undefined ? {} : { signal }),
-      },
-      this.#options.fetch,
+    const answer = await withTokenRetries(
+      this.#options.tokens,
+      signal,
+      (token) =>
+        httpCall(
+          {
+            method,
+            url,
+            headers: { authorization: `Bearer ${token}`, accept: "application/json" },
+            ...(body === undefined ? {} : { body }),
+            timeoutMs,
+            ...(signal === undefined ? {} : { signal }),
+          },
+          this.#options.fetch,
+        ),
+      (outcome) => "answer" in outcome && outcome.answer.status === 401,
     );
-    if (answer.status === 401) this.#options.tokens.invalidate(token);
     if (!isSuccess(answer.status)) throw brokerError(what, url, answer.status, answer.text);
     return answer;
   }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { TokenSource } from "../broker/broker-client.ts";
+import { type TokenSource, withTokenRetries } from "../auth/token-retry.ts";
 import { brokerUrl } from "../broker/broker-client.ts";
 import { GitHubResponseError } from "../errors.ts";
 import { type FetchFunction, httpCall, isSuccess, parseJsonText } from "../http/http-call.ts";
@@ -63,21 +63,20 @@ export async function acquireJob(options: {
   readonly signal?: AbortSignal;
 }): Promise<AgentJobRequestMessage> {
   const url = brokerUrl(options.runServiceUrl, "acquirejob");
-  const token = await options.tokens.token(options.signal);
-  let text: string;
-  try {
-    text = await post(
-      "acquirejob",
-      url,
-      token,
-      acquireJobBody(options.runnerRequestId, options.runnerOS, options.billingOwnerId),
-      options.fetch,
-      options.signal,
-    );
-  } catch (error) {
-    if ((error as { status?: number }).status === 401) options.tokens.invalidate(token);
-    throw error;
-  }
+  const text = await withTokenRetries(
+    options.tokens,
+    options.signal,
+    (token) =>
+      post(
+        "acquirejob",
+        url,
+        token,
+        acquireJobBody(options.runnerRequestId, options.runnerOS, options.billingOwnerId),
+        options.fetch,
+        options.signal,
+      ),
+    (outcome) => "error" in outcome && (outcome.error as { status?: number }).status === 401,
+  );
   return parseJobMessage(parseJsonText(text));
 }
 
