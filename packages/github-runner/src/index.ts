@@ -30,6 +30,7 @@ export {
   rsaParamsFromKey,
 } from "./auth/rsa-key.ts";
 export { runnerTokenProvider } from "./auth/runner-token-provider.ts";
+export { MAX_AUTH_RETRIES, type TokenSource, withTokenRetries } from "./auth/token-retry.ts";
 export {
   CLOCK_SKEW_LIMIT_MS,
   MAX_POLL_ERRORS,
@@ -58,7 +59,6 @@ export {
   SessionResponseSchema,
   sessionBody,
   sessionFailureKind,
-  type TokenSource,
 } from "./broker/broker-client.ts";
 export {
   type BrokerMessage,

@@ -32,6 +32,7 @@ describe("github-runner in the legacy (GHES) flow, idle", () => {
   it("polls on as its access tokens expire and after a 401: new tokens, one per expiry, no error", async () => {
     const grantsBefore = rig.server.accessTokenGrants.length;
     const callsBefore = rig.server.calls.length;
+    const logBefore = rig.log.lines.length;
     rig.server.failNext("legacy-get-message", { status: 401, body: { message: "token expired" } });
     await eventually(
       "three new tokens",
@@ -54,6 +55,9 @@ describe("github-runner in the legacy (GHES) flow, idle", () => {
     expect(grants).toBeLessThan(15);
     expect(rig.server.sessions().filter((s) => s.deletedAt === undefined)).toHaveLength(1);
     expect(errorLines()).toEqual([]);
+    // The 401 was retried at once with a new token (as the reference's HTTP handler does), not
+    // taken for a failed poll (that would warn and wait 15-30 s).
+    expect(rig.log.lines.slice(logBefore).filter((l) => (l["level"] as number) >= 40)).toEqual([]);
   });
 
   it("a runner removed on the server while idle: one clear error line, then a slow retry, no crash", async () => {

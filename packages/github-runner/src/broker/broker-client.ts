@@ -11,8 +11,6 @@ import { type BrokerMessage, BrokerMessageSchema } from "./broker-messages.ts";
 // URL. Errors carry the broker's `{source: "actions-broker-listener", errorKind, statusCode,
 // errorMessage}`: RunnerNotFound means the runner was deleted.
 
-export type { TokenSource } from "../auth/token-retry.ts";
-
 /** The runner's status as the poll reports it (TaskAgentStatus names). */
 export type RunnerStatus = "Online" | "Busy";
 

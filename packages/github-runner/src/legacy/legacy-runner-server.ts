@@ -1,4 +1,4 @@
-import type { TokenSource } from "../broker/broker-client.ts";
+import { type TokenSource, withTokenRetries } from "../auth/token-retry.ts";
 import { ActionsServiceError, GitHubResponseError, RunnerRemovedError } from "../errors.ts";
 import { type FetchFunction, parseJsonText } from "../http/http-call.ts";
 import { type JobConclusionName, parseLockedUntil } from "../run-service/run-service-api.ts";
@@ -22,8 +22,8 @@ import { vssCall } from "./vss-call.ts";
 
 // The runner's own legacy calls (the reference runner's RunnerServer over TaskAgentHttpClient),
 // with its OAuth access token, at the tenant URL of `.runner`: its session, the message long
-// poll and deletes, and its job requests' renewals and finish. A 401 drops the cached token so
-// that the next call exchanges a new one; a 404 naming the agent means it was removed.
+// poll and deletes, and its job requests' renewals and finish. A 401 is retried at once with a
+// newly exchanged token (auth/token-retry.ts); a 404 naming the agent means it was removed.
 
 /** Options of {@link LegacyRunnerServer}. */
 export interface LegacyRunnerServerOptions {
@@ -60,26 +60,34 @@ export class LegacyRunnerServer {
     apiVersion: string,
     options: { body?: object; timeoutMs?: number; signal?: AbortSignal | undefined } = {},
   ): Promise<string> {
-    const token = await this.#options.tokens.token(options.signal);
     try {
-      return await vssCall(
-        {
-          what,
-          method,
-          url,
-          token,
-          apiVersion,
-          ...(options.body === undefined ? {} : { body: options.body }),
-          ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-          ...(options.signal === undefined ? {} : { signal: options.signal }),
-        },
-        this.#options.fetch,
+      return await withTokenRetries(
+        this.#options.tokens,
+        options.signal,
+        (token) =>
+          vssCall(
+            {
+              what,
+              method,
+              url,
+              token,
+              apiVersion,
+              ...(options.body === undefined ? {} : { body: options.body }),
+              ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+              ...(options.signal === undefined ? {} : { signal: options.signal }),
+            },
+            this.#options.fetch,
+          ),
+        (outcome) =>
+          "error" in outcome && outcome.error instanceof ActionsServiceError && outcome.error.status === 401,
       );
     } catch (error) {
-      if (error instanceof ActionsServiceError) {
-        if (error.status === 401) this.#options.tokens.invalidate(token);
-        if (error.status === 404 && error.errorKind === "TaskAgentNotFoundException")
-          throw new RunnerRemovedError(`${what}: the agent was not found`, { cause: error });
+      if (
+        error instanceof ActionsServiceError &&
+        error.status === 404 &&
+        error.errorKind === "TaskAgentNotFoundException"
+      ) {
+        throw new RunnerRemovedError(`${what}: the agent was not found`, { cause: error });
       }
       throw error;
     }
