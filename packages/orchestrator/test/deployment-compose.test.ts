@@ -122,7 +122,7 @@ describe("the metrics profile", () => {
       vmsByState: { preparing: 0, running: 1, debug_hold: 0, destroyed: 2 },
       capacity: { inUse: 1, limit: 2, queued: 0, labels: { l: { inUse: 1, limit: 2, queued: 0 } } },
       queues: {
-        depths: {
+        value: {
           labels: [{ label: "l", queue: "solstice.jobs.v1.label.l", messages: 0, consumers: 1 }],
           original: { queue: "solstice.jobs.v1", messages: 0, consumers: 1 },
           deadLetters: { queue: "solstice.jobs.v1.dlq", messages: 1, consumers: 0 },

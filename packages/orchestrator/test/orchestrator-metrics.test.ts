@@ -103,7 +103,7 @@ describe("OrchestratorMetrics", () => {
     ]);
     expect(
       render({
-        depths: {
+        value: {
           labels: [{ label: "illumos", queue: "solstice.jobs.v1.label.illumos", messages: 3, consumers: 2 }],
           original: { queue: "solstice.jobs.v1", messages: 0, consumers: 2 },
           deadLetters: { queue: "solstice.jobs.v1.dlq", messages: 7, consumers: 0 },

@@ -1,3 +1,5 @@
+import { settleWithin } from "./settle-within.ts";
+
 /** Resolves when the dependency is usable; rejects (with a message for people) when not. */
 export type ReadinessProbe = () => Promise<void>;
 
@@ -6,19 +8,6 @@ export type ReadinessProbe = () => Promise<void>;
  * a probe that hangs (a dead broker connection may never answer). Never rejects.
  */
 export async function readinessAnswer(probe: ReadinessProbe, timeoutMs: number): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<string>((resolve) => {
-    timer = setTimeout(() => resolve(`no answer within ${timeoutMs} ms`), timeoutMs);
-  });
-  try {
-    return await Promise.race([
-      probe().then(
-        () => "ok",
-        (err: unknown) => (err instanceof Error ? err.message : String(err)),
-      ),
-      timeout,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+  const settled = await settleWithin(probe(), timeoutMs, `no answer within ${timeoutMs} ms`);
+  return settled.error ?? "ok";
 }

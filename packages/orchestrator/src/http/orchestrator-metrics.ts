@@ -279,7 +279,7 @@ function pairSamples(
  */
 function queueFamilies(reading: QueueDepthsReading | undefined): MetricFamily[] {
   if (reading === undefined) return [];
-  const depths = reading.depths;
+  const depths = reading.value;
   const queues =
     depths === undefined
       ? []

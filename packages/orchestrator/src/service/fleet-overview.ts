@@ -13,7 +13,7 @@ export interface FleetOverviewDeps {
   readonly servedLabels: readonly string[];
   /** Stale threshold for rows that name no interval of their own. */
   readonly heartbeatMs: number;
-  /** How long the queue inspection may take before the answer goes without it (default 5 s). */
+  /** How long the queue inspection may take before the answer goes without it (default QUEUE_INSPECT_TIMEOUT_MS, 5 s). */
   readonly queueTimeoutMs?: number | undefined;
   readonly now?: (() => Date) | undefined;
 }
@@ -25,12 +25,11 @@ export interface FleetOverviewDeps {
  */
 export function fleetOverview(deps: FleetOverviewDeps): () => Promise<FleetView> {
   const now = deps.now ?? (() => new Date());
-  const timeoutMs = deps.queueTimeoutMs ?? 5_000;
   return async () => {
     const at = now();
     const hosts = await deps.fleet.list(at, deps.heartbeatMs);
     const labels = fleetLabels(hosts, deps.servedLabels);
-    const { depths, error } = await readQueueDepths(deps.queue, labels, timeoutMs);
+    const { value: depths, error } = await readQueueDepths(deps.queue, labels, deps.queueTimeoutMs);
     return fleetView({ hostId: deps.hostId, now: at, hosts, labels, depths, queueError: error });
   };
 }

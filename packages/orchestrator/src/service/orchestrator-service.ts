@@ -300,7 +300,7 @@ export async function startOrchestrator(
           servedLabels,
           heartbeatMs: config.fleetHeartbeatSecs * 1000,
         }),
-        queueDepths: () => readQueueDepths(queue, servedLabels, 5_000),
+        queueDepths: () => readQueueDepths(queue, servedLabels),
       });
       try {
         return { app: built, ...(await listenHttpApi(built, config.http)) };
