@@ -3,9 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AmqpJobQueue, mqConfigEnv, newJobRequest } from "@solstice/common";
-import { createPostgresDb } from "@solstice/orchestrator";
 import {
-  DATABASE_URL,
   deleteMqByPrefix,
   eventually,
   freePort,
@@ -14,8 +12,8 @@ import {
   requirePostgres,
   requireRabbitMQ,
 } from "@solstice/test-support";
-import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { postgresSchema } from "../../orchestrator/test/orchestrator-support.ts";
 import { runCiadm } from "./cli-support.ts";
 import { uniqueMq } from "./mq-support.ts";
 
@@ -33,7 +31,7 @@ const IDS = [
   "ef012345-0000-4000-8000-000000000003",
 ];
 let dir: string;
-let schema: string;
+let pg: Awaited<ReturnType<typeof postgresSchema>> | undefined;
 let orchestrator: OrchestratorProcess | undefined;
 let env: Record<string, string>;
 
@@ -50,18 +48,13 @@ images:
     local_path: ${dir}/images/missing.qcow2
 `,
   );
-  schema = `ciadm_prefix_${process.pid}_${Math.floor(Math.random() * 1e6)}`;
-  const admin = createPostgresDb({ url: DATABASE_URL, applicationName: "ciadm-test" });
-  await sql`create schema ${sql.id(schema)}`.execute(admin);
-  await admin.destroy();
-  const url = new URL(DATABASE_URL);
-  url.searchParams.set("options", `-c search_path=${schema}`);
+  pg = await postgresSchema("ciadm_prefix");
 
   const httpPort = await freePort();
   const orchUrl = `http://127.0.0.1:${httpPort}`;
   orchestrator = OrchestratorProcess.start({
     ...mqConfigEnv(mq),
-    DATABASE_URL: url.toString(),
+    DATABASE_URL: pg.url,
     ORCH_CONFIG: join(dir, "images.yaml"),
     STATE_DIR: join(dir, "state"),
     HOST_ID: `ciadm-prefix-${process.pid}`,
@@ -108,11 +101,7 @@ images:
 
 afterAll(async () => {
   await orchestrator?.stop("SIGTERM");
-  if (schema !== undefined) {
-    const admin = createPostgresDb({ url: DATABASE_URL, applicationName: "ciadm-test" });
-    await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(admin);
-    await admin.destroy();
-  }
+  await pg?.drop();
   await deleteMqByPrefix(prefix);
   if (dir !== undefined) await rm(dir, { recursive: true, force: true });
 }, 60_000);

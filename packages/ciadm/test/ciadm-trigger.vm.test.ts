@@ -1,22 +1,21 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { mqConfigEnv } from "@solstice/common";
-import { createPostgresDb } from "@solstice/orchestrator";
 import {
-  DATABASE_URL,
   deleteMqByPrefix,
   freePort,
   mqPrefix,
   OrchestratorProcess,
+  qemuProcessesUsing,
   requirePostgres,
   requireRabbitMQ,
 } from "@solstice/test-support";
-import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { postgresSchema } from "../../orchestrator/test/orchestrator-support.ts";
 import { REPO_ROOT, runCiadm } from "./cli-support.ts";
 import { uniqueMq } from "./mq-support.ts";
 
@@ -30,7 +29,7 @@ const prefix = mqPrefix("ciadm-trigger");
 const mq = uniqueMq(prefix);
 const token = randomBytes(24).toString("hex");
 let dir: string;
-let schema: string;
+let pg: Awaited<ReturnType<typeof postgresSchema>> | undefined;
 let schemaUrl: string;
 let orchestrator: OrchestratorProcess | undefined;
 let orchUrl: string;
@@ -59,13 +58,8 @@ beforeAll(async () => {
   };
 
   // A private Postgres schema.
-  schema = `ciadm_${process.pid}_${Math.floor(Math.random() * 1e6)}`;
-  const admin = createPostgresDb({ url: DATABASE_URL, applicationName: "ciadm-test" });
-  await sql`create schema ${sql.id(schema)}`.execute(admin);
-  await admin.destroy();
-  const url = new URL(DATABASE_URL);
-  url.searchParams.set("options", `-c search_path=${schema}`);
-  schemaUrl = url.toString();
+  pg = await postgresSchema("ciadm");
+  schemaUrl = pg.url;
 
   const httpPort = await freePort();
   orchUrl = `http://127.0.0.1:${httpPort}`;
@@ -89,20 +83,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await orchestrator?.stop("SIGTERM");
-  if (schema !== undefined) {
-    const admin = createPostgresDb({ url: DATABASE_URL, applicationName: "ciadm-test" });
-    await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(admin);
-    await admin.destroy();
-  }
+  await pg?.drop();
   await deleteMqByPrefix(prefix);
-  const leftovers: number[] = [];
-  for (const entry of await readdir("/proc")) {
-    const cmdline = /^\d+$/.test(entry)
-      ? await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "")
-      : "";
-    if (dir !== undefined && cmdline.includes("qemu-system") && cmdline.includes(dir))
-      leftovers.push(Number(entry));
-  }
+  const leftovers = dir === undefined ? [] : await qemuProcessesUsing(dir);
   for (const pid of leftovers) process.kill(pid, "SIGKILL");
   if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   expect(leftovers).toEqual([]);
